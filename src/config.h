@@ -1,0 +1,85 @@
+/*
+ * config.h - the YAML configuration file turned into accounts.
+ *
+ * File shape:
+ *
+ *   defaults:            # optional; any account key, applied to every account
+ *     keep: true
+ *   accounts:            # required, a non-empty list
+ *     - name: work       # required, unique
+ *       host: pop.example.org
+ *       user: me
+ *       password_command: [pass, show, mail/work]
+ *       maildir: ~/Mail/work
+ *
+ * config_load() validates everything before anything is fetched; every
+ * problem is reported as "FILE:LINE:COLUMN: message".
+ */
+#ifndef POPFETCH_CONFIG_H
+#define POPFETCH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "util.h"
+
+enum tls_mode { TLS_IMPLICIT, TLS_STARTTLS, TLS_NONE };
+enum store_kind { STORE_MAILDIR, STORE_MBOX };
+
+struct account {
+	char *name;
+	char *host;
+	int port;                 /* default 995 (implicit) or 110 */
+	enum tls_mode tls;        /* default TLS_IMPLICIT */
+	char *ca_file;            /* NULL: the system's CA store; ~ expanded */
+	char *user;
+	/* Exactly one of the three password sources is set. */
+	char *password;
+	char **password_command;  /* NULL-terminated argv, no shell */
+	char *password_env;       /* the name of an environment variable */
+	enum store_kind store;
+	char *store_path;         /* ~ expanded */
+	bool keep;                /* default true: never DELE */
+	long timeout_ms;          /* default 60000 */
+	char *state_dir;          /* default $XDG_STATE_HOME/popfetch or
+	                             ~/.local/state/popfetch; ~ expanded */
+	int line, column;         /* where the account's mapping starts */
+};
+
+struct config {
+	char *path;
+	struct account *accounts;
+	size_t naccounts;
+};
+
+/*
+ * Parse and validate the file at path. On success returns 0 and fills cfg.
+ * On failure returns EX_CONFIG (or EX_NOINPUT when the file cannot be
+ * read) and sets *errors to a malloc'd text of one or more lines, each
+ * "PATH:LINE:COL: what is wrong" (the caller prints them and frees it);
+ * cfg is left empty.
+ */
+int config_load(const char *path, struct config *cfg, char **errors);
+
+/* Free everything config_load allocated (wiping literal passwords). */
+void config_free(struct config *cfg);
+
+/* Print the effective accounts (for --check-config), secrets masked:
+ * a literal password prints as "********". */
+void config_print(const struct config *cfg, FILE *out);
+
+/* Find an account by name; NULL when absent. */
+struct account *config_find(const struct config *cfg, const char *name);
+
+/*
+ * Resolve the account's password: the literal, the environment variable,
+ * or the first line of the command's stdout (run without a shell, stdin
+ * from /dev/null, killed after the account's timeout; a non-zero exit, a
+ * signal or empty output is an error). *out is malloc'd; free it with
+ * util_free_secret(). Errors: EX_CONFIG (unset variable), EX_NOPERM
+ * (command failed), with a message that never contains the secret.
+ */
+int config_password(const struct account *a, char **out, struct err *e);
+
+#endif

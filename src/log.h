@@ -1,0 +1,32 @@
+/*
+ * log.h - everything popfetch says to the user goes through here.
+ *
+ * Errors always reach stderr, one line each, prefixed "popfetch: " and the
+ * account name when there is one. Informational lines (stdout) appear at -v,
+ * protocol traces at -vv. Nothing here ever receives a secret: callers pass
+ * text that is already redacted.
+ */
+#ifndef POPFETCH_LOG_H
+#define POPFETCH_LOG_H
+
+enum log_level {
+	LOG_QUIET = -1,   /* -q: errors only, no warnings */
+	LOG_NORMAL = 0,   /* errors and warnings */
+	LOG_VERBOSE = 1,  /* -v: a line per account and per message */
+	LOG_DEBUG = 2     /* -vv: the POP3 dialogue, redacted */
+};
+
+void log_set_level(int level);
+int log_level(void);
+
+/* account may be NULL. */
+void log_error(const char *account, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void log_warn(const char *account, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void log_info(const char *account, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void log_debug(const char *account, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

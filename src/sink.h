@@ -1,0 +1,94 @@
+/*
+ * sink.h - where messages are delivered: one small interface, one
+ * implementation per store format (maildir.c, mbox.c).
+ *
+ * Life cycle, driven by fetch.c:
+ *
+ *   sink_open_maildir()/sink_open_mbox()     create dirs, open, lock
+ *   loop over batches:
+ *     s->ops->batch_begin()                 (mbox: remember the size)
+ *     loop over messages:
+ *       s->ops->msg_begin()
+ *       s->ops->msg_write() ...             raw wire bytes (CRLF line ends);
+ *                                           the sink filters them itself
+ *       s->ops->msg_commit() or msg_abort()
+ *     s->ops->batch_sync()                  everything committed is durable
+ *                                           (file data and directory entries)
+ *     or s->ops->batch_abort()              undo the batch (mbox: truncate)
+ *   s->ops->close()
+ *
+ * After batch_sync() returns 0, every message committed in the batch is on
+ * disk; only then may fetch.c record it as stored and DELE it. Every
+ * function returns 0 or a sysexits code with e filled in.
+ */
+#ifndef POPFETCH_SINK_H
+#define POPFETCH_SINK_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+struct sink;
+
+struct sink_ops {
+	/* Start a batch. For mbox this records the file size to roll back to
+	 * (returned through *mark, so the caller can journal it before any
+	 * byte is written); for Maildir *mark is 0. */
+	int (*batch_begin)(struct sink *s, off_t *mark, struct err *e);
+	/* Start one message. For Maildir `name` is the unique file name the
+	 * message will have in new/ (from sink_maildir_name()); mbox ignores
+	 * it. */
+	int (*msg_begin)(struct sink *s, const char *name, struct err *e);
+	/* Raw bytes as the server sent them (dot-unstuffed, CRLF line ends),
+	 * in chunks of any size; filtering state carries across calls. */
+	int (*msg_write)(struct sink *s, const char *buf, size_t len,
+	    struct err *e);
+	/* The message is complete: finish it (Maildir: fsync the file and
+	 * rename it into new/; mbox: end it with a blank line). */
+	int (*msg_commit)(struct sink *s, struct err *e);
+	/* The message failed: make it as if msg_begin never happened. */
+	void (*msg_abort)(struct sink *s);
+	/* Make every committed message of the batch durable. */
+	int (*batch_sync)(struct sink *s, struct err *e);
+	/* Undo the batch as far as the format allows (mbox: ftruncate to the
+	 * mark; Maildir: nothing, committed files are whole messages). */
+	void (*batch_abort)(struct sink *s);
+	/* Unlock and free. */
+	void (*close)(struct sink *s);
+};
+
+struct sink {
+	const struct sink_ops *ops;
+	void *priv;
+};
+
+/* Open a Maildir at path (creating path, cur/, new/, tmp/ as needed,
+ * mode 0700). */
+int sink_open_maildir(const char *path, struct sink **out, struct err *e);
+
+/* Open an mbox at path (created 0600 when missing, parent directories
+ * too), taking an fcntl lock and a dotlock, waiting up to lock_timeout_ms
+ * for each. */
+int sink_open_mbox(const char *path, long lock_timeout_ms, struct sink **out,
+    struct err *e);
+
+/* A fresh unique Maildir file name for one message of `size` bytes
+ * (sec.M<usec>P<pid>Q<seq>.<host>; no ",S=" because the stored size is
+ * only known after filtering). Returns a new string. */
+char *sink_maildir_name(void);
+
+/* Crash recovery helpers, used by fetch.c when the journal shows work that
+ * was started but not recorded as finished. */
+
+/* 1 when a message named `name` exists in path/new or path/cur (where a
+ * mail reader may have moved it, with ":2,FLAGS" appended), else 0. Also
+ * removes a leftover path/tmp/name. */
+int sink_maildir_recover(const char *path, const char *name);
+
+/* Truncate the mbox at path back to `mark` if it is longer (a batch that
+ * was written but never recorded). Takes the locks. */
+int sink_mbox_recover(const char *path, off_t mark, long lock_timeout_ms,
+    struct err *e);
+
+#endif

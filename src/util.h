@@ -1,0 +1,67 @@
+/*
+ * util.h - small helpers shared by every module: the error record each
+ * function fills in for its caller, checked allocation, path helpers.
+ */
+#ifndef POPFETCH_UTIL_H
+#define POPFETCH_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <sysexits.h>
+
+/*
+ * An error travelling up the call chain: a sysexits.h code and one line of
+ * text (no trailing newline, no account name: the caller adds context).
+ * code == 0 means no error.
+ */
+struct err {
+	int code;
+	char msg[1024];
+};
+
+/* Fill e (when not NULL) and return code, so callers can
+ * `return err_set(e, EX_IOERR, "...")`. */
+int err_set(struct err *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Like err_set, appending ": strerror(errnum)". */
+int err_sys(struct err *e, int code, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Prefix the existing message of e with "prefix: ". */
+void err_prefix(struct err *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+void err_clear(struct err *e);
+
+/* Allocation that aborts the program on exhaustion (nothing sensible can be
+ * done; the journal and stores are consistent at every step). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Expand a leading "~/" or "~" using $HOME. Returns a new string. */
+char *util_expand_tilde(const char *path);
+
+/* mkdir -p with the given mode for missing components. 0 or errno. */
+int util_mkdirs(const char *path, int mode);
+
+/* fsync the directory at path. 0 or errno. */
+int util_fsync_dir(const char *path);
+
+/* Write all of buf to fd, retrying on EINTR and short writes. 0 or errno. */
+int util_write_all(int fd, const void *buf, size_t len);
+
+/* Overwrite a secret in memory in a way the compiler cannot drop. */
+void util_wipe(void *p, size_t n);
+
+/* Free a secret string after wiping it. */
+void util_free_secret(char *s);
+
+/* Monotonic clock in milliseconds. */
+long long util_now_ms(void);
+
+#endif

@@ -2,7 +2,7 @@
  * log.c - the one place that writes to stderr. Holds the only mutable
  * global outside main.c: the verbosity.
  */
-#include "config.h"
+#include "autoconf.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /*
  * util.c - error records, checked allocation, small file-system helpers.
  */
-#include "config.h"
+#include "autoconf.h"
 
 #include <errno.h>
 #include <fcntl.h>

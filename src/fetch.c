@@ -1,0 +1,352 @@
+/*
+ * fetch.c - one account, start to finish.
+ *
+ * The order of events is what keeps the promises (DESIGN.md):
+ *   1. lock the mailbox's state; finish or undo a batch a crash left open
+ *   2. open the store, resolve the password, log in
+ *   3. LIST + UIDL = the inventory; plan what is new and what to delete
+ *   4. per batch: journal the intent (synced) -> RETR each message into
+ *      the store -> sync the store -> journal "stored" + commit (synced)
+ *      -> only then DELE (keep: false)
+ *   5. QUIT, check its reply; compact the journal to the inventory
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fetch.h"
+#include "log.h"
+#include "pop3.h"
+#include "sink.h"
+#include "state.h"
+
+#define BATCH_MSGS  64
+#define BATCH_BYTES (32ULL * 1024 * 1024)
+#define MBOX_LOCK_TIMEOUT_MS 30000L
+
+struct ctx {
+	const struct account *a;
+	struct fetch_stats *stats;
+	struct state *st;
+	struct sink *sink;
+	struct pop3 *pop;
+	struct pop3_msg *msgs;
+	size_t nmsgs;
+	bool have_uidl;
+	bool batch_open;      /* a journalled batch is not committed */
+	size_t ndele;         /* DELEs sent, waiting for QUIT */
+	unsigned long *dele;  /* their message numbers */
+};
+
+static int
+body_write(void *arg, const char *buf, size_t len, struct err *e)
+{
+	struct ctx *c = arg;
+
+	return c->sink->ops->msg_write(c->sink, buf, len, e);
+}
+
+/* Step 1: a batch left open by a crash. Maildir: a message whose file
+ * reached new/ (or cur/) is stored; mbox: cut the file back to where the
+ * batch began, since its records never committed. */
+static int
+recover(struct ctx *c, struct err *e)
+{
+	const struct state_pending *p = state_pending(c->st);
+	size_t found = 0;
+	int rc;
+
+	if (!p->open)
+		return 0;
+	if (c->a->store == STORE_MAILDIR) {
+		for (size_t i = 0; i < p->nintents; i++) {
+			if (sink_maildir_recover(c->a->store_path,
+			    p->intent_name[i]) == 1) {
+				state_stored(c->st, p->intent_uidl[i],
+				    p->intent_uidl_len[i]);
+				found++;
+			}
+		}
+	} else if (p->has_mark) {
+		rc = sink_mbox_recover(c->a->store_path, p->mark,
+		    MBOX_LOCK_TIMEOUT_MS, e);
+		if (rc != 0) {
+			err_prefix(e, "recovering an interrupted run");
+			return rc;
+		}
+	}
+	state_commit(c->st);
+	if ((rc = state_sync(c->st, e)) != 0)
+		return rc;
+	log_info(c->a->name, "recovered an interrupted run (%zu message%s "
+	    "found stored)", found, found == 1 ? "" : "s");
+	return 0;
+}
+
+static int
+dele(struct ctx *c, unsigned long num, struct err *e)
+{
+	int rc = pop3_dele(c->pop, num, e);
+
+	if (rc == 0) {
+		c->dele = xrealloc(c->dele, (c->ndele + 1) * sizeof(*c->dele));
+		c->dele[c->ndele++] = num;
+	}
+	return rc;
+}
+
+/*
+ * Step 4 for msgs[first..first+count). Stops at the first failure; what
+ * was stored before it is still synced, recorded and (keep: false)
+ * deleted.
+ */
+static int
+run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
+    struct err *e)
+{
+	const struct sink_ops *ops = c->sink->ops;
+	char **names = xcalloc(count, sizeof(char *));
+	struct pop3_body body = { body_write, c };
+	struct err e2;
+	size_t done = 0;
+	off_t mark = 0;
+	int rc = 0, rc2;
+
+	err_clear(&e2);
+	if ((rc = ops->batch_begin(c->sink, &mark, e)) != 0)
+		goto out;
+	if (c->have_uidl) {
+		if (c->a->store == STORE_MAILDIR)
+			state_begin_maildir(c->st);
+		else
+			state_begin_mbox(c->st, mark);
+	}
+	for (size_t i = 0; i < count; i++) {
+		names[i] = sink_maildir_name();
+		if (c->have_uidl && c->a->store == STORE_MAILDIR)
+			state_intent(c->st, batch[i]->uidl, batch[i]->uidl_len,
+			    names[i]);
+	}
+	if (c->have_uidl) {
+		if ((rc = state_sync(c->st, e)) != 0)
+			goto out;
+		c->batch_open = true;
+	}
+
+	for (size_t i = 0; i < count; i++) {
+		struct pop3_msg *m = batch[i];
+
+		if ((rc = ops->msg_begin(c->sink, names[i], e)) != 0)
+			break;
+		rc = pop3_retr(c->pop, m, &body, e);
+		if (rc == 0)
+			rc = ops->msg_commit(c->sink, e);
+		else
+			ops->msg_abort(c->sink);
+		if (rc != 0) {
+			err_prefix(e, "message %lu", m->num);
+			break;
+		}
+		done++;
+		c->stats->bytes += m->size;
+		log_info(c->a->name, "stored message %lu (%llu bytes)", m->num,
+		    m->size);
+	}
+
+	/* Make what was stored durable, even after a failure above. */
+	if ((rc2 = ops->batch_sync(c->sink, &e2)) != 0) {
+		ops->batch_abort(c->sink);
+		if (c->a->store == STORE_MBOX && c->have_uidl) {
+			/* Rolled back: close the batch so no later run cuts
+			 * the mbox again after someone else appended. */
+			state_commit(c->st);
+			if (state_sync(c->st, NULL) == 0)
+				c->batch_open = false;
+		}
+		if (rc == 0) {
+			rc = rc2;
+			*e = e2;
+		}
+		goto out;
+	}
+	if (c->have_uidl) {
+		for (size_t i = 0; i < done; i++)
+			state_stored(c->st, batch[i]->uidl, batch[i]->uidl_len);
+		state_commit(c->st);
+		if ((rc2 = state_sync(c->st, &e2)) != 0) {
+			if (rc == 0) {
+				rc = rc2;
+				*e = e2;
+			}
+			goto out;
+		}
+		c->batch_open = false;
+	}
+	c->stats->stored += done;
+
+	/* Promise 1: only now, with file, directory and record synced. */
+	if (!c->a->keep && c->pop != NULL) {
+		for (size_t i = 0; i < done && rc == 0; i++)
+			rc = dele(c, batch[i]->num, e);
+	}
+out:
+	for (size_t i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+/* Step 3 and 4: plan and run the batches. */
+static int
+fetch_all(struct ctx *c, struct err *e)
+{
+	struct pop3_msg **batch = xcalloc(BATCH_MSGS, sizeof(*batch));
+	unsigned long long bytes = 0;
+	size_t nb = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < c->nmsgs && rc == 0; i++) {
+		struct pop3_msg *m = &c->msgs[i];
+
+		if (c->have_uidl && state_is_stored(c->st, m->uidl,
+		    m->uidl_len)) {
+			/* Stored by an earlier run that died before its
+			 * QUIT: delete without downloading again. */
+			if (!c->a->keep)
+				rc = dele(c, m->num, e);
+			continue;
+		}
+		batch[nb++] = m;
+		bytes += m->size;
+		if (nb == BATCH_MSGS || bytes >= BATCH_BYTES) {
+			rc = run_batch(c, batch, nb, e);
+			nb = 0;
+			bytes = 0;
+		}
+	}
+	if (rc == 0 && nb > 0)
+		rc = run_batch(c, batch, nb, e);
+	free(batch);
+	return rc;
+}
+
+/* Step 5: forget what the server no longer has (or what QUIT deleted). */
+static void
+compact(struct ctx *c, bool quit_ok)
+{
+	char **uidls = xcalloc(c->nmsgs, sizeof(char *));
+	size_t *lens = xcalloc(c->nmsgs, sizeof(size_t));
+	size_t n = 0, d = 0;
+	struct err e;
+
+	/* c->dele is in ascending order, as is the inventory. */
+	for (size_t i = 0; i < c->nmsgs; i++) {
+		while (d < c->ndele && c->dele[d] < c->msgs[i].num)
+			d++;
+		if (quit_ok && d < c->ndele && c->dele[d] == c->msgs[i].num)
+			continue;
+		uidls[n] = c->msgs[i].uidl;
+		lens[n++] = c->msgs[i].uidl_len;
+	}
+	if (state_compact(c->st, uidls, lens, n, &e) != 0)
+		log_warn(c->a->name, "%s (the state stays valid)", e.msg);
+	free(uidls);
+	free(lens);
+}
+
+static int
+session(struct ctx *c, struct err *e)
+{
+	const struct account *a = c->a;
+	struct pop3_params pp = {
+		.account = a->name, .host = a->host, .port = a->port,
+		.tls = a->tls, .ca_file = a->ca_file, .user = a->user,
+		.timeout_ms = a->timeout_ms,
+	};
+	unsigned long count = 0;
+	unsigned long long octets = 0;
+	char *password = NULL;
+	bool quit_ok = false;
+	int rc;
+
+	if ((rc = config_password(a, &password, e)) != 0)
+		return rc;
+	pp.password = password;
+	rc = pop3_open(&pp, &c->pop, &count, &octets, e);
+	util_free_secret(password);
+	if (rc != 0)
+		return rc;
+
+	if ((rc = pop3_list(c->pop, &c->msgs, &c->nmsgs, e)) != 0)
+		return rc;
+	c->stats->on_server = c->nmsgs;
+	c->have_uidl = pop3_has_uidl(c->pop);
+	if (c->have_uidl && c->nmsgs > 0 &&
+	    (rc = pop3_uidl(c->pop, c->msgs, c->nmsgs, e)) != 0)
+		return rc;
+	if (!c->have_uidl) {
+		if (a->keep)
+			return err_set(e, EX_UNAVAILABLE, "the server does not "
+			    "support UIDL, so popfetch cannot tell new messages "
+			    "from old ones; set \"keep: false\" to fetch and "
+			    "delete every message");
+		log_warn(a->name, "the server does not support UIDL: "
+		    "fetching by message number; if this run is interrupted "
+		    "before it ends, messages may be stored twice");
+	}
+
+	rc = fetch_all(c, e);
+	if (rc == 0) {
+		struct err qe;
+		if (pop3_quit(c->pop, &qe) == 0)
+			quit_ok = true;
+		else if (c->ndele > 0) {
+			rc = qe.code;
+			*e = qe;
+			err_prefix(e, "deletions not confirmed (they will be "
+			    "repeated next run)");
+		} else
+			log_warn(a->name, "%s", qe.msg);
+	}
+	if (quit_ok)
+		c->stats->deleted = c->ndele;
+	if (c->have_uidl && !c->batch_open)
+		compact(c, quit_ok);
+	return rc;
+}
+
+int
+fetch_account(const struct account *a, struct fetch_stats *stats,
+    struct err *e)
+{
+	struct ctx c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	memset(stats, 0, sizeof(*stats));
+	c.a = a;
+	c.stats = stats;
+
+	if ((rc = state_open(a->state_dir, a->host, a->user, &c.st, e)) != 0)
+		goto out;
+	if ((rc = recover(&c, e)) != 0)
+		goto out;
+	if (a->store == STORE_MAILDIR)
+		rc = sink_open_maildir(a->store_path, &c.sink, e);
+	else
+		rc = sink_open_mbox(a->store_path, MBOX_LOCK_TIMEOUT_MS, &c.sink,
+		    e);
+	if (rc != 0)
+		goto out;
+	rc = session(&c, e);
+out:
+	pop3_close(c.pop);
+	pop3_msgs_free(c.msgs, c.nmsgs);
+	if (c.sink != NULL)
+		c.sink->ops->close(c.sink);
+	state_close(c.st);
+	free(c.dele);
+	return rc;
+}

@@ -1,0 +1,27 @@
+/*
+ * fetch.h - the per-account algorithm: lock, recover, inventory, plan,
+ * fetch in batches, commit, delete, quit, compact.
+ */
+#ifndef POPFETCH_FETCH_H
+#define POPFETCH_FETCH_H
+
+#include "config.h"
+#include "util.h"
+
+struct fetch_stats {
+	unsigned long on_server;   /* messages in the inventory */
+	unsigned long stored;      /* stored by this run */
+	unsigned long deleted;     /* DELEs confirmed by QUIT */
+	unsigned long long bytes;  /* octets received for stored messages */
+};
+
+/*
+ * Fetch one account. Returns 0, or a sysexits code with e filled (the
+ * message does not repeat the account name). Whatever happens, messages
+ * whose storing was recorded stay recorded, and no message is deleted
+ * that is not durably stored.
+ */
+int fetch_account(const struct account *a, struct fetch_stats *stats,
+    struct err *e);
+
+#endif

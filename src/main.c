@@ -1,0 +1,232 @@
+/*
+ * main.c - command line, configuration discovery, account selection, the
+ * run over accounts, and the exit code.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "config.h"
+#include "fetch.h"
+#include "log.h"
+#include "util.h"
+
+enum { OPT_CHECK_CONFIG = 256, OPT_VERSION, OPT_HELP };
+
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "account", required_argument, NULL, 'a' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+"usage: popfetch [-c FILE] [-a NAME]... [-v] [-q] [--check-config]\n"
+"                [--version] [--help]\n"
+"\n"
+"Fetch mail from the POP3 accounts in the configuration file into their\n"
+"Maildir or mbox. Silent on success; problems go to stderr.\n"
+"\n"
+"  -c, --config FILE   configuration file (default: $POPFETCH_CONFIG,\n"
+"                      $XDG_CONFIG_HOME/popfetch/config.yaml,\n"
+"                      /etc/popfetch/config.yaml)\n"
+"  -a, --account NAME  fetch only this account (repeatable)\n"
+"  -v, --verbose       a line per account and per message; -vv adds the\n"
+"                      POP3 dialogue (secrets redacted)\n"
+"  -q, --quiet         errors only, no warnings\n"
+"      --check-config  validate the configuration, print the accounts\n"
+"      --version       print the version\n"
+"      --help          print this help\n"
+"\n"
+"See popfetch(1).\n");
+}
+
+static int
+file_exists(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0;
+}
+
+/* The configuration file to use: -c, $POPFETCH_CONFIG, the XDG location,
+ * /etc. Returns a new string, or NULL with *tried describing the search. */
+static char *
+config_discover(const char *opt, char **tried)
+{
+	const char *env = getenv("POPFETCH_CONFIG");
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	char *user;
+
+	*tried = NULL;
+	if (opt != NULL)
+		return xstrdup(opt);
+	if (env != NULL && *env != '\0')
+		return xstrdup(env);
+	if (xdg != NULL && xdg[0] == '/')
+		user = xasprintf("%s/popfetch/config.yaml", xdg);
+	else
+		user = util_expand_tilde("~/.config/popfetch/config.yaml");
+	if (file_exists(user))
+		return user;
+	if (file_exists("/etc/popfetch/config.yaml")) {
+		free(user);
+		return xstrdup("/etc/popfetch/config.yaml");
+	}
+	*tried = xasprintf("%s, /etc/popfetch/config.yaml", user);
+	free(user);
+	return NULL;
+}
+
+static bool
+selected(char **names, size_t n, const char *name)
+{
+	if (n == 0)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(names[i], name) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int
+run_accounts(const struct config *cfg, char **names, size_t nnames)
+{
+	int exit_code = 0;
+
+	for (size_t i = 0; i < cfg->naccounts; i++) {
+		const struct account *a = &cfg->accounts[i];
+		struct fetch_stats stats;
+		struct err e;
+		int rc;
+
+		if (!selected(names, nnames, a->name))
+			continue;
+		err_clear(&e);
+		rc = fetch_account(a, &stats, &e);
+		if (rc != 0) {
+			log_error(a->name, "%s", e.msg);
+			if (exit_code == 0)
+				exit_code = rc;
+		}
+		log_info(a->name, "%lu message%s on server, %lu stored, "
+		    "%lu deleted%s", stats.on_server,
+		    stats.on_server == 1 ? "" : "s", stats.stored,
+		    stats.deleted, rc != 0 ? " (failed)" : "");
+	}
+	return exit_code;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *opt_config = NULL;
+	char **names = NULL, *path = NULL, *tried = NULL, *errors = NULL;
+	size_t nnames = 0;
+	int verbosity = LOG_NORMAL, check_only = 0, c, rc;
+	struct config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	while ((c = getopt_long(argc, argv, "c:a:vq", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			opt_config = optarg;
+			break;
+		case 'a':
+			names = xrealloc(names, (nnames + 1) * sizeof(*names));
+			names[nnames++] = optarg;
+			break;
+		case 'v':
+			verbosity = verbosity < LOG_NORMAL ? LOG_VERBOSE :
+			    verbosity + 1;
+			break;
+		case 'q':
+			verbosity = LOG_QUIET;
+			break;
+		case OPT_CHECK_CONFIG:
+			check_only = 1;
+			break;
+		case OPT_VERSION:
+			printf("popfetch %s (%s)\n", PACKAGE_VERSION,
+			    curl_version());
+			return 0;
+		case OPT_HELP:
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind < argc) {
+		log_error(NULL, "unexpected argument \"%s\"", argv[optind]);
+		usage(stderr);
+		free(names);
+		return EX_USAGE;
+	}
+	log_set_level(verbosity);
+
+	/* A broken pipe or an exceeded file size limit must become an error
+	 * code from write(), handled like any other, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
+
+	path = config_discover(opt_config, &tried);
+	if (path == NULL) {
+		log_error(NULL, "no configuration file found (tried %s); "
+		    "use -c FILE or $POPFETCH_CONFIG", tried);
+		rc = EX_CONFIG;
+		goto out;
+	}
+	if ((rc = config_load(path, &cfg, &errors)) != 0) {
+		fputs(errors, stderr);
+		if (errors[0] && errors[strlen(errors) - 1] != '\n')
+			fputc('\n', stderr);
+		goto out;
+	}
+	for (size_t i = 0; i < nnames; i++) {
+		if (config_find(&cfg, names[i]) == NULL) {
+			log_error(NULL, "%s: no account named \"%s\"", path,
+			    names[i]);
+			rc = EX_USAGE;
+			goto out;
+		}
+	}
+	if (check_only) {
+		config_print(&cfg, stdout);
+		rc = 0;
+		goto out;
+	}
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error(NULL, "cannot initialise libcurl");
+		rc = EX_SOFTWARE;
+		goto out;
+	}
+	rc = run_accounts(&cfg, names, nnames);
+	curl_global_cleanup();
+out:
+	config_free(&cfg);
+	free(errors);
+	free(tried);
+	free(path);
+	free(names);
+	return rc;
+}

@@ -1,0 +1,95 @@
+/*
+ * pop3.h - one POP3 session over one libcurl easy handle.
+ *
+ * The session is one TCP connection and one login. libcurl would silently
+ * open a new connection (a new POP3 session, where message numbers and
+ * pending DELEs differ) if the old one dropped; pop3.c refuses to let it
+ * and reports the session as lost instead, so a message number always
+ * means what the inventory said.
+ *
+ * Every function returns 0 or a sysexits code with e filled in: the
+ * server's -ERR text quoted, RESP-CODES mapped ([AUTH] -> EX_NOPERM,
+ * [IN-USE]/[LOGIN-DELAY]/[SYS/TEMP] -> EX_TEMPFAIL, [SYS/PERM] ->
+ * EX_UNAVAILABLE). After any error the session is unusable: call
+ * pop3_close().
+ */
+#ifndef POPFETCH_POP3_H
+#define POPFETCH_POP3_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "util.h"
+
+struct pop3;
+
+struct pop3_params {
+	const char *account;      /* for -vv traces */
+	const char *host;
+	int port;
+	enum tls_mode tls;
+	const char *ca_file;
+	const char *user;
+	const char *password;     /* copied into libcurl; caller may wipe */
+	long timeout_ms;
+};
+
+/* One message in the server's inventory. */
+struct pop3_msg {
+	unsigned long num;
+	unsigned long long size;  /* LIST size */
+	char *uidl;               /* NULL until pop3_uidl(); any bytes */
+	size_t uidl_len;
+};
+
+/* Connect, TLS, authenticate, STAT. Fills *count and *octets. */
+int pop3_open(const struct pop3_params *p, struct pop3 **out,
+    unsigned long *count, unsigned long long *octets, struct err *e);
+
+/* True when the server's CAPA listed UIDL; false when CAPA was answered
+ * without it. When the server answered no CAPA at all, true (try it). */
+bool pop3_has_uidl(const struct pop3 *s);
+
+/* LIST: the inventory, sorted by message number. */
+int pop3_list(struct pop3 *s, struct pop3_msg **msgs, size_t *n,
+    struct err *e);
+
+/* UIDL: fill the uidl of every message in msgs (matched by number).
+ * A message LIST showed that UIDL does not is an error (EX_PROTOCOL). */
+int pop3_uidl(struct pop3 *s, struct pop3_msg *msgs, size_t n,
+    struct err *e);
+
+void pop3_msgs_free(struct pop3_msg *msgs, size_t n);
+
+/*
+ * Receives one message body in wire form (dot-unstuffed, CRLF line ends)
+ * in chunks. Return 0, or a sysexits code (with e filled) to abort.
+ */
+struct pop3_body {
+	int (*write)(void *arg, const char *buf, size_t len, struct err *e);
+	void *arg;
+};
+
+/*
+ * RETR msg->num into body. Checks the byte count against the server's
+ * "+OK n octets" (else the LIST size): a short body is EX_TEMPFAIL, and
+ * the caller must discard what it received. When the server appends CRLF
+ * beyond the announced count (it does for a message without a final
+ * newline), that CRLF is not passed on, so the stored message has exactly
+ * the server's octets.
+ */
+int pop3_retr(struct pop3 *s, const struct pop3_msg *msg,
+    const struct pop3_body *body, struct err *e);
+
+/* DELE one message (takes effect at a good QUIT). */
+int pop3_dele(struct pop3 *s, unsigned long num, struct err *e);
+
+/* QUIT and check the reply: only a +OK means the DELEs happened. */
+int pop3_quit(struct pop3 *s, struct err *e);
+
+/* Free the handle (libcurl sends its own QUIT if the connection is still
+ * up and pop3_quit was not called: pending DELEs may be committed). */
+void pop3_close(struct pop3 *s);
+
+#endif

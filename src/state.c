@@ -1,0 +1,602 @@
+/*
+ * state.c - the per-mailbox journal of stored UIDLs.
+ *
+ * Journal format (text, one record per line, LF-terminated):
+ *
+ *   popfetch-state 1          first line, the format version
+ *   B                         a Maildir batch begins
+ *   M <mark>                  an mbox batch begins; <mark> = size before it
+ *   T <uidl> <name>           (Maildir) the message will be file <name>
+ *   S <unixtime> <uidl>       the message is stored
+ *   C                         the open batch is committed
+ *
+ * <uidl> is the server's UIDL byte for byte, with every byte outside
+ * 0x21..0x7e and '%' written as %XX. S records outside any batch (as
+ * compaction writes them) are stored unconditionally; inside a batch they
+ * count only when the batch's C follows.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "state.h"
+
+#define STATE_MAGIC "popfetch-state 1\n"
+
+struct entry {
+	char *uidl;      /* NULL: free slot */
+	size_t len;
+	long long when;
+};
+
+struct state {
+	char *dir;
+	char *path;       /* KEY.state */
+	char *lockpath;   /* KEY.lock */
+	int lockfd;
+	int fd;           /* journal, open for append */
+	/* Stored UIDLs: open addressing, linear probing, power-of-2 size. */
+	struct entry *tab;
+	size_t tabsize, count;
+	/* Records written by state_*() and not yet synced. */
+	char *buf;
+	size_t buflen, bufcap;
+	struct state_pending pending;
+	/* Provisional S records of the open batch while loading. */
+	struct entry *prov;
+	size_t nprov, provcap;
+};
+
+/* ---- UIDL set ------------------------------------------------------------ */
+
+static uint64_t
+hash_bytes(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+
+	while (n--) {
+		h ^= (unsigned char)*p++;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static struct entry *
+set_slot(struct entry *tab, size_t size, const char *u, size_t len)
+{
+	size_t i = (size_t)hash_bytes(u, len) & (size - 1);
+
+	while (tab[i].uidl != NULL &&
+	    (tab[i].len != len || memcmp(tab[i].uidl, u, len) != 0))
+		i = (i + 1) & (size - 1);
+	return &tab[i];
+}
+
+static void
+set_grow(struct state *st)
+{
+	size_t nsize = st->tabsize ? st->tabsize * 2 : 256;
+	struct entry *ntab = xcalloc(nsize, sizeof(*ntab));
+
+	for (size_t i = 0; i < st->tabsize; i++) {
+		if (st->tab[i].uidl != NULL)
+			*set_slot(ntab, nsize, st->tab[i].uidl,
+			    st->tab[i].len) = st->tab[i];
+	}
+	free(st->tab);
+	st->tab = ntab;
+	st->tabsize = nsize;
+}
+
+static void
+set_add(struct state *st, const char *u, size_t len, long long when)
+{
+	struct entry *slot;
+
+	if ((st->count + 1) * 2 > st->tabsize)
+		set_grow(st);
+	slot = set_slot(st->tab, st->tabsize, u, len);
+	if (slot->uidl != NULL)
+		return;
+	slot->uidl = xstrndup(u, len);
+	slot->len = len;
+	slot->when = when;
+	st->count++;
+}
+
+int
+state_is_stored(const struct state *st, const char *uidl, size_t len)
+{
+	if (st->tabsize == 0)
+		return 0;
+	return set_slot(st->tab, st->tabsize, uidl, len)->uidl != NULL;
+}
+
+size_t
+state_count(const struct state *st)
+{
+	return st->count;
+}
+
+/* ---- escaping ------------------------------------------------------------ */
+
+static void
+buf_add(struct state *st, const char *p, size_t n)
+{
+	if (st->buflen + n > st->bufcap) {
+		st->bufcap = (st->buflen + n) * 2 + 256;
+		st->buf = xrealloc(st->buf, st->bufcap);
+	}
+	memcpy(st->buf + st->buflen, p, n);
+	st->buflen += n;
+}
+
+static void
+buf_add_escaped(struct state *st, const char *u, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)u[i];
+		if (c <= 0x20 || c >= 0x7f || c == '%') {
+			char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+			buf_add(st, esc, 3);
+		} else
+			buf_add(st, (const char *)&u[i], 1);
+	}
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Decode an escaped token in place; returns its length or -1. */
+static long
+unescape(char *s)
+{
+	char *o = s;
+
+	for (char *p = s; *p; p++) {
+		if (*p == '%') {
+			int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			*o++ = (char)(hi << 4 | lo);
+			p += 2;
+		} else
+			*o++ = *p;
+	}
+	*o = '\0';
+	return o - s;
+}
+
+char *
+state_key(const char *host, const char *user)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *raw = xasprintf("%s@%s", user, host);
+	char *out = xmalloc(strlen(raw) * 3 + 1), *o = out;
+
+	for (const char *p = raw; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || strchr("._@+-", c) != NULL)
+			*o++ = (char)c;
+		else {
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+	}
+	*o = '\0';
+	free(raw);
+	return out;
+}
+
+/* ---- loading ------------------------------------------------------------- */
+
+static void
+pending_clear(struct state_pending *p)
+{
+	for (size_t i = 0; i < p->nintents; i++) {
+		free(p->intent_uidl[i]);
+		free(p->intent_name[i]);
+	}
+	free(p->intent_uidl);
+	free(p->intent_uidl_len);
+	free(p->intent_name);
+	memset(p, 0, sizeof(*p));
+}
+
+static void
+prov_clear(struct state *st)
+{
+	for (size_t i = 0; i < st->nprov; i++)
+		free(st->prov[i].uidl);
+	st->nprov = 0;
+}
+
+static void
+load_begin(struct state *st, bool mbox, off_t mark)
+{
+	/* A batch left open before a later begin was abandoned by a run
+	 * that then went on (it could not have): resolve conservatively by
+	 * keeping the first batch's recovery data only if nothing else. */
+	pending_clear(&st->pending);
+	prov_clear(st);
+	st->pending.open = true;
+	st->pending.has_mark = mbox;
+	st->pending.mark = mark;
+}
+
+static void
+load_intent(struct state *st, char *u, size_t len, const char *name)
+{
+	struct state_pending *p = &st->pending;
+
+	p->intent_uidl = xrealloc(p->intent_uidl,
+	    (p->nintents + 1) * sizeof(char *));
+	p->intent_uidl_len = xrealloc(p->intent_uidl_len,
+	    (p->nintents + 1) * sizeof(size_t));
+	p->intent_name = xrealloc(p->intent_name,
+	    (p->nintents + 1) * sizeof(char *));
+	p->intent_uidl[p->nintents] = xstrndup(u, len);
+	p->intent_uidl_len[p->nintents] = len;
+	p->intent_name[p->nintents] = xstrdup(name);
+	p->nintents++;
+}
+
+static void
+load_stored(struct state *st, char *u, size_t len, long long when)
+{
+	if (!st->pending.open) {
+		set_add(st, u, len, when);
+		return;
+	}
+	if (st->nprov == st->provcap) {
+		st->provcap = st->provcap ? st->provcap * 2 : 64;
+		st->prov = xrealloc(st->prov, st->provcap * sizeof(*st->prov));
+	}
+	st->prov[st->nprov].uidl = xstrndup(u, len);
+	st->prov[st->nprov].len = len;
+	st->prov[st->nprov].when = when;
+	st->nprov++;
+}
+
+static void
+load_commit(struct state *st)
+{
+	for (size_t i = 0; i < st->nprov; i++)
+		set_add(st, st->prov[i].uidl, st->prov[i].len,
+		    st->prov[i].when);
+	prov_clear(st);
+	pending_clear(&st->pending);
+}
+
+/* Parse one record (NUL-terminated, no LF). 0 or -1 for garbage. */
+static int
+load_record(struct state *st, char *line)
+{
+	char *a, *b, *save = NULL;
+	long n;
+
+	switch (line[0]) {
+	case 'B':
+		load_begin(st, false, 0);
+		return 0;
+	case 'M':
+		a = line + 1;
+		errno = 0;
+		long long mark = strtoll(a, &b, 10);
+		if (errno || b == a || mark < 0)
+			return -1;
+		load_begin(st, true, (off_t)mark);
+		return 0;
+	case 'C':
+		load_commit(st);
+		return 0;
+	case 'T':
+		a = strtok_r(line + 1, " ", &save);
+		b = strtok_r(NULL, " ", &save);
+		if (a == NULL || b == NULL || (n = unescape(a)) < 0)
+			return -1;
+		if (st->pending.open)
+			load_intent(st, a, (size_t)n, b);
+		return 0;
+	case 'S':
+		a = strtok_r(line + 1, " ", &save);
+		b = strtok_r(NULL, " ", &save);
+		if (a == NULL || b == NULL || (n = unescape(b)) < 0)
+			return -1;
+		load_stored(st, b, (size_t)n, strtoll(a, NULL, 10));
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int
+load_journal(struct state *st, struct err *e)
+{
+	struct stat sb;
+	char *data = NULL;
+	size_t len = 0, lineno = 1;
+	int rc = 0;
+
+	if (fstat(st->fd, &sb) != 0)
+		return err_sys(e, EX_IOERR, errno, "%s", st->path);
+	if (sb.st_size == 0) {
+		/* New journal: write the format line durably. */
+		if ((rc = util_write_all(st->fd, STATE_MAGIC,
+		    strlen(STATE_MAGIC))) != 0 || fsync(st->fd) != 0)
+			return err_sys(e, EX_IOERR, rc ? rc : errno, "%s",
+			    st->path);
+		return 0;
+	}
+	data = xmalloc((size_t)sb.st_size + 1);
+	while (len < (size_t)sb.st_size) {
+		ssize_t r = pread(st->fd, data + len, (size_t)sb.st_size - len,
+		    (off_t)len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = err_sys(e, EX_IOERR, r < 0 ? errno : EIO,
+			    "reading %s", st->path);
+			goto out;
+		}
+		len += (size_t)r;
+	}
+	data[len] = '\0';
+	if (strncmp(data, STATE_MAGIC, strlen(STATE_MAGIC)) != 0) {
+		rc = err_set(e, EX_DATAERR, "%s: not a popfetch state file "
+		    "(first line is not \"popfetch-state 1\")", st->path);
+		goto out;
+	}
+	/* A crash can leave a torn last record: cut it off so the next
+	 * append starts on a fresh line. Its batch was never committed. */
+	size_t end = len;
+	while (end > 0 && data[end - 1] != '\n')
+		end--;
+	if (end < len && ftruncate(st->fd, (off_t)end) != 0) {
+		rc = err_sys(e, EX_IOERR, errno, "truncating %s", st->path);
+		goto out;
+	}
+	data[end] = '\0';
+	char *p = data + strlen(STATE_MAGIC);
+	while (*p) {
+		char *nl = strchr(p, '\n');
+		*nl = '\0';
+		lineno++;
+		if (*p != '\0' && load_record(st, p) != 0) {
+			rc = err_set(e, EX_DATAERR, "%s:%zu: unreadable record",
+			    st->path, lineno);
+			goto out;
+		}
+		p = nl + 1;
+	}
+	/* Provisional records of a batch never committed do not count. */
+	prov_clear(st);
+out:
+	free(data);
+	return rc;
+}
+
+int
+state_open(const char *dir, const char *host, const char *user,
+    struct state **out, struct err *e)
+{
+	struct state *st = xcalloc(1, sizeof(*st));
+	char *key = state_key(host, user);
+	int rc;
+
+	st->fd = st->lockfd = -1;
+	st->dir = xstrdup(dir);
+	st->path = xasprintf("%s/%s.state", dir, key);
+	st->lockpath = xasprintf("%s/%s.lock", dir, key);
+	free(key);
+
+	if ((rc = util_mkdirs(dir, 0700)) != 0) {
+		rc = err_sys(e, EX_CANTCREAT, rc, "state directory %s", dir);
+		goto fail;
+	}
+	st->lockfd = open(st->lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->lockfd < 0) {
+		rc = err_sys(e, EX_CANTCREAT, errno, "%s", st->lockpath);
+		goto fail;
+	}
+	if (flock(st->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			rc = err_set(e, EX_TEMPFAIL, "mailbox %s@%s is locked "
+			    "by another popfetch run (%s); skipped", user, host,
+			    st->lockpath);
+		else
+			rc = err_sys(e, EX_IOERR, errno, "locking %s",
+			    st->lockpath);
+		goto fail;
+	}
+	st->fd = open(st->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (st->fd < 0) {
+		rc = err_sys(e, EX_CANTCREAT, errno, "%s", st->path);
+		goto fail;
+	}
+	if ((rc = load_journal(st, e)) != 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	state_close(st);
+	return rc;
+}
+
+const struct state_pending *
+state_pending(const struct state *st)
+{
+	return &st->pending;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+void
+state_begin_maildir(struct state *st)
+{
+	buf_add(st, "B\n", 2);
+}
+
+void
+state_begin_mbox(struct state *st, off_t mark)
+{
+	char line[64];
+	int n = snprintf(line, sizeof(line), "M %lld\n", (long long)mark);
+
+	buf_add(st, line, (size_t)n);
+}
+
+void
+state_intent(struct state *st, const char *uidl, size_t len,
+    const char *name)
+{
+	buf_add(st, "T ", 2);
+	buf_add_escaped(st, uidl, len);
+	buf_add(st, " ", 1);
+	buf_add(st, name, strlen(name));
+	buf_add(st, "\n", 1);
+}
+
+void
+state_stored(struct state *st, const char *uidl, size_t len)
+{
+	char head[40];
+	long long now = (long long)time(NULL);
+	int n = snprintf(head, sizeof(head), "S %lld ", now);
+
+	buf_add(st, head, (size_t)n);
+	buf_add_escaped(st, uidl, len);
+	buf_add(st, "\n", 1);
+	/* Visible to state_is_stored at once: the caller syncs before it
+	 * acts on it (DELE). */
+	set_add(st, uidl, len, now);
+}
+
+void
+state_commit(struct state *st)
+{
+	buf_add(st, "C\n", 2);
+	pending_clear(&st->pending);
+}
+
+int
+state_sync(struct state *st, struct err *e)
+{
+	int rc;
+
+	if (st->buflen > 0) {
+		rc = util_write_all(st->fd, st->buf, st->buflen);
+		st->buflen = 0;
+		if (rc != 0)
+			return err_sys(e, EX_IOERR, rc, "writing %s", st->path);
+	}
+	if (fsync(st->fd) != 0)
+		return err_sys(e, EX_IOERR, errno, "syncing %s", st->path);
+	return 0;
+}
+
+int
+state_compact(struct state *st, char *const *keep_uidls,
+    const size_t *keep_lens, size_t n, struct err *e)
+{
+	char *tmp = xasprintf("%s.tmp", st->path);
+	struct state fresh;
+	int fd = -1, rc = 0;
+
+	/* Build the new content in a scratch buffer using the same writer. */
+	memset(&fresh, 0, sizeof(fresh));
+	buf_add(&fresh, STATE_MAGIC, strlen(STATE_MAGIC));
+	for (size_t i = 0; i < n; i++) {
+		struct entry *en;
+		char head[40];
+		int hn;
+
+		if (st->tabsize == 0)
+			break;
+		en = set_slot(st->tab, st->tabsize, keep_uidls[i], keep_lens[i]);
+		if (en->uidl == NULL)
+			continue;
+		hn = snprintf(head, sizeof(head), "S %lld ", en->when);
+		buf_add(&fresh, head, (size_t)hn);
+		buf_add_escaped(&fresh, keep_uidls[i], keep_lens[i]);
+		buf_add(&fresh, "\n", 1);
+	}
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = err_sys(e, EX_IOERR, errno, "%s", tmp);
+		goto out;
+	}
+	if ((rc = util_write_all(fd, fresh.buf, fresh.buflen)) != 0 ||
+	    fsync(fd) != 0) {
+		rc = err_sys(e, EX_IOERR, rc ? rc : errno, "writing %s", tmp);
+		goto out;
+	}
+	if (rename(tmp, st->path) != 0) {
+		rc = err_sys(e, EX_IOERR, errno, "renaming %s", tmp);
+		goto out;
+	}
+	if ((rc = util_fsync_dir(st->dir)) != 0) {
+		rc = err_sys(e, EX_IOERR, rc, "syncing %s", st->dir);
+		goto out;
+	}
+	/* Append from now on to the new file. */
+	close(st->fd);
+	st->fd = open(st->path, O_RDWR | O_APPEND | O_CLOEXEC);
+	if (st->fd < 0)
+		rc = err_sys(e, EX_IOERR, errno, "%s", st->path);
+	pending_clear(&st->pending);
+	st->buflen = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc != 0)
+		unlink(tmp);
+	free(tmp);
+	free(fresh.buf);
+	return rc;
+}
+
+void
+state_close(struct state *st)
+{
+	if (st == NULL)
+		return;
+	if (st->fd >= 0)
+		close(st->fd);
+	if (st->lockfd >= 0)
+		close(st->lockfd);   /* releases the flock */
+	for (size_t i = 0; i < st->tabsize; i++)
+		free(st->tab[i].uidl);
+	free(st->tab);
+	prov_clear(st);
+	free(st->prov);
+	pending_clear(&st->pending);
+	free(st->buf);
+	free(st->dir);
+	free(st->path);
+	free(st->lockpath);
+	free(st);
+}

@@ -48,16 +48,23 @@ err_sys(struct err *e, int code, int errnum, const char *fmt, ...)
 void
 err_prefix(struct err *e, const char *fmt, ...)
 {
-	char head[512], old[sizeof(e->msg)];
+	char buf[sizeof(e->msg)];
 	va_list ap;
+	size_t n;
 
 	if (e == NULL)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(head, sizeof(head), fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	memcpy(old, e->msg, sizeof(old));
-	snprintf(e->msg, sizeof(e->msg), "%s: %s", head, old);
+	/* head, ": ", then as much of the old text as fits */
+	n = strlen(buf);
+	if (n + 2 < sizeof(buf)) {
+		memcpy(buf + n, ": ", 3);
+		n += 2;
+		strncat(buf + n, e->msg, sizeof(buf) - n - 1);
+	}
+	memcpy(e->msg, buf, sizeof(buf));
 }
 
 void

@@ -1,0 +1,216 @@
+/*
+ * unit_state.c - the state journal: keys, persistence, byte-exact UIDLs,
+ * torn records, batches left open by a crash, compaction, the lock.
+ */
+#include "autoconf.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "state.h"
+#include "unit.h"
+
+static char dir[256];
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	static char buf[65536];
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void
+append(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "ab");
+	fputs(text, f);
+	fclose(f);
+}
+
+static struct state *
+open_ok(void)
+{
+	struct state *st = NULL;
+	struct err e;
+
+	err_clear(&e);
+	CHECK(state_open(dir, "pop.example.org", "me", &st, &e) == 0);
+	if (st == NULL)
+		fprintf(stderr, "state_open: %s\n", e.msg);
+	return st;
+}
+
+static void
+test_key(void)
+{
+	char *k = state_key("pop.example.org", "a b/c%d@x");
+
+	CHECK_STR(k, "a%20b%2Fc%25d@x@pop.example.org");
+	free(k);
+}
+
+static void
+test_persist(void)
+{
+	/* A UIDL with every awkward byte: space, %, 8-bit, NUL-free. */
+	const char odd[] = "a b%\xff/\x01z";
+	struct state *st = open_ok();
+	struct err e;
+	char path[512];
+
+	if (st == NULL)
+		return;
+	CHECK(state_count(st) == 0);
+	state_begin_maildir(st);
+	state_intent(st, "u1", 2, "name1");
+	state_stored(st, "u1", 2);
+	state_stored(st, odd, sizeof(odd) - 1);
+	state_commit(st);
+	CHECK(state_sync(st, &e) == 0);
+	state_close(st);
+
+	st = open_ok();
+	CHECK(state_is_stored(st, "u1", 2));
+	CHECK(state_is_stored(st, odd, sizeof(odd) - 1));
+	CHECK(!state_is_stored(st, "u2", 2));
+	CHECK(!state_is_stored(st, "u", 1));
+	CHECK(state_count(st) == 2);
+	CHECK(!state_pending(st)->open);
+	state_close(st);
+
+	snprintf(path, sizeof(path), "%s/me@pop.example.org.state", dir);
+	CHECK(strstr(slurp(path), "a%20b%25%FF/%01z\n") != NULL);
+}
+
+static void
+test_open_batch(void)
+{
+	char path[512];
+	struct state *st;
+	const struct state_pending *p;
+	struct err e;
+
+	snprintf(path, sizeof(path), "%s/me@pop.example.org.state", dir);
+	/* A Maildir batch whose commit never reached the disk, then a torn
+	 * half record. */
+	append(path, "B\nT u3 n3\nT u4 n4\nS 1 u3\nS 2 u");
+	st = open_ok();
+	if (st == NULL)
+		return;
+	p = state_pending(st);
+	CHECK(p->open);
+	CHECK(!p->has_mark);
+	CHECK(p->nintents == 2);
+	if (p->nintents == 2) {
+		CHECK_STR(p->intent_name[0], "n3");
+		CHECK_MEM(p->intent_uidl[1], p->intent_uidl_len[1], "u4", 2);
+	}
+	/* Provisional: not stored until the batch commits. */
+	CHECK(!state_is_stored(st, "u3", 2));
+	CHECK(state_count(st) == 2);
+	/* The torn record was cut off. */
+	{
+		const char *t = slurp(path);
+		size_t l = strlen(t);
+		CHECK(l > 0 && t[l - 1] == '\n');
+		CHECK(strstr(t, "S 2 u") == NULL);
+	}
+	/* Resolve it as fetch.c does. */
+	state_stored(st, "u3", 2);
+	state_commit(st);
+	CHECK(state_sync(st, &e) == 0);
+	state_close(st);
+
+	st = open_ok();
+	CHECK(!state_pending(st)->open);
+	CHECK(state_is_stored(st, "u3", 2));
+	CHECK(!state_is_stored(st, "u4", 2));
+	state_close(st);
+
+	/* mbox batch left open: the mark comes back. */
+	append(path, "M 12345\nS 3 u9\n");
+	st = open_ok();
+	p = state_pending(st);
+	CHECK(p->open && p->has_mark && p->mark == 12345);
+	CHECK(!state_is_stored(st, "u9", 2));
+	state_close(st);
+}
+
+static void
+test_compact_and_lock(void)
+{
+	struct state *st = open_ok(), *st2 = NULL;
+	char *keep[] = { "u1", "u3", "new" };
+	size_t lens[] = { 2, 2, 3 };
+	struct err e;
+	char path[512];
+
+	if (st == NULL)
+		return;
+	/* A second run on the same mailbox is refused while we hold it. */
+	CHECK(state_open(dir, "pop.example.org", "me", &st2, &e) == EX_TEMPFAIL);
+	CHECK(strstr(e.msg, "locked by another popfetch run") != NULL);
+	CHECK(strstr(e.msg, "me@pop.example.org.lock") != NULL);
+
+	CHECK(state_compact(st, keep, lens, 3, &e) == 0);
+	state_close(st);
+	snprintf(path, sizeof(path), "%s/me@pop.example.org.state", dir);
+	{
+		const char *t = slurp(path);
+		CHECK(strncmp(t, "popfetch-state 1\nS ", 19) == 0);
+		CHECK(strstr(t, " u1\n") != NULL);
+		CHECK(strstr(t, " u3\n") != NULL);
+		CHECK(strstr(t, "new") == NULL);     /* never stored */
+		CHECK(strstr(t, "%FF") == NULL);     /* gone from server */
+		CHECK(strchr(t, 'M') == NULL && strchr(t, 'B') == NULL);
+	}
+	st = open_ok();
+	CHECK(state_count(st) == 2);
+	CHECK(!state_pending(st)->open);
+	state_close(st);
+}
+
+static void
+test_garbage(void)
+{
+	char path[512];
+	struct state *st = NULL;
+	struct err e;
+
+	snprintf(path, sizeof(path), "%s/me@other.state", dir);
+	append(path, "this is not a state file\n");
+	CHECK(state_open(dir, "other", "me", &st, &e) == EX_DATAERR);
+	CHECK(strstr(e.msg, "not a popfetch state file") != NULL);
+	CHECK(st == NULL);
+}
+
+int
+main(void)
+{
+	char cmd[300];
+
+	snprintf(dir, sizeof(dir), "/tmp/popfetch-unit-state-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return 99;
+	strcat(dir, "/sub/dir");   /* created on demand */
+	test_key();
+	test_persist();
+	test_open_batch();
+	test_compact_and_lock();
+	test_garbage();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 8), dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cleanup failed\n");
+	return unit_done("unit_state");
+}

@@ -1,0 +1,688 @@
+#!/usr/bin/env python3
+"""fakepop3.py - a scriptable fake POP3 server for popfetch's tests.
+
+Python 3 standard library only.  It serves one mailbox on 127.0.0.1 (port 0
+unless --port is given; the port is written to --port-file), logs every
+command line it receives verbatim (PASS argument included) to --log, and
+injects faults that a real server will not produce on demand.
+
+Mailbox
+  --messages DIR     every regular file in DIR, sorted by name, is a message;
+                     its UIDL is the file name
+  --scenario FILE    JSON, see below (may also define the messages)
+  --state FILE       JSON written at start and after every session: the
+                     messages left on the server, the UIDLs deleted so far,
+                     and the number of connections served
+  --load-state       if --state exists at start, serve only the messages
+                     it lists as remaining (to restart a server "in place")
+
+Messages are stored with LF or CRLF line ends; on the wire every line ends
+in CRLF and lines starting with "." are dot-stuffed (the first line too).
+A message not ending in a newline gets a CRLF added on the wire, and the
+octet count (LIST, "+OK n octets") is that of the CRLF form without the
+added CRLF - the way Dovecot does it.
+
+Scenario file (every key optional):
+  {
+    "user": "alice", "password": "secret",
+    "greeting": "fakepop3 ready",      # text after "+OK "
+    "apop": false,                     # add an APOP <timestamp> to it
+    "capa": ["TOP", "UIDL", "RESP-CODES", "USER"],   # null: CAPA -> -ERR
+    "uidl": true,                      # false: UIDL -> -ERR, not in CAPA
+    "sasl": ["PLAIN"],                 # AUTH mechanisms offered
+    "messages": [
+      {"file": "path"} | {"data": "text"} | {"data_b64": "..."},
+      # optional: "uidl": "x" (default: file name or "msgN"; duplicates
+      #   are allowed), "list_size": N (a lie told by LIST/STAT/RETR),
+      #   "retr_size": N (a lie told only by the RETR +OK line),
+      #   "raw": true (data is already the wire form: sent verbatim, then
+      #   ".\\r\\n"), "no_uidl": true (left out of the UIDL listing)
+    ],
+    "faults": [ FAULT, ... ]
+  }
+
+A FAULT fires when a command matches "on":
+  "on":   "greeting" (before the greeting), "any", a verb ("RETR"), or a
+          verb with its argument ("RETR 2", "DELE 3", "LIST 1") - matched
+          case-insensitively, arguments compared after splitting on spaces
+  "conn": only on this connection (1-based); default every connection
+  "times": fire at most this many times in the server's life
+  "action":
+    "err"      reply "-ERR " + "text" (default "fault injected")
+    "reply"    send "text" verbatim (CRLF added to each line)
+    "close"    close the connection without replying
+    "reset"    close with a TCP RST (SO_LINGER 0)
+    "stall"    send nothing for "seconds" (default 3600), then close
+    "delay"    wait "seconds", then handle the command normally
+    "hugeline" send a line of "bytes" 'x' characters (no CRLF unless
+               "crlf": true), then close
+    "cut"      (RETR) send the +OK with the real octet count and the first
+               "bytes" bytes of the wire body, then per "then": "close"
+               (default), "reset", "stall" ("seconds"), or "continue"
+               (pause "seconds", then send the rest normally)
+  "commit": true   with "close"/"reset" on QUIT: apply the DELEs first
+Faults are checked in order; the first that matches fires.
+
+Shorthands (added after the scenario's faults; "@C" limits to connection C):
+  --cut-retr N:BYTES[@C]      cut message N's body after BYTES bytes, close
+  --delay-greeting SECS[@C]   wait SECS before the greeting
+  --err "CMD[:TEXT]"[@C]      reply -ERR TEXT to CMD (e.g. "PASS:[AUTH] no")
+  --drop CMD[@C]              close the connection when CMD arrives
+  --no-uidl                   UIDL unsupported
+
+Other options: --user, --pass, --apop, --tls implicit|starttls with
+--cert/--key, --port, --max-conns N (exit after N connections have ended),
+--timeout SECS (exit after SECS in any case; default 120), --idle SECS
+(close an idle connection; default 60), -v (trace to stderr).
+
+Locking: while one session is logged in, a second login gets
+"-ERR [IN-USE] Mailbox is locked by another session."
+"""
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import signal
+import socket
+import ssl
+import struct
+import sys
+import threading
+import time
+
+CRLF = b"\r\n"
+
+
+def to_wire(data):
+    """Stored bytes -> (wire body without the final ".", octet count)."""
+    lines = data.split(b"\n")
+    last = lines.pop()  # b"" when data ends with LF
+    out = []
+    for line in lines:
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        out.append(line + CRLF)
+    octets = sum(len(x) for x in out) + len(last)
+    if last:
+        out.append(last + CRLF)  # added CRLF, not counted
+    body = b"".join(b"." + x if x.startswith(b".") else x for x in out)
+    return body, octets
+
+
+class Message:
+    def __init__(self, data, uidl, spec=None):
+        spec = spec or {}
+        self.data = data
+        self.uidl = uidl
+        if spec.get("raw"):
+            self.wire = data
+            self.octets = len(data)
+        else:
+            self.wire, self.octets = to_wire(data)
+        self.list_size = spec.get("list_size", self.octets)
+        self.retr_size = spec.get("retr_size", self.list_size)
+        self.no_uidl = bool(spec.get("no_uidl"))
+
+
+class Server:
+    def __init__(self, args, scenario):
+        self.args = args
+        self.sc = scenario
+        self.user = args.user or scenario.get("user", "alice")
+        self.password = args.password or scenario.get("password", "secret")
+        self.uidl_ok = scenario.get("uidl", True) and not args.no_uidl
+        capa = scenario.get("capa", ["TOP", "UIDL", "RESP-CODES", "USER"])
+        if capa is not None:
+            capa = [c for c in capa if self.uidl_ok or c.upper() != "UIDL"]
+        self.capa = capa
+        self.sasl = scenario.get("sasl", [])
+        self.apop = args.apop or scenario.get("apop", False)
+        self.greeting = scenario.get("greeting", "fakepop3 ready")
+        self.faults = list(scenario.get("faults", []))
+        self.fired = {}
+        self.lock = threading.Lock()
+        self.mailbox = self.load_messages()
+        self.deleted = []
+        self.holder = None  # connection number holding the maildrop
+        self.nconns = 0
+        self.ended = 0
+        self.tls_ctx = None
+        if args.tls:
+            if not (args.cert and args.key):
+                sys.exit("fakepop3: --tls needs --cert and --key")
+            self.tls_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls_ctx.load_cert_chain(args.cert, args.key)
+        self.logf = open(args.log, "ab", buffering=0) if args.log else None
+        if args.load_state and args.state and os.path.exists(args.state):
+            with open(args.state) as f:
+                st = json.load(f)
+            keep = [m["uidl"] for m in st.get("messages", [])]
+            self.deleted = list(st.get("deleted", []))
+            left = []
+            for m in self.mailbox:
+                if m.uidl in keep:
+                    keep.remove(m.uidl)
+                    left.append(m)
+            self.mailbox = left
+        self.write_state()
+
+    def load_messages(self):
+        msgs = []
+        if self.args.messages:
+            d = self.args.messages
+            for name in sorted(os.listdir(d)):
+                p = os.path.join(d, name)
+                if os.path.isfile(p):
+                    with open(p, "rb") as f:
+                        msgs.append(Message(f.read(), name))
+        base = os.path.dirname(os.path.abspath(self.args.scenario or "."))
+        for i, spec in enumerate(self.sc.get("messages", [])):
+            if "file" in spec:
+                p = os.path.join(base, spec["file"])
+                with open(p, "rb") as f:
+                    data = f.read()
+                uidl = os.path.basename(p)
+            elif "data_b64" in spec:
+                data = base64.b64decode(spec["data_b64"])
+                uidl = "msg%d" % (len(msgs) + 1)
+            else:
+                data = spec.get("data", "").encode("utf-8", "surrogateescape")
+                uidl = "msg%d" % (len(msgs) + 1)
+            msgs.append(Message(data, spec.get("uidl", uidl), spec))
+        return msgs
+
+    def log(self, line):
+        if self.logf:
+            with self.lock:
+                self.logf.write(line + b"\n")
+
+    def trace(self, msg):
+        if self.args.verbose:
+            sys.stderr.write("fakepop3: %s\n" % msg)
+            sys.stderr.flush()
+
+    def write_state(self):
+        if not self.args.state:
+            return
+        st = {
+            "messages": [{"uidl": m.uidl, "size": m.octets} for m in self.mailbox],
+            "deleted": self.deleted,
+            "connections": self.nconns,
+        }
+        tmp = self.args.state + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(st, f, indent=1)
+            f.write("\n")
+        os.replace(tmp, self.args.state)
+
+    def match_fault(self, conn_no, verb, args):
+        """First fault matching this command (verb "GREETING" for the start)."""
+        with self.lock:
+            for i, fl in enumerate(self.faults):
+                on = fl.get("on", "any").split()
+                if "conn" in fl and fl["conn"] != conn_no:
+                    continue
+                if on[0].upper() != "ANY":
+                    if on[0].upper() != verb:
+                        continue
+                    if len(on) > 1 and on[1:] != args[: len(on) - 1]:
+                        continue
+                elif verb == "GREETING":
+                    continue
+                if "times" in fl and self.fired.get(i, 0) >= fl["times"]:
+                    continue
+                self.fired[i] = self.fired.get(i, 0) + 1
+                return fl
+        return None
+
+
+class Dropped(Exception):
+    pass
+
+
+class Session:
+    def __init__(self, srv, sock, no):
+        self.srv = srv
+        self.sock = sock
+        self.no = no
+        self.buf = b""
+        self.user = None
+        self.authed = False
+        self.msgs = None  # snapshot at login
+        self.dele = set()  # indexes into self.msgs
+        self.timestamp = "<%d.%d@fakepop3>" % (os.getpid(), int(time.time() * 1000))
+
+    # -- I/O
+    def send(self, data):
+        try:
+            self.sock.sendall(data)
+        except OSError as e:
+            raise Dropped("send: %s" % e)
+
+    def line(self, text):
+        if isinstance(text, str):
+            text = text.encode("utf-8", "surrogateescape")
+        self.send(text + CRLF)
+
+    def readline(self):
+        while b"\n" not in self.buf:
+            if len(self.buf) > 65536:
+                raise Dropped("client line too long")
+            try:
+                chunk = self.sock.recv(4096)
+            except socket.timeout:
+                raise Dropped("idle timeout")
+            except OSError as e:
+                raise Dropped("recv: %s" % e)
+            if not chunk:
+                raise Dropped("client closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line[:-1] if line.endswith(b"\r") else line
+
+    def close(self, reset=False):
+        try:
+            if reset:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                     struct.pack("ii", 1, 0))
+            else:
+                try:
+                    self.sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.sock.close()
+        except OSError:
+            pass
+
+    # -- faults
+    def do_fault(self, fl, verb):
+        """Run a fault; returns True if the command is handled (or gone)."""
+        act = fl.get("action", "err")
+        self.srv.trace("conn %d: fault %s on %s" % (self.no, act, verb))
+        if act == "delay":
+            time.sleep(fl.get("seconds", 1))
+            return False
+        if act == "cut" and verb == "RETR":
+            return False  # handled in cmd_retr
+        if act == "err":
+            self.line("-ERR " + fl.get("text", "fault injected"))
+            return True
+        if act == "reply":
+            for l in fl.get("text", "").split("\n"):
+                self.line(l)
+            return True
+        if act == "hugeline":
+            self.send(b"x" * int(fl.get("bytes", 1 << 20)) + (CRLF if fl.get("crlf") else b""))
+            self.close()
+            raise Dropped("hugeline")
+        if act in ("close", "reset"):
+            if verb == "QUIT" and fl.get("commit"):
+                self.commit()
+            self.close(reset=(act == "reset"))
+            raise Dropped(act)
+        if act == "stall":
+            time.sleep(fl.get("seconds", 3600))
+            self.close()
+            raise Dropped("stall")
+        self.line("-ERR fakepop3: unknown fault action %s" % act)
+        return True
+
+    # -- mailbox
+    def visible(self, n):
+        """Message number n (str) -> index, or None after an -ERR."""
+        try:
+            i = int(n) - 1
+        except ValueError:
+            self.line("-ERR Invalid message number: %s" % n)
+            return None
+        if i < 0 or i >= len(self.msgs):
+            self.line("-ERR There's no message %s." % n)
+            return None
+        if i in self.dele:
+            self.line("-ERR Message is deleted.")
+            return None
+        return i
+
+    def commit(self):
+        srv = self.srv
+        with srv.lock:
+            gone = [self.msgs[i] for i in sorted(self.dele)]
+            for m in gone:
+                if m in srv.mailbox:
+                    srv.mailbox.remove(m)
+                    srv.deleted.append(m.uidl)
+            self.dele = set()
+        srv.trace("conn %d: committed %d deletion(s)" % (self.no, len(gone)))
+        return len(gone)
+
+    # -- the session
+    def run(self):
+        srv = self.srv
+        try:
+            if srv.tls_ctx and srv.args.tls == "implicit":
+                try:
+                    self.sock = srv.tls_ctx.wrap_socket(self.sock, server_side=True)
+                except (ssl.SSLError, OSError) as e:
+                    raise Dropped("TLS handshake: %s" % e)
+            fl = srv.match_fault(self.no, "GREETING", [])
+            if fl and self.do_fault(fl, "GREETING"):
+                pass
+            else:
+                g = "+OK " + srv.greeting
+                if srv.apop:
+                    g += " " + self.timestamp
+                self.line(g)
+            while True:
+                raw = self.readline()
+                srv.log(raw)
+                text = raw.decode("latin-1")
+                parts = text.split(" ")
+                verb = parts[0].upper()
+                args = [a for a in parts[1:] if a != ""]
+                fl = srv.match_fault(self.no, verb, args)
+                if fl and self.do_fault(fl, verb):
+                    continue
+                if self.dispatch(verb, args, raw, fl):
+                    break
+        except Dropped as e:
+            srv.trace("conn %d: %s" % (self.no, e))
+        finally:
+            self.close()
+            with srv.lock:
+                if srv.holder == self.no:
+                    srv.holder = None
+                srv.ended += 1
+                srv.write_state()
+
+    def dispatch(self, verb, args, raw, fault):
+        """Handle one command; True ends the session."""
+        srv = self.srv
+        if verb == "QUIT":
+            if self.authed:
+                n = self.commit()
+                self.line("+OK Logging out, messages deleted." if n else "+OK Logging out.")
+            else:
+                self.line("+OK Logging out.")
+            return True
+        if verb == "CAPA":
+            if srv.capa is None:
+                self.line("-ERR Unknown command: CAPA")
+                return False
+            lines = ["+OK"] + list(srv.capa)
+            if srv.tls_ctx and srv.args.tls == "starttls" and not self.authed \
+                    and not isinstance(self.sock, ssl.SSLSocket):
+                lines.append("STLS")
+            if srv.sasl and not self.authed:
+                lines.append("SASL " + " ".join(srv.sasl))
+            for l in lines:
+                self.line(l)
+            self.line(".")
+            return False
+        if verb == "NOOP" and self.authed:
+            self.line("+OK")
+            return False
+        if not self.authed:
+            return self.auth_state(verb, args, raw)
+        return self.transaction(verb, args, fault)
+
+    def login(self, user, password):
+        srv = self.srv
+        if user != srv.user or password != srv.password:
+            self.line("-ERR [AUTH] Authentication failed.")
+            return
+        with srv.lock:
+            if srv.holder is not None:
+                busy = True
+            else:
+                busy = False
+                srv.holder = self.no
+                self.msgs = list(srv.mailbox)
+        if busy:
+            self.line("-ERR [IN-USE] Mailbox is locked by another session.")
+            return
+        self.authed = True
+        self.line("+OK Logged in.")
+
+    def auth_state(self, verb, args, raw):
+        srv = self.srv
+        if verb == "STLS" and srv.tls_ctx and srv.args.tls == "starttls":
+            if isinstance(self.sock, ssl.SSLSocket):
+                self.line("-ERR TLS is already active.")
+                return False
+            self.line("+OK Begin TLS negotiation now.")
+            self.buf = b""
+            try:
+                self.sock = srv.tls_ctx.wrap_socket(self.sock, server_side=True)
+            except (ssl.SSLError, OSError) as e:
+                raise Dropped("STLS handshake: %s" % e)
+            return False
+        if verb == "USER" and args:
+            self.user = raw.decode("utf-8", "surrogateescape")[5:]
+            self.line("+OK")
+            return False
+        if verb == "PASS":
+            if self.user is None:
+                self.line("-ERR No username given.")
+                return False
+            self.login(self.user, raw.decode("utf-8", "surrogateescape")[5:])
+            return False
+        if verb == "APOP" and srv.apop and len(args) == 2:
+            digest = hashlib.md5((self.timestamp + srv.password).encode()).hexdigest()
+            if args[0] == srv.user and args[1].lower() == digest:
+                self.login(srv.user, srv.password)
+            else:
+                self.line("-ERR [AUTH] Authentication failed.")
+            return False
+        if verb == "AUTH" and args and args[0].upper() in [s.upper() for s in srv.sasl]:
+            if args[0].upper() != "PLAIN":
+                self.line("-ERR Unsupported authentication mechanism.")
+                return False
+            if len(args) > 1:
+                ir = args[1]
+            else:
+                self.line("+ ")
+                ir = self.readline().decode("latin-1")
+                srv.log(ir.encode("latin-1"))
+            try:
+                parts = base64.b64decode(ir).split(b"\0")
+                user, pw = parts[1].decode(), parts[2].decode()
+            except Exception:
+                self.line("-ERR Invalid base64 data in initial response.")
+                return False
+            self.login(user, pw)
+            return False
+        self.line("-ERR Unknown command: %s" % verb if verb not in (
+            "STAT", "LIST", "UIDL", "RETR", "DELE", "RSET", "TOP", "NOOP")
+            else "-ERR Unknown command: %s (not logged in)" % verb)
+        return False
+
+    def transaction(self, verb, args, fault):
+        srv = self.srv
+        live = [i for i in range(len(self.msgs)) if i not in self.dele]
+        if verb == "STAT":
+            total = sum(self.msgs[i].list_size for i in live)
+            self.line("+OK %d %d" % (len(live), total))
+        elif verb == "LIST":
+            if args:
+                i = self.visible(args[0])
+                if i is not None:
+                    self.line("+OK %d %d" % (i + 1, self.msgs[i].list_size))
+            else:
+                self.line("+OK %d messages:" % len(live))
+                for i in live:
+                    self.line("%d %d" % (i + 1, self.msgs[i].list_size))
+                self.line(".")
+        elif verb == "UIDL":
+            if not srv.uidl_ok:
+                self.line("-ERR Unknown command: UIDL")
+            elif args:
+                i = self.visible(args[0])
+                if i is not None:
+                    self.line("+OK %d %s" % (i + 1, self.msgs[i].uidl))
+            else:
+                self.line("+OK")
+                for i in live:
+                    if not self.msgs[i].no_uidl:
+                        self.line("%d %s" % (i + 1, self.msgs[i].uidl))
+                self.line(".")
+        elif verb == "RETR" and args:
+            i = self.visible(args[0])
+            if i is not None:
+                self.retr(self.msgs[i], fault)
+        elif verb == "TOP" and len(args) == 2:
+            i = self.visible(args[0])
+            if i is not None:
+                self.top(self.msgs[i], args[1])
+        elif verb == "DELE" and args:
+            i = self.visible(args[0])
+            if i is not None:
+                self.dele.add(i)
+                self.line("+OK Marked to be deleted.")
+        elif verb == "RSET":
+            self.dele = set()
+            self.line("+OK")
+        else:
+            self.line("-ERR Unknown command: %s" % verb)
+        return False
+
+    def retr(self, m, fault):
+        self.line("+OK %d octets" % m.retr_size)
+        body = m.wire + b".\r\n"
+        if fault and fault.get("action") == "cut":
+            n = int(fault.get("bytes", 0))
+            self.send(body[:n])
+            then = fault.get("then", "close")
+            self.srv.trace("conn %d: cut after %d bytes, then %s" % (self.no, n, then))
+            if then == "continue":
+                time.sleep(fault.get("seconds", 1))
+                self.send(body[n:])
+                return
+            if then == "stall":
+                time.sleep(fault.get("seconds", 3600))
+            self.close(reset=(then == "reset"))
+            raise Dropped("cut")
+        self.send(body)
+
+    def top(self, m, nlines):
+        try:
+            n = int(nlines)
+        except ValueError:
+            self.line("-ERR Invalid number of lines: %s" % nlines)
+            return
+        lines = m.wire.split(CRLF)
+        out, i = [], 0
+        while i < len(lines) and lines[i] != b"":
+            out.append(lines[i])
+            i += 1
+        out.append(b"")
+        out.extend(lines[i + 1:i + 1 + n])
+        self.line("+OK")
+        self.send(b"".join(l + CRLF for l in out if l is not None) + b".\r\n")
+
+
+def parse_conn(spec):
+    """"X@C" -> ("X", {"conn": C}) ; "X" -> ("X", {})."""
+    if "@" in spec:
+        base, c = spec.rsplit("@", 1)
+        if c.isdigit():
+            return base, {"conn": int(c)}
+    return spec, {}
+
+
+def shorthand_faults(a):
+    faults = []
+    for spec in a.cut_retr:
+        s, extra = parse_conn(spec)
+        n, nbytes = s.split(":")
+        faults.append(dict(on="RETR " + n, action="cut", bytes=int(nbytes), **extra))
+    for spec in a.delay_greeting:
+        s, extra = parse_conn(spec)
+        faults.append(dict(on="greeting", action="delay", seconds=float(s), **extra))
+    for spec in a.err:
+        s, extra = parse_conn(spec)
+        cmd, _, text = s.partition(":")
+        faults.append(dict(on=cmd, action="err", text=text or "fault injected", **extra))
+    for spec in a.drop:
+        s, extra = parse_conn(spec)
+        faults.append(dict(on=s, action="close", **extra))
+    return faults
+
+
+def main():
+    ap = argparse.ArgumentParser(description="scriptable fake POP3 server",
+                                 epilog="See the module docstring for the scenario format.")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    ap.add_argument("--log")
+    ap.add_argument("--state")
+    ap.add_argument("--load-state", action="store_true")
+    ap.add_argument("--messages")
+    ap.add_argument("--scenario")
+    ap.add_argument("--user")
+    ap.add_argument("--pass", dest="password")
+    ap.add_argument("--apop", action="store_true")
+    ap.add_argument("--no-uidl", action="store_true")
+    ap.add_argument("--tls", choices=["implicit", "starttls"])
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    ap.add_argument("--cut-retr", action="append", default=[], metavar="N:BYTES[@C]")
+    ap.add_argument("--delay-greeting", action="append", default=[], metavar="SECS[@C]")
+    ap.add_argument("--err", action="append", default=[], metavar="CMD[:TEXT][@C]")
+    ap.add_argument("--drop", action="append", default=[], metavar="CMD[@C]")
+    ap.add_argument("--max-conns", type=int, default=0)
+    ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--idle", type=float, default=60)
+    ap.add_argument("-v", "--verbose", action="store_true")
+    a = ap.parse_args()
+
+    scenario = {}
+    if a.scenario:
+        with open(a.scenario) as f:
+            scenario = json.load(f)
+    scenario.setdefault("faults", [])
+    scenario["faults"] = scenario["faults"] + shorthand_faults(a)
+    srv = Server(a, scenario)
+
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", a.port))
+    ls.listen(16)
+    port = ls.getsockname()[1]
+    if a.port_file:
+        tmp = a.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.replace(tmp, a.port_file)
+    srv.trace("listening on 127.0.0.1:%d" % port)
+
+    deadline = time.monotonic() + a.timeout
+    threads = []
+    while time.monotonic() < deadline:
+        if a.max_conns and srv.nconns >= a.max_conns:
+            break
+        ls.settimeout(max(0.05, min(0.5, deadline - time.monotonic())))
+        try:
+            sock, peer = ls.accept()
+        except socket.timeout:
+            continue
+        with srv.lock:
+            srv.nconns += 1
+            no = srv.nconns
+        srv.trace("conn %d from %s:%d" % (no, peer[0], peer[1]))
+        sock.settimeout(a.idle)
+        t = threading.Thread(target=Session(srv, sock, no).run, daemon=True)
+        t.start()
+        threads.append(t)
+    ls.close()
+    for t in threads:
+        t.join(max(0, deadline - time.monotonic()))
+    with srv.lock:
+        srv.write_state()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,691 @@
+# tests/lib.sh - shared helpers for popfetch's integration tests.
+#
+# Sourced (bash) by tests/t-*.sh and by quickstart.sh.  It defines functions
+# and a few variables; it never exits or changes options by itself, except
+# that t_init (called by the tests) turns on "set -u -o pipefail".
+#
+# Environment (set by "make check"; derived from this file's location when
+# a test is run by hand):
+#   TOP_SRCDIR    the source tree          TOP_BUILDDIR  the build tree
+#   POPFETCH      the binary (default $TOP_BUILDDIR/popfetch)
+#
+# Main entry points:
+#   dovecot_start DIR        private Dovecot (pop3 + pop3s on 127.0.0.1)
+#   dovecot_stop             stop it (call from an EXIT trap)
+#   dovecot_add_message FILE deliver FILE's exact bytes into the mailbox
+#   pop3_reference OUTDIR    download everything with python's poplib
+#   fakepop3_start DIR ARGS  the scriptable fake server (tests/fakepop3.py)
+#   fakepop3_stop
+#   run_popfetch ARGS...     run $POPFETCH, stdout/stderr/exit code captured
+#   setup_tmp NAME, fail, skip, assert_eq, assert_file_eq, pick_port, ...
+
+# ---------------------------------------------------------------- locations
+
+_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${TOP_SRCDIR:=$(cd "$_lib_dir/.." && pwd)}"
+: "${TOP_BUILDDIR:=$TOP_SRCDIR}"
+: "${POPFETCH:=$TOP_BUILDDIR/popfetch}"
+TESTS_SRCDIR=$TOP_SRCDIR/tests
+# The python3 interpreter itself (a version-manager shim can cost 0.3 s a
+# call); override with $PYTHON.
+if [ -z "${PYTHON:-}" ]; then
+	PYTHON=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PYTHON=
+	[ -n "$PYTHON" ] || PYTHON=python3
+fi
+FAKEPOP3=$TESTS_SRCDIR/fakepop3.py
+export TOP_SRCDIR TOP_BUILDDIR POPFETCH
+
+# --------------------------------------------------------------- reporting
+
+# fail MSG...: print "FAIL: MSG" on stderr and exit 1.
+fail() {
+	printf 'FAIL: %s\n' "$*" >&2
+	exit 1
+}
+
+# skip MSG...: the test cannot run here; exit 77 (automake's SKIP).
+skip() {
+	printf 'SKIP: %s\n' "$*" >&2
+	exit 77
+}
+
+# note MSG...: progress line on stderr (goes to the test's .log file).
+note() {
+	printf '== %s\n' "$*" >&2
+}
+
+# assert_eq EXPECTED ACTUAL [WHAT]
+assert_eq() {
+	if [ "$1" != "$2" ]; then
+		fail "${3:-value}: expected '$1', got '$2'"
+	fi
+}
+
+# assert_file_eq EXPECTED_FILE ACTUAL_FILE [WHAT]: byte-identical files.
+assert_file_eq() {
+	[ -f "$1" ] || fail "${3:-file}: expected file $1 missing"
+	[ -f "$2" ] || fail "${3:-file}: $2 missing"
+	if ! cmp -- "$1" "$2" >&2; then
+		fail "${3:-file}: $2 differs from $1"
+	fi
+}
+
+# assert_grep PATTERN FILE [WHAT]: extended regexp found in FILE.
+assert_grep() {
+	if ! grep -E -q -- "$1" "$2"; then
+		printf -- '--- %s:\n' "$2" >&2
+		cat -- "$2" >&2
+		fail "${3:-output}: no line matches /$1/"
+	fi
+}
+
+# assert_no_grep PATTERN FILE [WHAT]
+assert_no_grep() {
+	if grep -E -q -- "$1" "$2"; then
+		printf -- '--- %s:\n' "$2" >&2
+		cat -- "$2" >&2
+		fail "${3:-output}: unexpected line matching /$1/"
+	fi
+}
+
+# assert_lines N FILE [WHAT]: FILE has exactly N lines.
+assert_lines() {
+	local n
+	n=$(wc -l <"$2")
+	if [ "$n" -ne "$1" ]; then
+		printf -- '--- %s:\n' "$2" >&2
+		cat -- "$2" >&2
+		fail "${3:-output}: expected $1 line(s), got $n"
+	fi
+}
+
+# assert_empty FILE [WHAT]
+assert_empty() {
+	if [ -s "$1" ]; then
+		printf -- '--- %s:\n' "$1" >&2
+		cat -- "$1" >&2
+		fail "${2:-output} should be empty"
+	fi
+}
+
+# ------------------------------------------------------------------ setup
+
+# t_init: common start of a test script.  Checks the binary and python3.
+t_init() {
+	set -u -o pipefail
+	"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 7))' 2>/dev/null ||
+		skip "python3 (>= 3.7) not found"
+	[ -x "$POPFETCH" ] || fail "popfetch binary not found at $POPFETCH (build it first)"
+}
+
+# need_dovecot: skip (77) when no dovecot is installed.
+need_dovecot() {
+	command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] ||
+		skip "dovecot not installed (Debian: apt-get install dovecot-core dovecot-pop3d)"
+	command -v doveadm >/dev/null 2>&1 || [ -x /usr/bin/doveadm ] ||
+		skip "doveadm not installed"
+	command -v openssl >/dev/null 2>&1 || skip "openssl not installed"
+}
+
+# setup_tmp NAME: make $TOP_BUILDDIR/tests/tmp/NAME fresh; sets $T to it.
+setup_tmp() {
+	T=$TOP_BUILDDIR/tests/tmp/$1
+	if [ -f "$T/dovecot/dovecot.conf" ]; then
+		# A leftover Dovecot from an interrupted run: stop it first.
+		_dovecot_stop_dir "$T/dovecot" 2>/dev/null || true
+	fi
+	rm -rf -- "$T"
+	mkdir -p -- "$T" || fail "cannot create $T"
+	export T
+}
+
+# pick_port: print a TCP port on 127.0.0.1 that was free a moment ago.
+pick_port() {
+	"$PYTHON" -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_port PORT [SECONDS]: wait until 127.0.0.1:PORT accepts connections.
+wait_port() {
+	"$PYTHON" - "$1" "${2:-10}" <<'EOF'
+import socket, sys, time
+port, limit = int(sys.argv[1]), float(sys.argv[2])
+end = time.monotonic() + limit
+while True:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        if time.monotonic() > end:
+            sys.exit(1)
+        time.sleep(0.05)
+EOF
+}
+
+# file_count DIR: number of regular files directly in DIR (0 if absent).
+file_count() {
+	if [ -d "$1" ]; then
+		find "$1" -mindepth 1 -maxdepth 1 -type f | wc -l
+	else
+		echo 0
+	fi
+}
+
+# ---------------------------------------------------------------- popfetch
+
+# run_popfetch ARGS...: run the binary with stdout in $T/out, stderr in
+# $T/err and the exit code in $RC.  Never fails by itself.  A run is
+# bounded by $POPFETCH_TEST_TIMEOUT seconds (default 60).
+run_popfetch() {
+	RC=0
+	timeout -k 5 "${POPFETCH_TEST_TIMEOUT:-60}" "$POPFETCH" "$@" \
+		>"$T/out" 2>"$T/err" </dev/null || RC=$?
+	if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then
+		cat "$T/err" >&2
+		fail "popfetch $* did not finish within ${POPFETCH_TEST_TIMEOUT:-60} s"
+	fi
+	return 0
+}
+
+# show_run: print the last run's exit code, stdout and stderr (for logs).
+show_run() {
+	printf -- '--- exit %s\n--- stdout:\n' "$RC" >&2
+	cat "$T/out" >&2
+	printf -- '--- stderr:\n' >&2
+	cat "$T/err" >&2
+}
+
+# expect_rc CODE [WHAT]: the last run exited with CODE.
+expect_rc() {
+	if [ "$RC" != "$1" ]; then
+		show_run
+		fail "${2:-popfetch}: expected exit $1, got $RC"
+	fi
+}
+
+# expect_silent [WHAT]: the last run printed nothing at all.
+expect_silent() {
+	if [ -s "$T/out" ] || [ -s "$T/err" ]; then
+		show_run
+		fail "${1:-popfetch}: expected no output"
+	fi
+}
+
+# lock_key USER HOST: the account's state key, "<user>@<host>" with every
+# byte outside [A-Za-z0-9._@+-] written as %XX (uppercase hex).
+lock_key() {
+	"$PYTHON" - "$1@$2" <<'EOF'
+import sys
+ok = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@+-")
+raw = sys.argv[1].encode("utf-8", "surrogateescape")
+print("".join(chr(b) if b in ok else "%%%02X" % b for b in raw))
+EOF
+}
+
+# yaml_str STRING: STRING as a double-quoted YAML scalar.
+yaml_str() {
+	"$PYTHON" -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$1"
+}
+
+# popfetch_config FILE [KEY=VALUE]...: write a one-account config for the
+# running Dovecot (or, with host=/port= given, any server).  Defaults:
+# name=test, host=127.0.0.1, port=$DOVECOT_PORT, tls=none, user/password
+# from $DOVECOT_USER/$DOVECOT_PASS, maildir=$T/Maildir, state_dir=$T/state.
+# mbox=PATH replaces maildir; other KEY=VALUE pairs are added verbatim
+# (keep=false, timeout=10s, ca_file=...).  VALUE "-" drops a default key.
+popfetch_config() {
+	local file=$1
+	shift
+	{
+		printf 'accounts:\n'
+		popfetch_account "$@"
+	} >"$file"
+}
+
+# popfetch_account [KEY=VALUE]...: print one account as a YAML list item
+# (same keys and defaults as popfetch_config), for multi-account configs.
+popfetch_account() {
+	local -A kv=(
+		[name]=test [host]=127.0.0.1 [port]="${DOVECOT_PORT:-110}"
+		[tls]=none [user]="${DOVECOT_USER:-alice}"
+		[password]="${DOVECOT_PASS:-secret}"
+		[maildir]="$T/Maildir" [state_dir]="$T/state"
+	)
+	local order=(name host port tls user password maildir state_dir) arg k v
+	for arg in "$@"; do
+		k=${arg%%=*}
+		v=${arg#*=}
+		if [ "$k" = mbox ]; then
+			unset 'kv[maildir]'
+		fi
+		if [ -z "${kv[$k]+x}" ]; then
+			order+=("$k")
+		fi
+		kv[$k]=$v
+	done
+	local first=1
+	for k in "${order[@]}"; do
+		[ -n "${kv[$k]+x}" ] || continue
+		v=${kv[$k]}
+		[ "$v" = - ] && continue
+		case $k in
+		port | keep | timeout | tls) ;;
+		*) v=$(yaml_str "$v") ;;
+		esac
+		if [ $first = 1 ]; then
+			printf '  - %s: %s\n' "$k" "$v"
+			first=0
+		else
+			printf '    %s: %s\n' "$k" "$v"
+		fi
+	done
+}
+
+# maildir_files MAILDIR: list the files in MAILDIR/new and MAILDIR/cur.
+maildir_files() {
+	find "$1/new" "$1/cur" -mindepth 1 -maxdepth 1 -type f 2>/dev/null | sort
+}
+
+# maildir_count MAILDIR: number of messages in new/ + cur/.
+maildir_count() {
+	maildir_files "$1" | wc -l
+}
+
+# assert_maildir_matches MAILDIR ORIG...: MAILDIR holds exactly the given
+# original files (as a multiset: each original matches exactly one stored
+# file, and nothing else is stored), and tmp/ is empty.
+assert_maildir_matches() {
+	local md=$1
+	shift
+	"$PYTHON" - "$md" "$@" <<'EOF' || fail "Maildir $md does not hold exactly the expected messages"
+import os, sys, hashlib
+md, origs = sys.argv[1], sys.argv[2:]
+stored = {}
+for sub in ("new", "cur"):
+    d = os.path.join(md, sub)
+    if not os.path.isdir(d):
+        continue
+    for name in sorted(os.listdir(d)):
+        p = os.path.join(d, name)
+        with open(p, "rb") as f:
+            stored[p] = f.read()
+ok = True
+tmpd = os.path.join(md, "tmp")
+if os.path.isdir(tmpd) and os.listdir(tmpd):
+    print("tmp/ not empty: %s" % os.listdir(tmpd), file=sys.stderr)
+    ok = False
+want = {}
+for o in origs:
+    with open(o, "rb") as f:
+        want[o] = f.read()
+def desc(b):
+    return "%d bytes, sha1 %s" % (len(b), hashlib.sha1(b).hexdigest()[:12])
+remaining = dict(stored)
+for o, data in want.items():
+    hit = [p for p, d in remaining.items() if d == data]
+    if len(hit) != 1:
+        n_all = sum(1 for d in stored.values() if d == data)
+        print("original %s (%s) matches %d stored file(s)" % (o, desc(data), n_all),
+              file=sys.stderr)
+        ok = False
+    if hit:
+        del remaining[hit[0]]
+for p, d in remaining.items():
+    print("unexpected stored file %s (%s): %r" % (p, desc(d), d[:120]), file=sys.stderr)
+    ok = False
+if len(stored) != len(origs):
+    print("expected %d stored files, found %d" % (len(origs), len(stored)), file=sys.stderr)
+    ok = False
+sys.exit(0 if ok else 1)
+EOF
+}
+
+# make_cert DIR [CN]: write a self-signed certificate DIR/cert.pem (usable
+# as its own CA file) and its key DIR/key.pem, valid for IP 127.0.0.1 and
+# DNS localhost (CN defaults to localhost).
+make_cert() {
+	local dir=$1 cn=${2:-localhost}
+	mkdir -p -- "$dir" || return 1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -days 3650 -subj "/CN=$cn" \
+		-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+		-keyout "$dir/key.pem" -out "$dir/cert.pem" \
+		>"$dir/openssl.log" 2>&1 || {
+		cat "$dir/openssl.log" >&2
+		echo "make_cert: openssl could not make a certificate" >&2
+		return 1
+	}
+	chmod 600 "$dir/key.pem"
+}
+
+# --------------------------------------------------------------- Dovecot
+
+_dovecot_bin() {
+	command -v dovecot 2>/dev/null || echo /usr/sbin/dovecot
+}
+_doveadm_bin() {
+	command -v doveadm 2>/dev/null || echo /usr/bin/doveadm
+}
+
+# dovecot_start DIR: start a private Dovecot with every file under DIR.
+# Listens on 127.0.0.1:$DOVECOT_PORT (pop3, STLS offered) and
+# 127.0.0.1:$DOVECOT_POP3S_PORT (pop3s).  One user, $DOVECOT_USER with
+# password $DOVECOT_PASS, mailbox $DOVECOT_MAILDIR (empty).  As root, mail
+# is owned by uid/gid 65534; otherwise everything runs as the caller.
+# Exports DOVECOT_DIR DOVECOT_CONF DOVECOT_PORT DOVECOT_POP3S_PORT
+# DOVECOT_USER DOVECOT_PASS DOVECOT_MAILDIR DOVECOT_CA DOVECOT_LOG.
+# Returns non-zero (after printing why) if it cannot start.
+dovecot_start() {
+	local dir=$1
+	mkdir -p -- "$dir" || return 1
+	dir=$(cd "$dir" && pwd) || return 1
+	local conf=$dir/dovecot.conf log=$dir/dovecot.log
+	local user=${DOVECOT_USER:-alice} pass=${DOVECOT_PASS:-secret}
+	local home=$dir/home/$user maildir uid gid uname gname
+
+	if [ -f "$conf" ]; then
+		_dovecot_stop_dir "$dir" 2>/dev/null || true
+	fi
+	maildir=$home/Maildir
+	uid=$(id -u)
+	gid=$(id -g)
+	uname=$(id -un)
+	gname=$(id -gn)
+
+	# Sockets live in base_dir; keep its path short (sun_path is 108
+	# bytes).  When DIR is deep, use a short directory under /tmp and a
+	# symlink from DIR/run to it.
+	local base=$dir/run
+	rm -rf -- "$base"
+	if [ ${#base} -gt 70 ]; then
+		local short
+		short=$(mktemp -d /tmp/pf-dovecot.XXXXXX) || return 1
+		ln -s "$short" "$base" || return 1
+		base=$short
+	else
+		mkdir -p -- "$base" || return 1
+	fi
+	mkdir -p -- "$dir/state" "$maildir/new" "$maildir/cur" "$maildir/tmp" || return 1
+
+	# Self-signed certificate for 127.0.0.1 and localhost (also the CA).
+	if [ ! -s "$dir/cert.pem" ] || [ ! -s "$dir/key.pem" ]; then
+		make_cert "$dir" || return 1
+	fi
+	printf '%s:{PLAIN}%s::::::\n' "$user" "$pass" >"$dir/passwd"
+	# Read by the auth process (user "dovecot" when started as root).
+	chmod 644 "$dir/passwd"
+
+	local mail_settings service_settings
+	if [ "$uid" -eq 0 ]; then
+		# Mail processes refuse uid 0: the mailbox belongs to nobody.
+		uid=65534
+		gid=65534
+		chown -R "$uid:$gid" "$dir/home"
+		chmod 700 "$home" "$maildir"
+		chmod 755 "$dir" "$dir/home"
+		# uid 65534 must be able to reach the mailbox.
+		if command -v setpriv >/dev/null 2>&1 &&
+			! setpriv --reuid=65534 --regid=65534 --clear-groups \
+				test -w "$maildir/new"; then
+			echo "dovecot_start: uid 65534 cannot reach $maildir (a parent directory is not world-searchable); use a directory like /tmp" >&2
+			return 1
+		fi
+		mail_settings="mail_uid = 65534
+mail_gid = 65534
+first_valid_uid = 1"
+		service_settings=""
+	else
+		chmod 700 "$home" "$maildir"
+		mail_settings="first_valid_uid = 1
+first_valid_gid = 1
+default_internal_user = $uname
+default_internal_group = $gname
+default_login_user = $uname"
+		service_settings="service anvil {
+  chroot =
+}
+service pop3-login {
+  chroot =
+}
+service imap-login {
+  chroot =
+}"
+	fi
+
+	local attempt port port_s rc=1
+	for attempt in 1 2 3 4 5; do
+		port=$(pick_port)
+		port_s=$(pick_port)
+		[ "$port" != "$port_s" ] || continue
+		cat >"$conf" <<EOF
+# Private Dovecot for popfetch tests (generated by tests/lib.sh).
+protocols = pop3
+listen = 127.0.0.1
+base_dir = $base
+state_dir = $dir/state
+instance_name = popfetch-test-$port
+log_path = $log
+info_log_path = $log
+debug_log_path = $log
+ssl = yes
+ssl_cert = <$dir/cert.pem
+ssl_key = <$dir/key.pem
+ssl_dh = </usr/share/dovecot/dh.pem
+disable_plaintext_auth = no
+auth_mechanisms = plain login cram-md5 apop
+auth_failure_delay = 0
+pop3_uidl_format = %08Xu%08Xv
+pop3_lock_session = yes
+mail_location = maildir:~/Maildir
+$mail_settings
+
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $dir/passwd
+}
+userdb {
+  driver = static
+  args = uid=$uid gid=$gid home=$dir/home/%u
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = $port
+  }
+  inet_listener pop3s {
+    address = 127.0.0.1
+    port = $port_s
+    ssl = yes
+  }
+}
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+$service_settings
+EOF
+		if [ ! -f /usr/share/dovecot/dh.pem ]; then
+			sed -i '/^ssl_dh = /d' "$conf"
+		fi
+		: >>"$log"
+		local before
+		before=$(wc -c <"$log")
+		rc=0
+		"$(_dovecot_bin)" -c "$conf" </dev/null >>"$log" 2>&1 || rc=$?
+		if [ "$rc" -eq 0 ] && wait_port "$port" 10 && wait_port "$port_s" 10; then
+			break
+		fi
+		# Failed: bind race (retry with new ports) or a real error.
+		_dovecot_kill "$conf" 2>/dev/null || true
+		if ! tail -c +"$((before + 1))" "$log" | grep -q 'in use'; then
+			rc=1
+			break
+		fi
+		rc=1
+	done
+	if [ "$rc" -ne 0 ]; then
+		echo "dovecot_start: Dovecot did not start; its log ($log):" >&2
+		tail -n 20 "$log" >&2
+		return 1
+	fi
+	export DOVECOT_DIR=$dir DOVECOT_CONF=$conf DOVECOT_LOG=$log
+	export DOVECOT_PORT=$port DOVECOT_POP3S_PORT=$port_s
+	export DOVECOT_USER=$user DOVECOT_PASS=$pass
+	export DOVECOT_MAILDIR=$maildir DOVECOT_CA=$dir/cert.pem
+	export DOVECOT_MAIL_UID=$uid DOVECOT_MAIL_GID=$gid
+	return 0
+}
+
+# _dovecot_kill CONF: stop the Dovecot using CONF and wait (bounded) for
+# its master process to go away.
+_dovecot_kill() {
+	local conf=$1 base pid i
+	[ -f "$conf" ] || return 0
+	base=$(sed -n 's/^base_dir = //p' "$conf")
+	pid=
+	[ -f "$base/master.pid" ] && pid=$(cat "$base/master.pid" 2>/dev/null)
+	"$(_doveadm_bin)" -c "$conf" stop >/dev/null 2>&1 || true
+	if [ -n "$pid" ]; then
+		for i in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -9 "$pid" 2>/dev/null || true
+		fi
+	fi
+	rm -f -- "$base/master.pid"
+	return 0
+}
+
+# _dovecot_stop_dir DIR: stop the Dovecot whose config is DIR/dovecot.conf
+# and remove its short base_dir, if it had one.
+_dovecot_stop_dir() {
+	local dir=$1 conf=$1/dovecot.conf base
+	[ -f "$conf" ] || return 0
+	base=$(sed -n 's/^base_dir = //p' "$conf")
+	_dovecot_kill "$conf"
+	# A short base_dir under /tmp (see dovecot_start) is ours to remove.
+	if [ -L "$dir/run" ]; then
+		case $base in
+		/tmp/pf-dovecot.*) rm -rf -- "$base" ;;
+		esac
+		rm -f -- "$dir/run"
+	fi
+	return 0
+}
+
+# dovecot_stop: stop the Dovecot started by dovecot_start (if any).
+dovecot_stop() {
+	[ -n "${DOVECOT_DIR:-}" ] || return 0
+	_dovecot_stop_dir "$DOVECOT_DIR"
+}
+
+_msg_seq=0
+# dovecot_add_message FILE...: deliver each FILE's exact bytes into the
+# server's Maildir (via tmp/, then new/), in the given order.
+dovecot_add_message() {
+	local f name now
+	[ -n "${DOVECOT_MAILDIR:-}" ] || { echo "dovecot_add_message: no Dovecot" >&2; return 1; }
+	for f in "$@"; do
+		[ -f "$f" ] || { echo "dovecot_add_message: $f: no such file" >&2; return 1; }
+		# Dovecot numbers new mail by the time in the name: keep the
+		# order of delivery with a per-shell sequence as the "usec".
+		_msg_seq=$((_msg_seq + 1))
+		now=$(date +%s)
+		name=$(printf '%s.M%06dP%dQ%d.popfetch-test' "$now" "$_msg_seq" "$$" "$_msg_seq")
+		cp -- "$f" "$DOVECOT_MAILDIR/tmp/$name" || return 1
+		chmod 600 "$DOVECOT_MAILDIR/tmp/$name"
+		if [ "$(id -u)" -eq 0 ]; then
+			chown "$DOVECOT_MAIL_UID:$DOVECOT_MAIL_GID" "$DOVECOT_MAILDIR/tmp/$name"
+		fi
+		mv -- "$DOVECOT_MAILDIR/tmp/$name" "$DOVECOT_MAILDIR/new/$name" || return 1
+	done
+}
+
+# dovecot_count: number of messages in the server's Maildir (new + cur).
+dovecot_count() {
+	maildir_count "$DOVECOT_MAILDIR"
+}
+
+# ------------------------------------------------------ reference client
+
+# pop3_reference OUTDIR [HOST PORT USER PASS]: download every message with
+# python's poplib (USER/PASS, RETR, un-dot-stuffed, CRLF -> LF) into
+# OUTDIR/1, OUTDIR/2, ... and write OUTDIR/uidl ("N UIDL" per line) and
+# OUTDIR/list ("N OCTETS" per line).  Nothing is deleted.  Defaults: the
+# running Dovecot.  Note: poplib cannot tell whether a message ended with
+# a newline, so every reference copy ends with LF.
+pop3_reference() {
+	local out=$1
+	mkdir -p -- "$out" || return 1
+	"$PYTHON" - "$out" "${2:-127.0.0.1}" "${3:-$DOVECOT_PORT}" \
+		"${4:-$DOVECOT_USER}" "${5:-$DOVECOT_PASS}" <<'EOF'
+import os, poplib, sys
+out, host, port, user, pw = sys.argv[1:6]
+poplib._MAXLINE = 1 << 30
+p = poplib.POP3(host, int(port), timeout=30)
+p.user(user)
+p.pass_(pw)
+resp, listing, _ = p.list()
+sizes = [l.decode().split() for l in listing]
+resp, ulisting, _ = p.uidl()
+with open(os.path.join(out, "list"), "w") as f:
+    for n, size in sizes:
+        f.write("%s %s\n" % (n, size))
+with open(os.path.join(out, "uidl"), "wb") as f:
+    for l in ulisting:
+        f.write(l + b"\n")
+for n, _ in sizes:
+    resp, lines, octets = p.retr(int(n))
+    with open(os.path.join(out, n), "wb") as f:
+        f.write(b"".join(l + b"\n" for l in lines))
+p.quit()
+EOF
+}
+
+# ------------------------------------------------------- fake POP3 server
+
+# fakepop3_start DIR ARGS...: start tests/fakepop3.py in the background with
+# --port-file DIR/port --log DIR/commands --state DIR/state.json plus ARGS;
+# wait for its port.  Exports FAKE_PORT FAKE_PID FAKE_LOG FAKE_STATE
+# FAKE_DIR.  Its stderr goes to DIR/server.err.
+fakepop3_start() {
+	local dir=$1 i
+	shift
+	mkdir -p -- "$dir" || return 1
+	rm -f -- "$dir/port"
+	"$PYTHON" "$FAKEPOP3" --port-file "$dir/port" --log "$dir/commands" \
+		--state "$dir/state.json" "$@" 2>>"$dir/server.err" </dev/null &
+	FAKE_PID=$!
+	for i in $(seq 100); do
+		[ -s "$dir/port" ] && break
+		kill -0 "$FAKE_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if [ ! -s "$dir/port" ]; then
+		cat "$dir/server.err" >&2
+		echo "fakepop3_start: the fake server did not start" >&2
+		return 1
+	fi
+	FAKE_PORT=$(cat "$dir/port")
+	FAKE_DIR=$dir FAKE_LOG=$dir/commands FAKE_STATE=$dir/state.json
+	export FAKE_PORT FAKE_PID FAKE_LOG FAKE_STATE FAKE_DIR
+}
+
+# fakepop3_stop: stop the fake server started by fakepop3_start.
+fakepop3_stop() {
+	[ -n "${FAKE_PID:-}" ] || return 0
+	kill "$FAKE_PID" 2>/dev/null || true
+	wait "$FAKE_PID" 2>/dev/null || true
+	FAKE_PID=
+}
+
+# t_cleanup: stop whatever this test started (use as the EXIT trap).
+t_cleanup() {
+	local rc=$?
+	fakepop3_stop
+	dovecot_stop
+	return $rc
+}

@@ -454,8 +454,8 @@ pop3_open(const struct pop3_params *p, struct pop3 **out,
 	s->in_login = true;
 	rc = perform(s, "", "STAT", false, W_DISCARD, "login", e);
 	s->in_login = false;
-	/* The password is libcurl's copy now: drop it from the handle. */
-	curl_easy_setopt(s->h, CURLOPT_PASSWORD, "");
+	/* The password must stay set on the handle: libcurl reuses the
+	 * connection only for requests with the same credentials. */
 	if (rc != 0)
 		goto fail;
 	s->established = true;

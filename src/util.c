@@ -62,7 +62,11 @@ err_prefix(struct err *e, const char *fmt, ...)
 	if (n + 2 < sizeof(buf)) {
 		memcpy(buf + n, ": ", 3);
 		n += 2;
-		strncat(buf + n, e->msg, sizeof(buf) - n - 1);
+		size_t old = strlen(e->msg), room = sizeof(buf) - n - 1;
+		if (old > room)
+			old = room;
+		memcpy(buf + n, e->msg, old);
+		buf[n + old] = '\0';
 	}
 	memcpy(e->msg, buf, sizeof(buf));
 }

@@ -6,6 +6,11 @@
  * Output: CRLF -> LF (a bare CR or bare LF passes through unchanged);
  * with MSGFILTER_MBOXRD, a line matching ^>*From  gets one more '>'
  * (mboxrd quoting).
+ *
+ * The filter holds back at most a trailing CR and the counts of a
+ * possible ">*From " prefix, never a copy of the bytes, so its memory does
+ * not grow with the input. Output comes in runs: one callback per line or
+ * less, not one per byte.
  */
 #ifndef POPFETCH_MSGFILTER_H
 #define POPFETCH_MSGFILTER_H
@@ -20,14 +25,19 @@ typedef int (*msgfilter_out_fn)(void *arg, const char *buf, size_t len);
 
 struct msgfilter {
 	int flags;
-	int pending_cr;      /* a CR seen at the end of the previous chunk */
-	int at_line_start;   /* the next byte starts a line */
-	size_t prefix_len;   /* bytes of a possible ">*From " held back */
-	char prefix[64];
-	int last_was_lf;     /* the last byte emitted was LF */
-	unsigned long long out_bytes;
 	msgfilter_out_fn out;
 	void *arg;
+	unsigned long long out_bytes;	/* bytes passed to out so far */
+
+	/* Private: the state carried from one chunk to the next. */
+	int pending_cr;		/* the previous chunk ended with a CR */
+	int at_line_start;	/* MBOXRD: the next chunk starts a line */
+	int matching;		/* MBOXRD: inside a possible ">*From " */
+	size_t gt;		/* '>' seen in that prefix */
+	size_t from_len;	/* bytes of "From " matched after them */
+	size_t held_gt;		/* of those, not yet emitted and no longer */
+	size_t held_from;	/* in the caller's buffer */
+	int last_was_lf;	/* the last byte emitted was LF */
 };
 
 void msgfilter_init(struct msgfilter *f, int flags, msgfilter_out_fn out,

@@ -20,6 +20,16 @@
  * After batch_sync() returns 0, every message committed in the batch is on
  * disk; only then may fetch.c record it as stored and DELE it. Every
  * function returns 0 or a sysexits code with e filled in.
+ *
+ * Errors clean up after themselves: when msg_write() or msg_commit() fails
+ * the sink has already undone the message (Maildir: tmp file removed;
+ * mbox: truncated back to before its From_ line), and a msg_abort() that
+ * follows is harmless. A failed batch_sync() has undone the batch as far
+ * as batch_abort() would. msg_begin() outside a batch is refused
+ * (EX_SOFTWARE). A batch ends with batch_sync() or batch_abort(); a
+ * batch_abort() after a successful batch_sync() does nothing, so synced
+ * data is never taken back. close() with a message or batch still open
+ * aborts them first (mbox: truncates to the batch mark).
  */
 #ifndef POPFETCH_SINK_H
 #define POPFETCH_SINK_H
@@ -73,9 +83,11 @@ int sink_open_maildir(const char *path, struct sink **out, struct err *e);
 int sink_open_mbox(const char *path, long lock_timeout_ms, struct sink **out,
     struct err *e);
 
-/* A fresh unique Maildir file name for one message of `size` bytes
+/* A fresh unique Maildir file name for one message
  * (sec.M<usec>P<pid>Q<seq>.<host>; no ",S=" because the stored size is
- * only known after filtering). Returns a new string. */
+ * only known after filtering). Q is a process-wide counter, so names are
+ * unique across threads too; '/' and ':' in the host name are written
+ * "\057" and "\072". Returns a new string. */
 char *sink_maildir_name(void);
 
 /* Crash recovery helpers, used by fetch.c when the journal shows work that
@@ -87,8 +99,14 @@ char *sink_maildir_name(void);
 int sink_maildir_recover(const char *path, const char *name);
 
 /* Truncate the mbox at path back to `mark` if it is longer (a batch that
- * was written but never recorded). Takes the locks. */
+ * was written but never recorded). Takes the locks. A missing or shorter
+ * file is left alone (returns 0). */
 int sink_mbox_recover(const char *path, off_t mark, long lock_timeout_ms,
     struct err *e);
+
+/* Shared by maildir.c and mbox.c: mkdir -p with mode 0700, fsyncing the
+ * parent of every directory it creates so the new entries survive a
+ * crash. 0 or errno. */
+int sink_mkdirs(const char *path);
 
 #endif

@@ -1,0 +1,512 @@
+/*
+ * maildir.c - the Maildir sink: each message is written to tmp/, synced,
+ * and then given its name in new/ in one step, so a reader (or a crash)
+ * sees either the whole message or nothing.
+ *
+ * A message enters new/ through link() + unlink() rather than rename():
+ * link() fails when the target exists, so a name clash can never replace
+ * a message already delivered. rename() is only the fallback for file
+ * systems without hard links.
+ */
+#include "autoconf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msgfilter.h"
+#include "sink.h"
+#include "util.h"
+
+#define MD_BUFSIZE (64 * 1024)
+
+struct maildir {
+	struct sink sink;
+	char *path;
+	char *newdir;
+	int in_batch;
+	int fd;			/* the message being written, or -1 */
+	char *tmpname;		/* path/tmp/<name> */
+	char *newname;		/* path/new/<name> */
+	struct msgfilter filter;
+	char *buf;
+	size_t used;
+	int werr;		/* errno of a write failed inside the filter */
+};
+
+/* ENOSPC and friends are I/O trouble of the store; anything else (EACCES,
+ * ENOENT, ...) means the destination cannot be created at all. */
+static int
+md_code(int errnum)
+{
+	switch (errnum) {
+	case ENOSPC:
+	case EDQUOT:
+	case EFBIG:
+	case EIO:
+		return EX_IOERR;
+	default:
+		return EX_CANTCREAT;
+	}
+}
+
+static int
+fsync_parent(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash;
+	int rc;
+
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		rc = util_fsync_dir(".");
+	else {
+		slash[slash == dir ? 1 : 0] = '\0';
+		rc = util_fsync_dir(dir);
+	}
+	free(dir);
+	return rc;
+}
+
+static int
+is_dir(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return errno;
+	return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+}
+
+/*
+ * util_mkdirs() cannot tell which components it created, and each created
+ * directory's entry lives in its parent, which must be synced for the
+ * directory to survive a crash. So: create from the top down by recursion
+ * on the parent, syncing the parent after each mkdir that succeeds.
+ */
+int
+sink_mkdirs(const char *path)
+{
+	char *parent, *slash;
+	int rc;
+
+	if (mkdir(path, 0700) == 0)
+		return fsync_parent(path);
+	if (errno == EEXIST)
+		return is_dir(path);
+	if (errno != ENOENT)
+		return errno;
+
+	parent = xstrdup(path);
+	slash = parent + strlen(parent);
+	while (slash > parent && slash[-1] == '/')	/* "a/b/" */
+		*--slash = '\0';
+	slash = strrchr(parent, '/');
+	if (slash == NULL || slash == parent) {
+		/* The parent is "." or "/", which exist: the ENOENT came
+		 * from elsewhere (a dangling symlink, a removed cwd). */
+		free(parent);
+		return ENOENT;
+	}
+	*slash = '\0';
+	rc = sink_mkdirs(parent);
+	free(parent);
+	if (rc != 0)
+		return rc;
+	if (mkdir(path, 0700) == 0)
+		return fsync_parent(path);
+	if (errno == EEXIST)
+		return is_dir(path);
+	return errno;
+}
+
+/* Output of the filter: fill the buffer, write it out when full. */
+static int
+md_out(void *arg, const char *p, size_t n)
+{
+	struct maildir *md = arg;
+	int rc;
+
+	if (md->used + n > MD_BUFSIZE && md->used > 0) {
+		if ((rc = util_write_all(md->fd, md->buf, md->used)) != 0)
+			goto fail;
+		md->used = 0;
+	}
+	if (n >= MD_BUFSIZE) {
+		if ((rc = util_write_all(md->fd, p, n)) != 0)
+			goto fail;
+		return 0;
+	}
+	memcpy(md->buf + md->used, p, n);
+	md->used += n;
+	return 0;
+fail:
+	md->werr = rc;
+	return -1;
+}
+
+/* Forget the message in progress and remove its tmp file. */
+static void
+md_drop(struct maildir *md)
+{
+	if (md->fd >= 0) {
+		close(md->fd);
+		md->fd = -1;
+		(void)unlink(md->tmpname);
+	}
+	free(md->tmpname);
+	free(md->newname);
+	md->tmpname = md->newname = NULL;
+	md->used = 0;
+}
+
+static int
+md_batch_begin(struct sink *s, off_t *mark, struct err *e)
+{
+	struct maildir *md = s->priv;
+
+	(void)e;
+	*mark = 0;
+	md->in_batch = 1;
+	return 0;
+}
+
+static int
+md_msg_begin(struct sink *s, const char *name, struct err *e)
+{
+	struct maildir *md = s->priv;
+	int errnum, code;
+
+	if (!md->in_batch)
+		return err_set(e, EX_SOFTWARE, "Maildir %s: message "
+		    "outside a batch", md->path);
+	if (md->fd >= 0)
+		return err_set(e, EX_SOFTWARE, "Maildir %s: message begun "
+		    "while %s is open", md->path, md->tmpname);
+	if (name == NULL || name[0] == '\0' || name[0] == '.' ||
+	    strchr(name, '/') != NULL)
+		return err_set(e, EX_SOFTWARE, "Maildir %s: bad message "
+		    "name \"%s\"", md->path, name ? name : "");
+
+	md->tmpname = xasprintf("%s/tmp/%s", md->path, name);
+	md->newname = xasprintf("%s/new/%s", md->path, name);
+	md->fd = open(md->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600);
+	if (md->fd < 0) {
+		/* Not ours to unlink (EEXIST): md_drop() leaves it. */
+		errnum = errno;
+		code = err_sys(e, md_code(errnum), errnum, "cannot create %s",
+		    md->tmpname);
+		md_drop(md);
+		return code;
+	}
+	md->used = 0;
+	msgfilter_init(&md->filter, 0, md_out, md);
+	return 0;
+}
+
+static int
+md_no_message(struct maildir *md, struct err *e)
+{
+	return err_set(e, EX_SOFTWARE, "Maildir %s: no message in progress",
+	    md->path);
+}
+
+/* A write failed: name the file, then undo the message. */
+static int
+md_write_failed(struct maildir *md, int errnum, const char *what,
+    struct err *e)
+{
+	int code = err_sys(e, EX_IOERR, errnum, "%s %s", what, md->tmpname);
+
+	md_drop(md);
+	return code;
+}
+
+static int
+md_msg_write(struct sink *s, const char *buf, size_t len, struct err *e)
+{
+	struct maildir *md = s->priv;
+
+	if (md->fd < 0)
+		return md_no_message(md, e);
+	if (msgfilter_write(&md->filter, buf, len) != 0)
+		return md_write_failed(md, md->werr, "cannot write", e);
+	return 0;
+}
+
+/* link() reports these when the file system has no hard links (vfat,
+ * some FUSE and network file systems). */
+static int
+link_unsupported(int errnum)
+{
+	return errnum == EPERM || errnum == ENOSYS || errnum == EXDEV ||
+	    errnum == EOPNOTSUPP;
+}
+
+/* Give the synced tmp file its name in new/, never replacing a file. */
+static int
+md_publish(struct maildir *md, struct err *e)
+{
+	struct stat st;
+	int errnum;
+
+	if (link(md->tmpname, md->newname) == 0) {
+		/* A tmp/ leftover after a crash here is harmless: the
+		 * message is whole in new/, and recover() removes it. */
+		(void)unlink(md->tmpname);
+		return 0;
+	}
+	errnum = errno;
+	if (errnum == EEXIST)
+		goto exists;
+	if (!link_unsupported(errnum))
+		return err_sys(e, md_code(errnum), errnum,
+		    "cannot move %s to %s", md->tmpname, md->newname);
+	/* Without link() there is no atomic "create unless it exists";
+	 * the names are unique by construction, the check only guards
+	 * against a bug that would reuse one. */
+	if (lstat(md->newname, &st) == 0)
+		goto exists;
+	if (errno != ENOENT)
+		return err_sys(e, EX_IOERR, errno, "cannot check %s",
+		    md->newname);
+	if (rename(md->tmpname, md->newname) != 0)
+		return err_sys(e, md_code(errno), errno,
+		    "cannot move %s to %s", md->tmpname, md->newname);
+	return 0;
+exists:
+	return err_set(e, EX_CANTCREAT, "%s already exists; not replacing it",
+	    md->newname);
+}
+
+static int
+md_msg_commit(struct sink *s, struct err *e)
+{
+	struct maildir *md = s->priv;
+	int rc, fd;
+
+	if (md->fd < 0)
+		return md_no_message(md, e);
+	if (msgfilter_finish(&md->filter) != 0)
+		return md_write_failed(md, md->werr, "cannot write", e);
+	if ((rc = util_write_all(md->fd, md->buf, md->used)) != 0)
+		return md_write_failed(md, rc, "cannot write", e);
+	md->used = 0;
+	if (fsync(md->fd) != 0)
+		return md_write_failed(md, errno, "cannot fsync", e);
+	/* close() can report a write error late (NFS, quotas). */
+	fd = md->fd;
+	md->fd = -1;
+	if (close(fd) != 0) {
+		rc = errno;
+		(void)unlink(md->tmpname);
+		return md_write_failed(md, rc, "cannot close", e);
+	}
+	if ((rc = md_publish(md, e)) != 0) {
+		(void)unlink(md->tmpname);
+		md_drop(md);
+		return rc;
+	}
+	md_drop(md);
+	return 0;
+}
+
+static void
+md_msg_abort(struct sink *s)
+{
+	md_drop(s->priv);
+}
+
+/* One fsync of new/ makes every link() of the batch durable. */
+static int
+md_batch_sync(struct sink *s, struct err *e)
+{
+	struct maildir *md = s->priv;
+	int rc;
+
+	if (md->fd >= 0)
+		return err_set(e, EX_SOFTWARE, "Maildir %s: batch synced "
+		    "with %s still open", md->path, md->tmpname);
+	md->in_batch = 0;
+	if ((rc = util_fsync_dir(md->newdir)) != 0)
+		return err_sys(e, EX_IOERR, rc, "cannot fsync %s", md->newdir);
+	return 0;
+}
+
+/* Committed messages are whole files; fetch.c finds them again with
+ * sink_maildir_recover(). */
+static void
+md_batch_abort(struct sink *s)
+{
+	struct maildir *md = s->priv;
+
+	md_drop(md);
+	md->in_batch = 0;
+}
+
+static void
+md_close(struct sink *s)
+{
+	struct maildir *md;
+
+	if (s == NULL)
+		return;
+	md = s->priv;
+	md_drop(md);
+	free(md->buf);
+	free(md->path);
+	free(md->newdir);
+	free(md);
+}
+
+static const struct sink_ops maildir_ops = {
+	.batch_begin = md_batch_begin,
+	.msg_begin = md_msg_begin,
+	.msg_write = md_msg_write,
+	.msg_commit = md_msg_commit,
+	.msg_abort = md_msg_abort,
+	.batch_sync = md_batch_sync,
+	.batch_abort = md_batch_abort,
+	.close = md_close,
+};
+
+/* Create path/sub if missing; *created tells the caller to sync path. */
+static int
+md_subdir(const char *path, const char *sub, int *created, struct err *e)
+{
+	char *dir = xasprintf("%s/%s", path, sub);
+	int errnum = 0, rc = 0;
+
+	if (mkdir(dir, 0700) == 0)
+		*created = 1;
+	else if (errno != EEXIST)
+		errnum = errno;
+	else
+		errnum = is_dir(dir);
+	if (errnum != 0)
+		rc = err_sys(e, EX_CANTCREAT, errnum, "cannot create Maildir "
+		    "directory %s", dir);
+	else if (access(dir, W_OK | X_OK) != 0)
+		/* Fail now rather than at the first message. */
+		rc = err_sys(e, EX_CANTCREAT, errno, "cannot write to %s",
+		    dir);
+	free(dir);
+	return rc;
+}
+
+int
+sink_open_maildir(const char *path, struct sink **out, struct err *e)
+{
+	static const char *const subs[] = { "tmp", "new", "cur" };
+	struct maildir *md;
+	int rc, created = 0;
+
+	*out = NULL;
+	if ((rc = sink_mkdirs(path)) != 0)
+		return err_sys(e, EX_CANTCREAT, rc, "cannot create Maildir %s",
+		    path);
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if ((rc = md_subdir(path, subs[i], &created, e)) != 0)
+			return rc;
+	if (created && (rc = util_fsync_dir(path)) != 0)
+		return err_sys(e, EX_IOERR, rc, "cannot fsync %s", path);
+
+	md = xcalloc(1, sizeof(*md));
+	md->sink.ops = &maildir_ops;
+	md->sink.priv = md;
+	md->path = xstrdup(path);
+	md->newdir = xasprintf("%s/new", path);
+	md->fd = -1;
+	md->buf = xmalloc(MD_BUFSIZE);
+	*out = &md->sink;
+	return 0;
+}
+
+/* Host names may contain the two characters that mean something in a
+ * Maildir name; the convention is to write them as octal escapes. */
+static void
+md_host(char *out, size_t outsize)
+{
+	char host[256];
+	size_t o = 0;
+
+	if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	for (const char *h = host; *h != '\0' && o + 5 < outsize; h++) {
+		if (*h == '/' || *h == ':') {
+			memcpy(out + o, *h == '/' ? "\\057" : "\\072", 4);
+			o += 4;
+		} else
+			out[o++] = *h;
+	}
+	out[o] = '\0';
+}
+
+char *
+sink_maildir_name(void)
+{
+	/* The one piece of process-wide state in the sinks: names must
+	 * differ between threads delivering in the same microsecond. */
+	static atomic_ulong seq;
+	unsigned long q = atomic_fetch_add(&seq, 1) + 1;
+	struct timespec ts;
+	char host[256 * 4 + 1];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	md_host(host, sizeof(host));
+	return xasprintf("%lld.M%ldP%ldQ%lu.%s", (long long)ts.tv_sec,
+	    (long)(ts.tv_nsec / 1000), (long)getpid(), q, host);
+}
+
+/* A mail reader moves a message from new/ to cur/ and appends ":2,FLAGS". */
+static int
+md_in_cur(const char *path, const char *name)
+{
+	char *dir = xasprintf("%s/cur", path);
+	size_t n = strlen(name);
+	struct dirent *d;
+	DIR *dp;
+	int found = 0;
+
+	dp = opendir(dir);
+	free(dir);
+	if (dp == NULL)
+		return 0;
+	while (!found && (d = readdir(dp)) != NULL)
+		found = strncmp(d->d_name, name, n) == 0 &&
+		    (d->d_name[n] == '\0' || d->d_name[n] == ':');
+	closedir(dp);
+	return found;
+}
+
+int
+sink_maildir_recover(const char *path, const char *name)
+{
+	struct stat st;
+	char *p;
+	int found;
+
+	if (name[0] == '\0' || strchr(name, '/') != NULL)
+		return 0;
+	/* A tmp/ file is either a copy of a message already in new/ or an
+	 * unfinished one to be fetched again: never worth keeping. */
+	p = xasprintf("%s/tmp/%s", path, name);
+	(void)unlink(p);
+	free(p);
+
+	p = xasprintf("%s/new/%s", path, name);
+	found = lstat(p, &st) == 0;
+	free(p);
+	if (!found)
+		found = md_in_cur(path, name);
+	return found;
+}

@@ -1,0 +1,652 @@
+/*
+ * mbox.c - the mbox sink (mboxrd flavour): messages are appended to one
+ * file, each after a "From " line and followed by a blank line, with body
+ * lines matching ^>*From  quoted by one more '>'.
+ *
+ * An append cannot be atomic, so every change is undoable instead: the
+ * size before a batch (the mark) and before each message is remembered,
+ * and any failure truncates back to it before it is reported. While the
+ * sink is open it holds both locks mail readers and delivery agents use
+ * on mboxes: a dotlock file <path>.lock and an fcntl write lock.
+ *
+ * The file is opened with O_APPEND. Every write then lands at the current
+ * end of the file, including right after an ftruncate() rollback; without
+ * it, the file offset would still point past the truncated end and the
+ * next write would leave a hole of NUL bytes unless every rollback also
+ * remembered to lseek(). ftruncate() works the same with or without it.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "msgfilter.h"
+#include "sink.h"
+#include "util.h"
+
+#define MB_BUFSIZE (64 * 1024)
+#define LOCK_RETRY_MS 100
+/* A dotlock this old is taken to be left over by a crashed process and is
+ * removed. A live holder keeps its own lock fresh (mb_touch_lock). */
+#define DOTLOCK_STALE_SEC (5 * 60)
+#define DOTLOCK_TOUCH_SEC 60
+
+struct mbox_lock {
+	char *lockpath;		/* <path>.lock, NULL when not held */
+	dev_t dev;		/* identity of our dotlock, so we only */
+	ino_t ino;		/* ever remove our own */
+	int fd;			/* the mbox, fcntl-locked; -1 when closed */
+	long long touched_ms;
+};
+
+struct mbox {
+	struct sink sink;
+	char *path;
+	struct mbox_lock lk;
+	off_t size;		/* bytes in the file (written out) */
+	off_t mark;		/* size at batch_begin */
+	off_t msg_start;	/* size at msg_begin */
+	int in_batch, in_msg;
+	int ends_lf;		/* the file is empty or ends with LF */
+	struct msgfilter filter;
+	char *buf;
+	size_t used;
+	int werr;		/* errno of a write failed inside the filter */
+};
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static int
+fsync_parent(const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int rc;
+
+	if (slash == NULL)
+		rc = util_fsync_dir(".");
+	else {
+		slash[slash == dir ? 1 : 0] = '\0';
+		rc = util_fsync_dir(dir);
+	}
+	free(dir);
+	return rc;
+}
+
+static int
+lock_busy(const char *path, long long start, struct err *e)
+{
+	double waited = (double)(util_now_ms() - start) / 1000.0;
+
+	return err_set(e, EX_TEMPFAIL, "mbox %s is locked by another process "
+	    "(waited %.1fs)", path, waited);
+}
+
+/* Remove a dotlock nobody has refreshed for DOTLOCK_STALE_SEC. Between
+ * our stat() and unlink() its owner could in theory replace it; the
+ * window is tiny and the same in every dotlocking program. */
+static int
+dotlock_break_stale(const char *lockpath)
+{
+	struct stat st;
+
+	if (stat(lockpath, &st) != 0)
+		return errno == ENOENT;	/* gone already: retry at once */
+	if (time(NULL) - st.st_mtime < DOTLOCK_STALE_SEC)
+		return 0;
+	log_warn(NULL, "removing stale lock file %s", lockpath);
+	return unlink(lockpath) == 0;
+}
+
+static int
+dotlock_take(struct mbox_lock *lk, const char *path, long timeout_ms,
+    struct err *e)
+{
+	char *lockpath = xasprintf("%s.lock", path);
+	long long start = util_now_ms();
+	struct stat st;
+	char pid[32];
+	int fd, rc;
+
+	for (;;) {
+		fd = open(lockpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0600);
+		if (fd >= 0)
+			break;
+		if (errno != EEXIST) {
+			rc = err_sys(e, EX_CANTCREAT, errno,
+			    "cannot create lock file %s", lockpath);
+			goto fail;
+		}
+		if (dotlock_break_stale(lockpath))
+			continue;
+		if (util_now_ms() - start >= timeout_ms) {
+			rc = lock_busy(path, start, e);
+			goto fail;
+		}
+		sleep_ms(LOCK_RETRY_MS);
+	}
+	/* The pid is only for the curious human: nothing reads it. */
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	(void)util_write_all(fd, pid, strlen(pid));
+	if (fstat(fd, &st) != 0) {
+		rc = err_sys(e, EX_CANTCREAT, errno, "cannot stat %s",
+		    lockpath);
+		close(fd);
+		(void)unlink(lockpath);
+		goto fail;
+	}
+	close(fd);
+	lk->lockpath = lockpath;
+	lk->dev = st.st_dev;
+	lk->ino = st.st_ino;
+	lk->touched_ms = util_now_ms();
+	return 0;
+fail:
+	free(lockpath);
+	return rc;
+}
+
+static void
+dotlock_release(struct mbox_lock *lk)
+{
+	struct stat st;
+
+	if (lk->lockpath == NULL)
+		return;
+	/* Had it been broken as stale and retaken by someone else, the
+	 * file there now is theirs. */
+	if (stat(lk->lockpath, &st) == 0 && st.st_dev == lk->dev &&
+	    st.st_ino == lk->ino)
+		(void)unlink(lk->lockpath);
+	free(lk->lockpath);
+	lk->lockpath = NULL;
+}
+
+static int
+fcntl_take(int fd, const char *path, long timeout_ms, struct err *e)
+{
+	long long start = util_now_ms();
+	struct flock fl;
+
+	for (;;) {
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;	/* l_start 0, l_len 0: whole file */
+		if (fcntl(fd, F_SETLK, &fl) == 0)
+			return 0;
+		if (errno != EACCES && errno != EAGAIN && errno != EINTR)
+			return err_sys(e, EX_IOERR, errno, "cannot lock %s",
+			    path);
+		if (util_now_ms() - start >= timeout_ms)
+			return lock_busy(path, start, e);
+		sleep_ms(LOCK_RETRY_MS);
+	}
+}
+
+/*
+ * Take the dotlock, open the mbox, take the fcntl lock, in that order.
+ * fcntl locks belong to the process and vanish when it closes ANY
+ * descriptor of the file; taking the dotlock first means another thread
+ * of ours heading for the same mbox waits before it opens the file, so it
+ * cannot close a descriptor under our lock.
+ *
+ * With create == 0 a missing file is not an error: lk->fd stays -1.
+ */
+static int
+mbox_lock_take(struct mbox_lock *lk, const char *path, int create,
+    long timeout_ms, struct err *e)
+{
+	int rc, created = 0;
+
+	memset(lk, 0, sizeof(*lk));
+	lk->fd = -1;
+	if ((rc = dotlock_take(lk, path, timeout_ms, e)) != 0)
+		return rc;
+	lk->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	if (lk->fd < 0 && errno == ENOENT && create) {
+		lk->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL |
+		    O_CLOEXEC, 0600);
+		created = lk->fd >= 0;
+	}
+	if (lk->fd < 0) {
+		if (errno == ENOENT && !create)
+			return 0;
+		rc = err_sys(e, EX_CANTCREAT, errno, "cannot open mbox %s",
+		    path);
+		goto fail;
+	}
+	/* The new file's directory entry must be as durable as the
+	 * messages that will be put in it. */
+	if (created && (rc = fsync_parent(path)) != 0) {
+		rc = err_sys(e, EX_IOERR, rc, "cannot fsync the directory "
+		    "of %s", path);
+		goto fail;
+	}
+	if ((rc = fcntl_take(lk->fd, path, timeout_ms, e)) != 0)
+		goto fail;
+	return 0;
+fail:
+	if (lk->fd >= 0)
+		close(lk->fd);
+	lk->fd = -1;
+	dotlock_release(lk);
+	return rc;
+}
+
+/* Closing the descriptor drops the fcntl lock; the dotlock goes last so
+ * nobody opens the file while ours is still open. */
+static void
+mbox_lock_release(struct mbox_lock *lk)
+{
+	struct flock fl;
+
+	if (lk->fd >= 0) {
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_UNLCK;
+		fl.l_whence = SEEK_SET;
+		(void)fcntl(lk->fd, F_SETLK, &fl);
+		close(lk->fd);
+		lk->fd = -1;
+	}
+	dotlock_release(lk);
+}
+
+/* Keep our dotlock younger than DOTLOCK_STALE_SEC during a long run, so
+ * nobody mistakes it for a leftover. */
+static void
+mb_touch_lock(struct mbox *mb)
+{
+	long long now = util_now_ms();
+
+	if (now - mb->lk.touched_ms < DOTLOCK_TOUCH_SEC * 1000LL)
+		return;
+	(void)utimensat(AT_FDCWD, mb->lk.lockpath, NULL, 0);
+	mb->lk.touched_ms = now;
+}
+
+/* Does the file end with LF? Decides whether the next From_ line needs a
+ * newline in front to start a line of its own. */
+static int
+mb_read_ends_lf(struct mbox *mb)
+{
+	char c;
+
+	if (mb->size == 0)
+		return 1;
+	if (pread(mb->lk.fd, &c, 1, mb->size - 1) != 1)
+		return 1;	/* unreadable: assume the usual */
+	return c == '\n';
+}
+
+/* Roll the file back to `to` bytes. 0 or errno. */
+static int
+mb_truncate(struct mbox *mb, off_t to)
+{
+	mb->used = 0;
+	if (ftruncate(mb->lk.fd, to) != 0)
+		return errno;
+	mb->size = to;
+	mb->ends_lf = mb_read_ends_lf(mb);
+	return 0;
+}
+
+/* Roll back and make the rollback durable (a batch that may have
+ * reached the disk in part). 0 or errno. */
+static int
+mb_rollback(struct mbox *mb, off_t to)
+{
+	int rc;
+
+	if ((rc = mb_truncate(mb, to)) != 0)
+		return rc;
+	return fsync(mb->lk.fd) != 0 ? errno : 0;
+}
+
+static int
+mb_flush(struct mbox *mb)
+{
+	int rc;
+
+	if (mb->used == 0)
+		return 0;
+	if ((rc = util_write_all(mb->lk.fd, mb->buf, mb->used)) != 0)
+		return rc;
+	mb->size += (off_t)mb->used;
+	mb->used = 0;
+	return 0;
+}
+
+/* Output of the filter (and of our own From_ and blank lines). */
+static int
+mb_out(void *arg, const char *p, size_t n)
+{
+	struct mbox *mb = arg;
+	int rc;
+
+	if (mb->used + n > MB_BUFSIZE && (rc = mb_flush(mb)) != 0)
+		goto fail;
+	if (n >= MB_BUFSIZE) {
+		if ((rc = util_write_all(mb->lk.fd, p, n)) != 0)
+			goto fail;
+		mb->size += (off_t)n;
+		return 0;
+	}
+	memcpy(mb->buf + mb->used, p, n);
+	mb->used += n;
+	return 0;
+fail:
+	mb->werr = rc;
+	return -1;
+}
+
+/*
+ * A write failed (ENOSPC, EDQUOT, EFBIG: SIGXFSZ is ignored, so a file
+ * size limit arrives as an errno): take the message back out, then report
+ * both what went wrong and, if it came to that, that the rollback failed
+ * too.
+ */
+static int
+mb_write_failed(struct mbox *mb, int errnum, const char *what,
+    struct err *e)
+{
+	int rc;
+
+	mb->in_msg = 0;
+	if ((rc = mb_truncate(mb, mb->msg_start)) != 0)
+		return err_set(e, EX_IOERR, "cannot %s %s: %s; truncating it "
+		    "back to %lld bytes failed too: %s", what, mb->path,
+		    strerror(errnum), (long long)mb->msg_start, strerror(rc));
+	return err_sys(e, EX_IOERR, errnum, "cannot %s %s", what, mb->path);
+}
+
+static int
+mb_batch_begin(struct sink *s, off_t *mark, struct err *e)
+{
+	struct mbox *mb = s->priv;
+	struct stat st;
+
+	if (mb->in_msg)
+		return err_set(e, EX_SOFTWARE, "mbox %s: batch begun inside "
+		    "a message", mb->path);
+	if (fstat(mb->lk.fd, &st) != 0)
+		return err_sys(e, EX_IOERR, errno, "cannot stat %s", mb->path);
+	mb->size = st.st_size;
+	mb->mark = st.st_size;
+	mb->ends_lf = mb_read_ends_lf(mb);
+	mb->in_batch = 1;
+	mb_touch_lock(mb);
+	*mark = mb->mark;
+	return 0;
+}
+
+/* "From MAILER-DAEMON Fri Nov 27 03:21:19 2026\n": the asctime() layout,
+ * in UTC, with English names whatever the locale. */
+static void
+mb_from_line(char *out, size_t outsize)
+{
+	static const char days[7][4] = {
+		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
+	};
+	static const char months[12][4] = {
+		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+	};
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	snprintf(out, outsize, "From MAILER-DAEMON %s %s %2d %02d:%02d:%02d "
+	    "%d\n", days[tm.tm_wday % 7], months[tm.tm_mon % 12], tm.tm_mday,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_year + 1900);
+}
+
+static int
+mb_msg_begin(struct sink *s, const char *name, struct err *e)
+{
+	struct mbox *mb = s->priv;
+	char line[80];
+
+	(void)name;
+	if (!mb->in_batch)
+		return err_set(e, EX_SOFTWARE, "mbox %s: message outside a "
+		    "batch", mb->path);
+	if (mb->in_msg)
+		return err_set(e, EX_SOFTWARE, "mbox %s: message begun "
+		    "inside a message", mb->path);
+	mb->msg_start = mb->size;
+	mb->used = 0;
+	mb->in_msg = 1;
+	msgfilter_init(&mb->filter, MSGFILTER_MBOXRD, mb_out, mb);
+
+	/* A file not ending in LF (written by something else) would glue
+	 * our From_ line to its last line. */
+	if (!mb->ends_lf && mb_out(mb, "\n", 1) != 0)
+		return mb_write_failed(mb, mb->werr, "write to", e);
+	mb_from_line(line, sizeof(line));
+	if (mb_out(mb, line, strlen(line)) != 0)
+		return mb_write_failed(mb, mb->werr, "write to", e);
+	return 0;
+}
+
+static int
+mb_no_message(struct mbox *mb, struct err *e)
+{
+	return err_set(e, EX_SOFTWARE, "mbox %s: no message in progress",
+	    mb->path);
+}
+
+static int
+mb_msg_write(struct sink *s, const char *buf, size_t len, struct err *e)
+{
+	struct mbox *mb = s->priv;
+
+	if (!mb->in_msg)
+		return mb_no_message(mb, e);
+	if (msgfilter_write(&mb->filter, buf, len) != 0)
+		return mb_write_failed(mb, mb->werr, "write to", e);
+	return 0;
+}
+
+/* End the message with its own LF (added when the server's copy had
+ * none) and the blank line that separates it from the next From_. */
+static int
+mb_msg_commit(struct sink *s, struct err *e)
+{
+	struct mbox *mb = s->priv;
+	int rc;
+
+	if (!mb->in_msg)
+		return mb_no_message(mb, e);
+	if (msgfilter_finish(&mb->filter) != 0)
+		return mb_write_failed(mb, mb->werr, "write to", e);
+	if (!msgfilter_ends_with_lf(&mb->filter) && mb_out(mb, "\n", 1) != 0)
+		return mb_write_failed(mb, mb->werr, "write to", e);
+	if (mb_out(mb, "\n", 1) != 0)
+		return mb_write_failed(mb, mb->werr, "write to", e);
+	if ((rc = mb_flush(mb)) != 0)
+		return mb_write_failed(mb, rc, "write to", e);
+	mb->in_msg = 0;
+	mb->ends_lf = 1;
+	mb_touch_lock(mb);
+	return 0;
+}
+
+static void
+mb_msg_abort(struct sink *s)
+{
+	struct mbox *mb = s->priv;
+	int rc;
+
+	if (!mb->in_msg)
+		return;
+	mb->in_msg = 0;
+	if ((rc = mb_truncate(mb, mb->msg_start)) != 0)
+		log_error(NULL, "cannot truncate %s back to %lld bytes: %s",
+		    mb->path, (long long)mb->msg_start, strerror(rc));
+}
+
+static int
+mb_batch_sync(struct sink *s, struct err *e)
+{
+	struct mbox *mb = s->priv;
+	int errnum, rc;
+
+	if (mb->in_msg)
+		return err_set(e, EX_SOFTWARE, "mbox %s: batch synced inside "
+		    "a message", mb->path);
+	if (fsync(mb->lk.fd) == 0) {
+		mb->in_batch = 0;
+		return 0;
+	}
+	errnum = errno;
+	if (!mb->in_batch)
+		return err_sys(e, EX_IOERR, errnum, "cannot fsync %s",
+		    mb->path);
+	/* Whatever of the batch did reach the disk must not stay: it will
+	 * not be recorded as stored, and the next run fetches it again. */
+	mb->in_batch = 0;
+	if ((rc = mb_rollback(mb, mb->mark)) != 0)
+		return err_set(e, EX_IOERR, "cannot fsync %s: %s; truncating "
+		    "it back to %lld bytes failed too: %s", mb->path,
+		    strerror(errnum), (long long)mb->mark, strerror(rc));
+	return err_sys(e, EX_IOERR, errnum, "cannot fsync %s", mb->path);
+}
+
+static void
+mb_batch_abort(struct sink *s)
+{
+	struct mbox *mb = s->priv;
+	int rc;
+
+	mb_msg_abort(s);
+	if (!mb->in_batch)
+		return;
+	mb->in_batch = 0;
+	if ((rc = mb_rollback(mb, mb->mark)) != 0)
+		log_error(NULL, "cannot truncate %s back to %lld bytes: %s",
+		    mb->path, (long long)mb->mark, strerror(rc));
+}
+
+static void
+mb_close(struct sink *s)
+{
+	struct mbox *mb;
+
+	if (s == NULL)
+		return;
+	mb = s->priv;
+	/* Committed messages are flushed at commit; anything still open
+	 * was never synced, so it is not recorded anywhere: undo it. */
+	mb_batch_abort(s);
+	mbox_lock_release(&mb->lk);
+	free(mb->buf);
+	free(mb->path);
+	free(mb);
+}
+
+static const struct sink_ops mbox_ops = {
+	.batch_begin = mb_batch_begin,
+	.msg_begin = mb_msg_begin,
+	.msg_write = mb_msg_write,
+	.msg_commit = mb_msg_commit,
+	.msg_abort = mb_msg_abort,
+	.batch_sync = mb_batch_sync,
+	.batch_abort = mb_batch_abort,
+	.close = mb_close,
+};
+
+/* Create the directory an mbox will live in. */
+static int
+mbox_mkparent(const char *path, struct err *e)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int rc = 0;
+
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if ((rc = sink_mkdirs(dir)) != 0)
+			rc = err_sys(e, EX_CANTCREAT, rc, "cannot create "
+			    "directory %s", dir);
+	}
+	free(dir);
+	return rc;
+}
+
+int
+sink_open_mbox(const char *path, long lock_timeout_ms, struct sink **out,
+    struct err *e)
+{
+	struct mbox *mb;
+	struct stat st;
+	int rc;
+
+	*out = NULL;
+	if ((rc = mbox_mkparent(path, e)) != 0)
+		return rc;
+	mb = xcalloc(1, sizeof(*mb));
+	if ((rc = mbox_lock_take(&mb->lk, path, 1, lock_timeout_ms, e)) != 0)
+		goto fail;
+	if (fstat(mb->lk.fd, &st) != 0) {
+		rc = err_sys(e, EX_IOERR, errno, "cannot stat %s", path);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = err_set(e, EX_CANTCREAT, "mbox %s is not a regular file",
+		    path);
+		goto fail;
+	}
+	mb->sink.ops = &mbox_ops;
+	mb->sink.priv = mb;
+	mb->path = xstrdup(path);
+	mb->size = st.st_size;
+	mb->ends_lf = mb_read_ends_lf(mb);
+	mb->buf = xmalloc(MB_BUFSIZE);
+	*out = &mb->sink;
+	return 0;
+fail:
+	mbox_lock_release(&mb->lk);
+	free(mb);
+	return rc;
+}
+
+int
+sink_mbox_recover(const char *path, off_t mark, long lock_timeout_ms,
+    struct err *e)
+{
+	struct mbox_lock lk;
+	struct stat st;
+	int rc = 0;
+
+	if (stat(path, &st) != 0 && errno == ENOENT)
+		return 0;
+	if ((rc = mbox_lock_take(&lk, path, 0, lock_timeout_ms, e)) != 0)
+		return rc;
+	if (lk.fd < 0)
+		goto done;	/* removed meanwhile */
+	if (fstat(lk.fd, &st) != 0) {
+		rc = err_sys(e, EX_IOERR, errno, "cannot stat %s", path);
+		goto done;
+	}
+	if (st.st_size <= mark)
+		goto done;
+	if (ftruncate(lk.fd, mark) != 0 || fsync(lk.fd) != 0)
+		rc = err_sys(e, EX_IOERR, errno, "cannot truncate %s to %lld "
+		    "bytes", path, (long long)mark);
+done:
+	mbox_lock_release(&lk);
+	return rc;
+}

@@ -1,0 +1,871 @@
+/*
+ * unit_sink.c - the Maildir and mbox stores, on a real file system in a
+ * fresh temporary directory: layout, exact bytes, rollback on abort and
+ * on write errors, locking against another process, crash recovery.
+ */
+#include "autoconf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sink.h"
+#include "unit.h"
+#include "util.h"
+
+static char topdir[] = "/tmp/unit_sink.XXXXXX";
+
+static char *
+tpath(const char *rel)
+{
+	return xasprintf("%s/%s", topdir, rel);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *p = NULL;
+	long n;
+
+	*len = 0;
+	if (fp == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
+	    fseek(fp, 0, SEEK_SET) == 0) {
+		p = xmalloc((size_t)n + 1);
+		*len = fread(p, 1, (size_t)n, fp);
+		p[*len] = '\0';
+	}
+	fclose(fp);
+	return p;
+}
+
+static void
+spew(const char *path, const char *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	CHECK(util_write_all(fd, buf, len) == 0);
+	close(fd);
+}
+
+static off_t
+fsize(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+static int
+exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* Entries of a directory other than . and ..; the first one's name is
+ * copied to first (when not NULL). */
+static int
+count_entries(const char *dir, char *first, size_t firstsize)
+{
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+	int n = 0;
+
+	if (dp == NULL)
+		return -1;
+	while ((d = readdir(dp)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if (n++ == 0 && first != NULL)
+			snprintf(first, firstsize, "%s", d->d_name);
+	}
+	closedir(dp);
+	return n;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(path);
+}
+
+/* Deliver one message, written in chunks of `step` bytes. */
+static int
+deliver(struct sink *s, const char *name, const char *body, size_t len,
+    size_t step, struct err *e)
+{
+	int rc;
+
+	if ((rc = s->ops->msg_begin(s, name, e)) != 0)
+		return rc;
+	for (size_t off = 0; off < len; off += step) {
+		size_t n = len - off < step ? len - off : step;
+
+		if ((rc = s->ops->msg_write(s, body + off, n, e)) != 0) {
+			s->ops->msg_abort(s);
+			return rc;
+		}
+	}
+	return s->ops->msg_commit(s, e);
+}
+
+/* ---- Maildir --------------------------------------------------------- */
+
+static void
+test_maildir_create(void)
+{
+	char *md = tpath("deep/er/Maildir");
+	char *sub[3] = { tpath("deep/er/Maildir/cur"),
+	    tpath("deep/er/Maildir/new"), tpath("deep/er/Maildir/tmp") };
+	struct sink *s = NULL;
+	struct err e;
+	struct stat st;
+
+	err_clear(&e);
+	CHECK(sink_open_maildir(md, &s, &e) == 0);
+	CHECK(s != NULL);
+	for (int i = 0; i < 3; i++) {
+		CHECK(stat(sub[i], &st) == 0 && S_ISDIR(st.st_mode));
+		CHECK((st.st_mode & 0777) == 0700);
+		free(sub[i]);
+	}
+	if (s != NULL)
+		s->ops->close(s);
+	/* Opening an existing Maildir again is fine. */
+	CHECK(sink_open_maildir(md, &s, &e) == 0);
+	if (s != NULL)
+		s->ops->close(s);
+	free(md);
+
+	/* A file where the Maildir should be. */
+	md = tpath("notadir");
+	spew(md, "x", 1);
+	CHECK(sink_open_maildir(md, &s, &e) == EX_CANTCREAT);
+	CHECK(s == NULL);
+	CHECK(strstr(e.msg, md) != NULL);
+	free(md);
+
+	/* A directory we may not write to (root may write anywhere). */
+	if (geteuid() != 0) {
+		char *ro = tpath("readonly");
+
+		md = tpath("readonly/Maildir");
+		CHECK(mkdir(ro, 0500) == 0);
+		CHECK(sink_open_maildir(md, &s, &e) == EX_CANTCREAT);
+		CHECK(sink_open_mbox(md, 100, &s, &e) == EX_CANTCREAT);
+		CHECK(chmod(ro, 0700) == 0);
+		free(ro);
+		free(md);
+	}
+}
+
+#define S(x) x, sizeof(x) - 1
+
+static const struct {
+	const char *in;
+	size_t inlen;
+	const char *out;
+	size_t outlen;
+} md_msgs[3] = {
+	{ S("From: a\r\nSubject: one\r\n\r\nbody\r\nFrom here\r\n"),
+	  S("From: a\nSubject: one\n\nbody\nFrom here\n") },
+	{ S("Subject: two\r\n\r\nbare\rcr and \0nul\r\n\xff\r\n"),
+	  S("Subject: two\n\nbare\rcr and \0nul\n\xff\n") },
+	{ S("Subject: three\r\n\r\nno final newline"),
+	  S("Subject: three\n\nno final newline") },
+};
+
+static void
+test_maildir_deliver(void)
+{
+	char *md = tpath("Maildir"), *newdir = tpath("Maildir/new");
+	char *tmpdir = tpath("Maildir/tmp");
+	char *names[3];
+	struct sink *s;
+	struct err e;
+	off_t mark = -1;
+
+	err_clear(&e);
+	CHECK(sink_open_maildir(md, &s, &e) == 0);
+	if (s == NULL)
+		goto out;
+	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
+	CHECK(mark == 0);
+	for (int i = 0; i < 3; i++) {
+		names[i] = sink_maildir_name();
+		/* Odd chunk sizes split CRLF pairs. */
+		CHECK(deliver(s, names[i], md_msgs[i].in, md_msgs[i].inlen,
+		    (size_t)(i + 2), &e) == 0);
+	}
+	CHECK(s->ops->batch_sync(s, &e) == 0);
+	s->ops->close(s);
+
+	CHECK(count_entries(newdir, NULL, 0) == 3);
+	CHECK(count_entries(tmpdir, NULL, 0) == 0);
+	for (int i = 0; i < 3; i++) {
+		char *p = xasprintf("%s/%s", newdir, names[i]);
+		size_t len;
+		char *got = slurp(p, &len);
+		struct stat st;
+
+		CHECK_MEM(got, len, md_msgs[i].out, md_msgs[i].outlen);
+		CHECK(stat(p, &st) == 0 && (st.st_mode & 0777) == 0600);
+		free(got);
+		free(p);
+		free(names[i]);
+	}
+out:
+	free(md);
+	free(newdir);
+	free(tmpdir);
+}
+
+static void
+test_maildir_abort_and_errors(void)
+{
+	char *md = tpath("Maildir2"), *newdir = tpath("Maildir2/new");
+	char *tmpdir = tpath("Maildir2/tmp"), *name, *p;
+	struct sink *s;
+	struct err e;
+	off_t mark;
+	size_t len;
+	char *got;
+
+	err_clear(&e);
+	CHECK(sink_open_maildir(md, &s, &e) == 0);
+	if (s == NULL)
+		goto out;
+	name = sink_maildir_name();
+	/* A message outside a batch is a caller bug. */
+	CHECK(s->ops->msg_begin(s, name, &e) == EX_SOFTWARE);
+	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
+
+	CHECK(s->ops->msg_begin(s, name, &e) == 0);
+	CHECK(s->ops->msg_write(s, "abc\r\n", 5, &e) == 0);
+	CHECK(count_entries(tmpdir, NULL, 0) == 1);
+	s->ops->msg_abort(s);
+	s->ops->msg_abort(s);	/* harmless twice */
+	CHECK(count_entries(tmpdir, NULL, 0) == 0);
+	CHECK(count_entries(newdir, NULL, 0) == 0);
+
+	/* Commit without begin, bad names. */
+	CHECK(s->ops->msg_commit(s, &e) == EX_SOFTWARE);
+	CHECK(s->ops->msg_begin(s, "a/b", &e) == EX_SOFTWARE);
+	CHECK(s->ops->msg_begin(s, "", &e) == EX_SOFTWARE);
+
+	/* Someone else's file in tmp/ is neither overwritten nor removed. */
+	p = xasprintf("%s/%s", tmpdir, name);
+	spew(p, "theirs", 6);
+	CHECK(s->ops->msg_begin(s, name, &e) == EX_CANTCREAT);
+	CHECK(strstr(e.msg, p) != NULL);
+	got = slurp(p, &len);
+	CHECK_MEM(got, len, "theirs", 6);
+	free(got);
+	unlink(p);
+	free(p);
+
+	/* A name already in new/ is never replaced. */
+	p = xasprintf("%s/%s", newdir, name);
+	spew(p, "first", 5);
+	CHECK(deliver(s, name, "second\r\n", 8, 100, &e) == EX_CANTCREAT);
+	got = slurp(p, &len);
+	CHECK_MEM(got, len, "first", 5);
+	CHECK(count_entries(tmpdir, NULL, 0) == 0);
+	free(got);
+	unlink(p);
+	free(p);
+
+	/* An empty message is a valid, empty file. */
+	CHECK(deliver(s, name, "", 0, 1, &e) == 0);
+	CHECK(s->ops->batch_sync(s, &e) == 0);
+	p = xasprintf("%s/%s", newdir, name);
+	CHECK(fsize(p) == 0);
+	free(p);
+	s->ops->batch_abort(s);
+	s->ops->close(s);
+	free(name);
+out:
+	free(md);
+	free(newdir);
+	free(tmpdir);
+}
+
+static void
+test_maildir_recover(void)
+{
+	char *md = tpath("Maildir3");
+	char *n1 = sink_maildir_name(), *n2 = sink_maildir_name();
+	char *n3 = sink_maildir_name(), *p, *q;
+	struct sink *s;
+	struct err e;
+	off_t mark;
+
+	err_clear(&e);
+	CHECK(sink_open_maildir(md, &s, &e) == 0);
+	if (s == NULL)
+		goto out;
+	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
+	CHECK(deliver(s, n1, "one\r\n", 5, 5, &e) == 0);
+	CHECK(deliver(s, n2, "two\r\n", 5, 5, &e) == 0);
+	CHECK(s->ops->batch_sync(s, &e) == 0);
+	s->ops->close(s);
+
+	/* n2 read by a mail reader: moved to cur/ with flags. */
+	p = xasprintf("%s/new/%s", md, n2);
+	q = xasprintf("%s/cur/%s:2,S", md, n2);
+	CHECK(rename(p, q) == 0);
+	free(p);
+	free(q);
+
+	CHECK(sink_maildir_recover(md, n1) == 1);
+	CHECK(sink_maildir_recover(md, n2) == 1);
+	CHECK(sink_maildir_recover(md, n3) == 0);
+
+	/* A cur/ name that merely starts with the name is another one. */
+	p = xasprintf("%s/cur/%sx", md, n3);
+	spew(p, "", 0);
+	CHECK(sink_maildir_recover(md, n3) == 0);
+	free(p);
+
+	/* An unfinished tmp/ file is removed and does not count. */
+	p = xasprintf("%s/tmp/%s", md, n3);
+	spew(p, "partial", 7);
+	CHECK(sink_maildir_recover(md, n3) == 0);
+	CHECK(!exists(p));
+	free(p);
+
+	/* A crash between link() and unlink(): both copies exist. */
+	p = xasprintf("%s/tmp/%s", md, n1);
+	spew(p, "one\n", 4);
+	CHECK(sink_maildir_recover(md, n1) == 1);
+	CHECK(!exists(p));
+	free(p);
+out:
+	free(n1);
+	free(n2);
+	free(n3);
+	free(md);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+test_maildir_names(void)
+{
+	enum { N = 10000 };
+	char **names = xcalloc(N, sizeof(*names));
+	char pidpart[32];
+	int dups = 0, bad = 0;
+
+	snprintf(pidpart, sizeof(pidpart), "P%ld", (long)getpid());
+	for (int i = 0; i < N; i++) {
+		char *n = names[i] = sink_maildir_name();
+		char *dot = strchr(n, '.');
+
+		/* sec.M<usec>P<pid>Q<seq>.<host>, nothing a path or a
+		 * flag suffix would misread. */
+		if (dot == NULL || dot == n || dot[1] != 'M' ||
+		    strstr(n, pidpart) == NULL || strchr(n, 'Q') == NULL ||
+		    strchr(n, '/') != NULL || strchr(n, ':') != NULL ||
+		    strchr(dot + 1, '.') == NULL)
+			bad++;
+		for (char *c = n; c < dot; c++)
+			if (*c < '0' || *c > '9')
+				bad++;
+	}
+	qsort(names, N, sizeof(*names), cmp_str);
+	for (int i = 1; i < N; i++)
+		if (strcmp(names[i - 1], names[i]) == 0)
+			dups++;
+	CHECK(bad == 0);
+	CHECK(dups == 0);
+	if (bad)
+		fprintf(stderr, "  e.g. %s\n", names[0]);
+	for (int i = 0; i < N; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* A file size limit makes the write fail with EFBIG (SIGXFSZ ignored, as
+ * main does). Runs in a child so the limit does not stay. Exit status:
+ * the number of failed checks. */
+static int
+child_fsize_maildir(const char *md)
+{
+	char *tmpdir = xasprintf("%s/tmp", md), *newdir;
+	size_t big = 200000;
+	char *body = xmalloc(big);
+	struct rlimit rl = { 50000, 50000 };
+	struct sink *s;
+	struct err e;
+	off_t mark;
+	int fails = 0;
+	char *name;
+
+	signal(SIGXFSZ, SIG_IGN);
+	if (sink_open_maildir(md, &s, &e) != 0)
+		return 1;
+	newdir = xasprintf("%s/new", md);
+	memset(body, 'x', big);
+	if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+		return 1;
+	name = sink_maildir_name();
+	fails += s->ops->batch_begin(s, &mark, &e) != 0;
+	fails += deliver(s, name, body, big, 4096, &e) != EX_IOERR;
+	fails += strstr(e.msg, tmpdir) == NULL;
+	fails += strstr(e.msg, strerror(EFBIG)) == NULL;
+	fails += count_entries(tmpdir, NULL, 0) != 0;
+	fails += count_entries(newdir, NULL, 0) != 0;
+	s->ops->close(s);
+	free(name);
+	free(tmpdir);
+	free(newdir);
+	free(body);
+	return fails;
+}
+
+static void
+run_child(int (*fn)(const char *), const char *arg)
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(fn(arg));
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fprintf(stderr, "  child failed: status %d\n", status);
+}
+
+static void
+test_maildir_write_error(void)
+{
+	char *md = tpath("Maildir4");
+
+	run_child(child_fsize_maildir, md);
+	free(md);
+}
+
+/* ---- mbox ------------------------------------------------------------ */
+
+/* "From MAILER-DAEMON Fri Nov 27 03:21:19 2026\n", checked by hand. Returns
+ * the length of the line, or 0 when it is malformed. */
+static size_t
+from_line_len(const char *p, size_t len)
+{
+	static const char pre[] = "From MAILER-DAEMON ";
+	const char *d, *nl;
+
+	if (len < sizeof(pre) - 1 || memcmp(p, pre, sizeof(pre) - 1) != 0)
+		return 0;
+	d = p + sizeof(pre) - 1;
+	nl = memchr(d, '\n', len - (size_t)(d - p));
+	if (nl == NULL || nl - d != 24)
+		return 0;
+	/* "Www Mmm dd hh:mm:ss yyyy" */
+	if (d[3] != ' ' || d[7] != ' ' || d[10] != ' ' || d[13] != ':' ||
+	    d[16] != ':' || d[19] != ' ')
+		return 0;
+	if (strchr("MTWFS", d[0]) == NULL || d[8] == '0')
+		return 0;
+	for (int i = 11; i < 24; i++)
+		if (i != 13 && i != 16 && i != 19 && (d[i] < '0' || d[i] > '9'))
+			return 0;
+	return (size_t)(nl - p) + 1;
+}
+
+/* Compare an mbox with the expected bodies, From_ lines checked apart. */
+static void
+check_mbox(const char *path, const char *prefix, const char *const *bodies,
+    int n)
+{
+	size_t len, off = 0, plen = strlen(prefix);
+	char *got = slurp(path, &len);
+
+	CHECK(got != NULL);
+	if (got == NULL)
+		return;
+	CHECK(len >= plen && memcmp(got, prefix, plen) == 0);
+	off = plen;
+	for (int i = 0; i < n; i++) {
+		size_t fl = from_line_len(got + off, len - off);
+		size_t bl = strlen(bodies[i]);
+
+		CHECK(fl > 0);
+		if (fl == 0)
+			break;
+		off += fl;
+		CHECK(len - off >= bl);
+		if (len - off < bl)
+			break;
+		CHECK_MEM(got + off, bl, bodies[i], bl);
+		off += bl;
+	}
+	CHECK(off == len);
+	free(got);
+}
+
+static void
+test_mbox_deliver(void)
+{
+	char *path = tpath("mail/sub/box"), *lock = tpath("mail/sub/box.lock");
+	static const char m1[] = "From: a\r\nSubject: x\r\n\r\nFrom me\r\n"
+	    ">From you\r\n>>>From them\r\nFrom\r\nhello\r\n";
+	static const char m2[] = "Subject: y\r\n\r\nno newline";
+	const char *want[2] = {
+		"From: a\nSubject: x\n\n>From me\n>>From you\n"
+		    ">>>>From them\nFrom\nhello\n\n",
+		"Subject: y\n\nno newline\n\n",
+	};
+	struct sink *s;
+	struct err e;
+	struct stat st;
+	off_t mark = -1;
+
+	err_clear(&e);
+	CHECK(sink_open_mbox(path, 1000, &s, &e) == 0);
+	if (s == NULL)
+		goto out;
+	CHECK(exists(lock));
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
+	CHECK(mark == 0);
+	CHECK(deliver(s, NULL, m1, sizeof(m1) - 1, 3, &e) == 0);
+	CHECK(deliver(s, NULL, m2, sizeof(m2) - 1, 1, &e) == 0);
+	CHECK(s->ops->batch_sync(s, &e) == 0);
+	s->ops->close(s);
+	CHECK(!exists(lock));
+	check_mbox(path, "", want, 2);
+
+	/* Appending later keeps what is there; an empty message is a From_
+	 * line and the separator. */
+	CHECK(sink_open_mbox(path, 1000, &s, &e) == 0);
+	if (s == NULL)
+		goto out;
+	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
+	CHECK(mark == fsize(path));
+	CHECK(deliver(s, NULL, "", 0, 1, &e) == 0);
+	CHECK(s->ops->batch_sync(s, &e) == 0);
+	s->ops->close(s);
+	{
+		const char *want3[3] = { want[0], want[1], "\n" };
+
+		check_mbox(path, "", want3, 3);
+	}
+out:
+	free(path);
+	free(lock);
+}
+
+/* A file left without a final newline by someone else: our From_ line
+ * still starts a line of its own. */
+static void
+test_mbox_foreign_tail(void)
+{
+	char *path = tpath("foreign");
+	const char *want[1] = { "hi\n\n" };
+	struct sink *s;
+	struct err e;
+	off_t mark;
+
+	spew(path, "old", 3);
+	err_clear(&e);
+	CHECK(sink_open_mbox(path, 1000, &s, &e) == 0);
+	if (s == NULL)
+		goto out;
+	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
+	CHECK(mark == 3);
+	CHECK(deliver(s, NULL, "hi\r\n", 4, 4, &e) == 0);
+	CHECK(s->ops->batch_sync(s, &e) == 0);
+	s->ops->close(s);
+	check_mbox(path, "old\n", want, 1);
+out:
+	free(path);
+}
+
+static void
+test_mbox_rollback(void)
+{
+	char *path = tpath("rollback");
+	const char *want[2] = { "one\n\n", "two\n\n" };
+	struct sink *s;
+	struct err e;
+	off_t mark, before;
+
+	err_clear(&e);
+	CHECK(sink_open_mbox(path, 1000, &s, &e) == 0);
+	if (s == NULL)
+		goto out;
+	CHECK(s->ops->msg_begin(s, NULL, &e) == EX_SOFTWARE);
+	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
+	CHECK(deliver(s, NULL, "one\r\n", 5, 5, &e) == 0);
+	CHECK(s->ops->batch_sync(s, &e) == 0);
+	s->ops->batch_abort(s);		/* after a sync: keeps the data */
+	before = fsize(path);
+	CHECK(before > 0);
+
+	/* msg_abort: exactly back to the size before the From_ line, even
+	 * after more than a buffer's worth went out. */
+	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
+	CHECK(mark == before);
+	CHECK(s->ops->msg_begin(s, NULL, &e) == 0);
+	for (int i = 0; i < 3000; i++)
+		CHECK(s->ops->msg_write(s, "0123456789012345678901234567890"
+		    "12345678901234567890123456789\r\n", 62, &e) == 0);
+	CHECK(fsize(path) > before);
+	s->ops->msg_abort(s);
+	CHECK(fsize(path) == before);
+	CHECK(deliver(s, NULL, "two\r\n", 5, 2, &e) == 0);
+	/* Aborts in a row each go back to the right place. */
+	before = fsize(path);
+	for (int j = 0; j < 2; j++) {
+		CHECK(s->ops->msg_begin(s, NULL, &e) == 0);
+		for (int i = 0; i < 2000; i++)
+			CHECK(s->ops->msg_write(s, "0123456789012345678901"
+			    "234567890123456789\r\n", 42, &e) == 0);
+		s->ops->msg_abort(s);
+		CHECK(fsize(path) == before);
+	}
+	CHECK(s->ops->batch_sync(s, &e) == 0);
+	check_mbox(path, "", want, 2);
+
+	/* batch_abort: back to the mark, committed messages included. */
+	before = fsize(path);
+	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
+	CHECK(mark == before);
+	CHECK(deliver(s, NULL, "three\r\n", 7, 7, &e) == 0);
+	CHECK(deliver(s, NULL, "four\r\n", 6, 7, &e) == 0);
+	CHECK(s->ops->msg_begin(s, NULL, &e) == 0);
+	CHECK(s->ops->msg_write(s, "five", 4, &e) == 0);
+	s->ops->batch_abort(s);
+	CHECK(fsize(path) == before);
+
+	/* close with a batch neither synced nor aborted undoes it. */
+	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
+	CHECK(deliver(s, NULL, "six\r\n", 5, 7, &e) == 0);
+	s->ops->close(s);
+	CHECK(fsize(path) == before);
+	check_mbox(path, "", want, 2);
+out:
+	free(path);
+}
+
+/* Holds an fcntl lock on the file until the parent closes the pipe. */
+static pid_t
+hold_fcntl_lock(const char *path, int *release_fd)
+{
+	int ready[2], hold[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(ready) != 0 || pipe(hold) != 0)
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct flock fl;
+		int fd = open(path, O_RDWR | O_CREAT, 0600);
+
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		close(ready[0]);
+		close(hold[1]);
+		if (fd < 0 || fcntl(fd, F_SETLK, &fl) != 0)
+			_exit(1);
+		(void)!write(ready[1], "x", 1);
+		(void)!read(hold[0], &c, 1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	if (read(ready[0], &c, 1) != 1) {
+		close(ready[0]);
+		close(hold[1]);
+		return -1;
+	}
+	close(ready[0]);
+	*release_fd = hold[1];
+	return pid;
+}
+
+static void
+test_mbox_locks(void)
+{
+	char *path = tpath("locked"), *lock = tpath("locked.lock");
+	struct sink *s = NULL;
+	struct err e;
+	long long t0, waited;
+	int release = -1, status;
+	pid_t pid;
+
+	/* Another process holds the fcntl lock. */
+	pid = hold_fcntl_lock(path, &release);
+	CHECK(pid > 0);
+	if (pid > 0) {
+		err_clear(&e);
+		t0 = util_now_ms();
+		CHECK(sink_open_mbox(path, 300, &s, &e) == EX_TEMPFAIL);
+		waited = util_now_ms() - t0;
+		CHECK(waited >= 300);
+		CHECK(waited < 3000);
+		CHECK(s == NULL);
+		CHECK(strstr(e.msg, "is locked by another process") != NULL);
+		CHECK(strstr(e.msg, path) != NULL);
+		CHECK(!exists(lock));	/* our dotlock was given back */
+		close(release);
+		CHECK(waitpid(pid, &status, 0) == pid);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+
+	/* A fresh dotlock. */
+	spew(lock, "12345\n", 6);
+	err_clear(&e);
+	t0 = util_now_ms();
+	CHECK(sink_open_mbox(path, 300, &s, &e) == EX_TEMPFAIL);
+	waited = util_now_ms() - t0;
+	CHECK(waited >= 300);
+	CHECK(exists(lock));	/* not ours: left alone */
+	CHECK(sink_mbox_recover(path, 0, 200, &e) == EX_TEMPFAIL);
+
+	/* The same dotlock ten minutes old is stale and broken. */
+	{
+		struct timeval tv[2];
+
+		gettimeofday(&tv[0], NULL);
+		tv[0].tv_sec -= 600;
+		tv[1] = tv[0];
+		CHECK(utimes(lock, tv) == 0);
+	}
+	CHECK(sink_open_mbox(path, 300, &s, &e) == 0);
+	if (s != NULL)
+		s->ops->close(s);
+	CHECK(!exists(lock));
+	free(path);
+	free(lock);
+}
+
+static int
+child_fsize_mbox(const char *path)
+{
+	size_t big = 300000;
+	char *body = xmalloc(big);
+	struct rlimit rl;
+	struct sink *s;
+	struct err e;
+	off_t mark, before;
+	int fails = 0;
+
+	signal(SIGXFSZ, SIG_IGN);
+	if (sink_open_mbox(path, 1000, &s, &e) != 0)
+		return 1;
+	fails += s->ops->batch_begin(s, &mark, &e) != 0;
+	fails += deliver(s, NULL, "small\r\n", 7, 7, &e) != 0;
+	before = fsize(path);
+	rl.rlim_cur = rl.rlim_max = (rlim_t)before + 100000;
+	if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+		return 1;
+	memset(body, 'x', big);
+	for (size_t i = 99; i < big; i += 100)
+		body[i] = '\n';
+	fails += deliver(s, NULL, body, big, 1000, &e) != EX_IOERR;
+	fails += strstr(e.msg, path) == NULL;
+	fails += strstr(e.msg, strerror(EFBIG)) == NULL;
+	fails += fsize(path) != before;
+	/* The sink still works for what fits. */
+	fails += deliver(s, NULL, "after\r\n", 7, 7, &e) != 0;
+	fails += s->ops->batch_sync(s, &e) != 0;
+	s->ops->close(s);
+	free(body);
+	return fails;
+}
+
+static void
+test_mbox_write_error(void)
+{
+	char *path = tpath("fsize");
+	const char *want[2] = { "small\n\n", "after\n\n" };
+
+	run_child(child_fsize_mbox, path);
+	check_mbox(path, "", want, 2);
+	free(path);
+}
+
+static void
+test_mbox_recover(void)
+{
+	char *path = tpath("recover"), *lock = tpath("recover.lock");
+	char *missing = tpath("nothere");
+	char data[100];
+	struct err e;
+
+	memset(data, 'a', sizeof(data));
+	spew(path, data, sizeof(data));
+	err_clear(&e);
+	CHECK(sink_mbox_recover(path, 40, 1000, &e) == 0);
+	CHECK(fsize(path) == 40);
+	CHECK(sink_mbox_recover(path, 100, 1000, &e) == 0);
+	CHECK(fsize(path) == 40);
+	CHECK(sink_mbox_recover(path, 40, 1000, &e) == 0);
+	CHECK(fsize(path) == 40);
+	CHECK(!exists(lock));
+	CHECK(sink_mbox_recover(missing, 0, 1000, &e) == 0);
+	CHECK(!exists(missing));
+	free(path);
+	free(lock);
+	free(missing);
+}
+
+int
+main(void)
+{
+	if (mkdtemp(topdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_maildir_create();
+	test_maildir_deliver();
+	test_maildir_abort_and_errors();
+	test_maildir_recover();
+	test_maildir_names();
+	test_maildir_write_error();
+	test_mbox_deliver();
+	test_mbox_foreign_tail();
+	test_mbox_rollback();
+	test_mbox_locks();
+	test_mbox_write_error();
+	test_mbox_recover();
+	if (unit_failures == 0)
+		nftw(topdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	else
+		fprintf(stderr, "unit_sink: files kept in %s\n", topdir);
+	return unit_done("unit_sink");
+}

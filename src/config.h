@@ -14,6 +14,19 @@
  *
  * config_load() validates everything before anything is fetched; every
  * problem is reported as "FILE:LINE:COLUMN: message".
+ *
+ * Rules that are easy to miss:
+ * - An account's own keys override defaults key by key, except that the
+ *   password source (password / password_command / password_env) and the
+ *   destination (maildir / mbox) are each replaced as a whole: an account
+ *   naming any key of such a group ignores the group under defaults.
+ * - Paths (ca_file, maildir, mbox, state_dir) must be absolute or start
+ *   with "~/"; relative paths are refused (cron's working directory is
+ *   nobody's choice).
+ * - password_command is a list and runs without a shell: no ~, $VAR or
+ *   globbing in it.
+ * - YAML aliases and merge keys ("<<") are refused; anchors and tags are
+ *   ignored.
  */
 #ifndef POPFETCH_CONFIG_H
 #define POPFETCH_CONFIG_H
@@ -79,7 +92,22 @@ struct account *config_find(const struct config *cfg, const char *name);
  * signal or empty output is an error). *out is malloc'd; free it with
  * util_free_secret(). Errors: EX_CONFIG (unset variable), EX_NOPERM
  * (command failed), with a message that never contains the secret.
+ * (Also EX_CONFIG when the command cannot be run at all, e.g. not found,
+ * and EX_OSERR when no process could be started.)
  */
 int config_password(const struct account *a, char **out, struct err *e);
+
+/*
+ * Parse a duration: a whole number followed by "ms", "s", "m" or "h", or a
+ * bare number of seconds ("30s", "2m", "500ms", "45"). Returns 0 and sets
+ * *ms, or -1 when text is not a duration. The range is the caller's
+ * business (a timeout must be more than 0 and at most 24h); numbers too
+ * big for a long come back as LONG_MAX.
+ */
+int config_parse_duration(const char *text, long *ms);
+
+/* Format a duration the way the file writes it: "60s", or "1500ms" when
+ * not a whole number of seconds. */
+void config_format_duration(long ms, char *buf, size_t size);
 
 #endif

@@ -1,0 +1,914 @@
+/*
+ * config.c - the YAML configuration file turned into checked accounts.
+ *
+ * yamltree.c turns the file into positioned nodes; here they are checked
+ * against the schema. Every problem is recorded, not returned, so one run
+ * of --check-config shows all of them, in file order.
+ *
+ * Aliases and merge keys ("<<") are refused: shared settings belong under
+ * "defaults:", which says the same without YAML tricks. Anchors alone are
+ * harmless and tags are ignored: a value's meaning comes from its key.
+ */
+#include "autoconf.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "yamltree.h"
+
+#define TIMEOUT_MAX	(24L * 3600 * 1000)
+#define TIMEOUT_DEFAULT	60000L
+
+enum key {
+	K_NAME, K_HOST, K_PORT, K_TLS, K_CA_FILE, K_USER,
+	K_PASSWORD, K_PASSWORD_COMMAND, K_PASSWORD_ENV,
+	K_MAILDIR, K_MBOX, K_KEEP, K_TIMEOUT, K_STATE_DIR, NKEYS
+};
+
+static const char *const key_names[NKEYS] = {
+	"name", "host", "port", "tls", "ca_file", "user",
+	"password", "password_command", "password_env",
+	"maildir", "mbox", "keep", "timeout", "state_dir"
+};
+
+static const char *const tls_names[] = { "implicit", "starttls", "none" };
+static const char *const top_names[] = { "defaults", "accounts" };
+
+/* The keys of one mapping: the key node and the value node of each. */
+struct slots {
+	const struct ynode *k[NKEYS];
+	const struct ynode *v[NKEYS];
+	unsigned hinted;	/* keys offered by "did you mean" */
+	bool merge;		/* had a (refused) merge key */
+};
+
+static void report(struct yamltree *, const struct ynode *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Record a problem at node n (a short name for a much used call). */
+static void
+report(struct yamltree *yt, const struct ynode *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	yamltree_vreport(yt, n->line, n->col, fmt, ap);
+	va_end(ap);
+}
+
+/* A user's value, safe to quote in one line of error text. */
+static const char *
+show(const char *s, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 4 < size; i++)
+		buf[i] = iscntrl((unsigned char)s[i]) ? '?' : s[i];
+	if (s[i] != '\0' && i >= 3)
+		memcpy(buf + i - 3, "...", 3);
+	buf[i] = '\0';
+	return buf;
+}
+
+/* ---- checking values ------------------------------------------------ */
+
+static bool
+has_ctl(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (iscntrl((unsigned char)*s))
+			return true;
+	return false;
+}
+
+/*
+ * A non-null scalar, or a report "KEY: expected WHAT, found ...". An empty
+ * value points at its key: libyaml places an empty scalar at whatever
+ * token follows, often on the next line.
+ */
+static bool
+want_scalar(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    const char *what)
+{
+	if (v->kind == YN_BAD)
+		return false;
+	if (v->kind == YN_SCALAR && !ynode_is_null(v))
+		return true;
+	report(yt, ynode_is_null(v) ? k : v, "%s: expected %s, found %s",
+	    k->text, what, ynode_kind(v));
+	return false;
+}
+
+/* A non-empty string without NUL bytes. Secrets are never quoted back. */
+static bool
+get_text(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    const char *what)
+{
+	if (!want_scalar(yt, k, v, what))
+		return false;
+	if (strlen(v->text) != v->len) {
+		report(yt, v, "%s: contains a NUL byte", k->text);
+		return false;
+	}
+	if (v->len == 0) {
+		report(yt, v, "%s: must not be empty", k->text);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * An absolute path, or one starting with "~/". Relative paths are refused:
+ * popfetch mostly runs from cron, where the working directory is nobody's
+ * choice, and resolving against the file's directory surprises as often.
+ */
+static bool
+get_path(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    char **out)
+{
+	const char *s, *home = getenv("HOME");
+	char b[64];
+
+	if (!get_text(yt, k, v, "a path"))
+		return false;
+	s = v->text;
+	if (s[0] == '~' && s[1] != '/' && s[1] != '\0') {
+		report(yt, v, "%s: '%s': only '~/' is understood, not '~user'",
+		    k->text, show(s, b, sizeof(b)));
+		return false;
+	}
+	if (s[0] == '~' && (home == NULL || home[0] != '/')) {
+		report(yt, v, "%s: cannot expand '~': HOME is not set to an "
+		    "absolute path", k->text);
+		return false;
+	}
+	if (s[0] != '~' && s[0] != '/') {
+		report(yt, v, "%s: '%s' is a relative path; write it from '/' "
+		    "or '~/'", k->text, show(s, b, sizeof(b)));
+		return false;
+	}
+	*out = util_expand_tilde(s);
+	return true;
+}
+
+static bool
+get_port(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    int *out)
+{
+	const char *s;
+	long n = 0;
+	char b[64];
+
+	if (!want_scalar(yt, k, v, "a port number from 1 to 65535"))
+		return false;
+	for (s = v->text; isdigit((unsigned char)*s) && n <= 65535; s++)
+		n = n * 10 + (*s - '0');
+	if (s == v->text || (*s != '\0' && !isdigit((unsigned char)*s))) {
+		report(yt, v, "%s: expected a port number from 1 to 65535, "
+		    "found '%s'", k->text, show(v->text, b, sizeof(b)));
+		return false;
+	}
+	if (n < 1 || n > 65535) {
+		report(yt, v, "%s: %s is out of range (1 to 65535)", k->text,
+		    show(v->text, b, sizeof(b)));
+		return false;
+	}
+	*out = (int)n;
+	return true;
+}
+
+static bool
+get_bool(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    bool *out)
+{
+	char b[64];
+
+	if (!want_scalar(yt, k, v, "true or false"))
+		return false;
+	if (strcasecmp(v->text, "true") == 0 || strcasecmp(v->text, "yes") == 0)
+		*out = true;
+	else if (strcasecmp(v->text, "false") == 0 ||
+	    strcasecmp(v->text, "no") == 0)
+		*out = false;
+	else {
+		report(yt, v, "%s: expected true or false, found '%s'", k->text,
+		    show(v->text, b, sizeof(b)));
+		return false;
+	}
+	return true;
+}
+
+static bool
+get_tls(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    enum tls_mode *out)
+{
+	char b[64];
+
+	if (!want_scalar(yt, k, v, "implicit, starttls or none"))
+		return false;
+	for (int i = 0; i < 3; i++)
+		if (strcasecmp(v->text, tls_names[i]) == 0) {
+			*out = (enum tls_mode)i;
+			return true;
+		}
+	report(yt, v, "%s: unknown mode '%s'; expected one of: implicit, "
+	    "starttls, none", k->text, show(v->text, b, sizeof(b)));
+	return false;
+}
+
+int
+config_parse_duration(const char *text, long *ms)
+{
+	static const struct { const char *unit; long ms; } units[] = {
+		{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
+		{ "h", 3600000 },
+	};
+	const char *s = text;
+	long n = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	/* Too many digits saturate; the caller's range check says no. */
+	for (; isdigit((unsigned char)*s); s++)
+		n = n > (LONG_MAX - 9) / 10 ? LONG_MAX : n * 10 + (*s - '0');
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(s, units[i].unit) != 0)
+			continue;
+		*ms = n > LONG_MAX / units[i].ms ? LONG_MAX : n * units[i].ms;
+		return 0;
+	}
+	return -1;
+}
+
+static bool
+get_timeout(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    long *out)
+{
+	char b[64];
+	long ms;
+
+	if (!want_scalar(yt, k, v, "a duration such as 30s"))
+		return false;
+	if (config_parse_duration(v->text, &ms) != 0) {
+		report(yt, v, "%s: '%s' is not a duration; write a whole "
+		    "number with a unit (500ms, 30s, 2m, 1h) or a bare number of "
+		    "seconds", k->text, show(v->text, b, sizeof(b)));
+		return false;
+	}
+	if (ms <= 0 || ms > TIMEOUT_MAX) {
+		report(yt, v, "%s: '%s' is out of range; it must be more "
+		    "than 0 and at most 24h", k->text, show(v->text, b, sizeof(b)));
+		return false;
+	}
+	*out = ms;
+	return true;
+}
+
+static bool
+get_argv(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    char ***out)
+{
+	char **argv;
+	bool ok = true;
+
+	if (v->kind == YN_SCALAR && !ynode_is_null(v)) {
+		report(yt, v, "%s: expected a list such as [pass, show, "
+		    "mail/work], found a single string; no shell is used, so "
+		    "give the program and each argument as separate items",
+		    k->text);
+		return false;
+	}
+	if (v->kind != YN_SEQ) {
+		want_scalar(yt, k, v, "a list such as [pass, show, mail/work]");
+		return false;
+	}
+	if (v->nkid == 0) {
+		report(yt, v, "%s: the list is empty; give the program and its "
+		    "arguments", k->text);
+		return false;
+	}
+	for (size_t i = 0; i < v->nkid; i++) {
+		const struct ynode *it = v->kid[i];
+		if (it->kind == YN_BAD) {
+			ok = false;
+		} else if (it->kind != YN_SCALAR || ynode_is_null(it)) {
+			report(yt, it, "%s: item %zu: expected a string, "
+			    "found %s", k->text, i + 1, ynode_kind(it));
+			ok = false;
+		} else if (strlen(it->text) != it->len) {
+			report(yt, it, "%s: item %zu contains a NUL byte",
+			    k->text, i + 1);
+			ok = false;
+		} else if (i == 0 && it->len == 0) {
+			report(yt, it, "%s: the program name is empty",
+			    k->text);
+			ok = false;
+		}
+	}
+	if (!ok)
+		return false;
+	argv = xcalloc(v->nkid + 1, sizeof(*argv));
+	for (size_t i = 0; i < v->nkid; i++)
+		argv[i] = xstrdup(v->kid[i]->text);
+	*out = argv;
+	return true;
+}
+
+static bool
+get_envname(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    char **out)
+{
+	const char *s;
+	char b[64];
+
+	if (!get_text(yt, k, v, "an environment variable name"))
+		return false;
+	for (s = v->text; *s == '_' || isalnum((unsigned char)*s); s++)
+		;
+	if (*s != '\0' || isdigit((unsigned char)v->text[0])) {
+		report(yt, v, "%s: '%s' is not an environment variable name "
+		    "(letters, digits and '_'; no '$')", k->text,
+		    show(v->text, b, sizeof(b)));
+		return false;
+	}
+	*out = xstrdup(v->text);
+	return true;
+}
+
+static bool
+get_name(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    char **out)
+{
+	char b[64];
+
+	if (!get_text(yt, k, v, "a string"))
+		return false;
+	/* The name becomes a file name in state_dir. */
+	if (strchr(v->text, '/') != NULL || has_ctl(v->text) ||
+	    strcmp(v->text, ".") == 0 || strcmp(v->text, "..") == 0) {
+		report(yt, v, "%s: '%s' cannot be an account name (no '/', no "
+		    "control characters, not '.' or '..')", k->text,
+		    show(v->text, b, sizeof(b)));
+		return false;
+	}
+	*out = xstrdup(v->text);
+	return true;
+}
+
+/* host, user, password: these go into POP3 commands and URLs, where a
+ * line break would end the command early. */
+static bool
+get_word(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    char **out, bool nospace)
+{
+	const char *s;
+
+	if (!get_text(yt, k, v, "a string"))
+		return false;
+	for (s = v->text; *s != '\0'; s++)
+		if (iscntrl((unsigned char)*s) || (nospace && *s == ' '))
+			break;
+	if (*s != '\0') {
+		report(yt, v, "%s: must not contain %s", k->text,
+		    nospace ? "spaces or control characters" :
+		    "control characters or line breaks");
+		return false;
+	}
+	*out = xstrdup(v->text);
+	return true;
+}
+
+/* Fill a from the keys present in s; absent keys are left alone. */
+static void
+convert(struct yamltree *yt, const struct slots *s, struct account *a)
+{
+	for (int id = 0; id < NKEYS; id++) {
+		const struct ynode *k = s->k[id], *v = s->v[id];
+
+		if (k == NULL)
+			continue;
+		switch (id) {
+		case K_NAME:
+			get_name(yt, k, v, &a->name);
+			break;
+		case K_HOST:
+			get_word(yt, k, v, &a->host, true);
+			break;
+		case K_PORT:
+			get_port(yt, k, v, &a->port);
+			break;
+		case K_TLS:
+			get_tls(yt, k, v, &a->tls);
+			break;
+		case K_CA_FILE:
+			get_path(yt, k, v, &a->ca_file);
+			break;
+		case K_USER:
+			get_word(yt, k, v, &a->user, false);
+			break;
+		case K_PASSWORD:
+			get_word(yt, k, v, &a->password, false);
+			break;
+		case K_PASSWORD_COMMAND:
+			get_argv(yt, k, v, &a->password_command);
+			break;
+		case K_PASSWORD_ENV:
+			get_envname(yt, k, v, &a->password_env);
+			break;
+		case K_MAILDIR:
+		case K_MBOX:
+			a->store = id == K_MAILDIR ? STORE_MAILDIR : STORE_MBOX;
+			get_path(yt, k, v, &a->store_path);
+			break;
+		case K_KEEP:
+			get_bool(yt, k, v, &a->keep);
+			break;
+		case K_TIMEOUT:
+			get_timeout(yt, k, v, &a->timeout_ms);
+			break;
+		case K_STATE_DIR:
+			get_path(yt, k, v, &a->state_dir);
+			break;
+		}
+	}
+}
+
+static void
+account_clear(struct account *a)
+{
+	free(a->name);
+	free(a->host);
+	free(a->ca_file);
+	free(a->user);
+	util_free_secret(a->password);
+	if (a->password_command != NULL)
+		for (char **p = a->password_command; *p != NULL; p++)
+			free(*p);
+	free(a->password_command);
+	free(a->password_env);
+	free(a->store_path);
+	free(a->state_dir);
+	memset(a, 0, sizeof(*a));
+}
+
+/* ---- checking mappings ---------------------------------------------- */
+
+/* Edit distance counting a swap of neighbours as one edit, ignoring case;
+ * a large number for strings too long to be a misspelt key. */
+#define LC(c)	tolower((unsigned char)(c))
+
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[33][33], i, j, c;
+
+	if (la > 32 || lb > 32)
+		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			c = LC(a[i - 1]) != LC(b[j - 1]);
+			d[i][j] = d[i - 1][j - 1] + c;
+			if (d[i - 1][j] + 1 < d[i][j])
+				d[i][j] = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < d[i][j])
+				d[i][j] = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && LC(a[i - 1]) == LC(b[j - 2]) &&
+			    LC(a[i - 2]) == LC(b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < d[i][j])
+				d[i][j] = d[i - 2][j - 2] + 1;
+		}
+	return d[la][lb];
+}
+
+/* Report k as unknown; returns the index of the suggested key or -1. */
+static int
+unknown_key(struct yamltree *yt, const struct ynode *k,
+    const char *const *known, size_t n, const char *where)
+{
+	size_t best = SIZE_MAX, d, len = strlen(k->text);
+	int hint = -1;
+	char b[64];
+
+	if (strcmp(k->text, "<<") == 0) {
+		report(yt, k, "merge keys ('<<') are not supported; put shared "
+		    "settings under 'defaults:'");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		d = distance(k->text, known[i]);
+		/* A suggestion must keep at least one character of the key. */
+		if (d <= 2 && d < len && d < best) {
+			best = d;
+			hint = (int)i;
+		}
+	}
+	if (hint >= 0)
+		report(yt, k, "unknown %skey '%s'; did you mean '%s'?", where,
+		    show(k->text, b, sizeof(b)), known[hint]);
+	else
+		report(yt, k, "unknown %skey '%s'", where,
+		    show(k->text, b, sizeof(b)));
+	return hint;
+}
+
+/* The keys [lo, hi] that exclude each other, id among them; a key
+ * outside any such group is a group of its own. */
+static void
+group_of(int id, int *lo, int *hi)
+{
+	*lo = *hi = id;
+	if (id >= K_PASSWORD && id <= K_PASSWORD_ENV) {
+		*lo = K_PASSWORD;
+		*hi = K_PASSWORD_ENV;
+	} else if (id == K_MAILDIR || id == K_MBOX) {
+		*lo = K_MAILDIR;
+		*hi = K_MBOX;
+	}
+}
+
+/* Sort the keys of an account (or defaults) mapping into s. */
+static void
+collect(struct yamltree *yt, const struct ynode *map, struct slots *s,
+    bool defaults)
+{
+	char b[64];
+	int id, lo, hi, j;
+
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i + 1 < map->nkid; i += 2) {
+		const struct ynode *k = map->kid[i], *v = map->kid[i + 1];
+
+		if (k->kind == YN_BAD)
+			continue;
+		if (k->kind != YN_SCALAR) {
+			report(yt, k, "a key must be a plain word, not %s",
+			    ynode_kind(k));
+			continue;
+		}
+		for (id = 0; id < NKEYS; id++)
+			if (strcmp(k->text, key_names[id]) == 0)
+				break;
+		if (id == NKEYS) {
+			s->merge |= strcmp(k->text, "<<") == 0;
+			/* Remember the suggestion: "missing 'host'" after
+			 * "did you mean 'host'?" would say the same twice. */
+			if ((j = unknown_key(yt, k, key_names, NKEYS, "")) >= 0)
+				s->hinted |= 1u << j;
+			continue;
+		}
+		if (defaults && id == K_NAME) {
+			report(yt, k, "'name' cannot be set under defaults: "
+			    "each account needs its own");
+			continue;
+		}
+		if (s->k[id] != NULL) {
+			report(yt, k, "duplicate key '%s' (first set on line "
+			    "%d)", show(k->text, b, sizeof(b)), s->k[id]->line);
+			continue;
+		}
+		group_of(id, &lo, &hi);
+		for (j = lo; j <= hi; j++)
+			if (j != id && s->k[j] != NULL)
+				break;
+		if (j <= hi) {
+			report(yt, k, "'%s' conflicts with '%s' on line %d: %s",
+			    key_names[id], key_names[j], s->k[j]->line,
+			    lo == K_MAILDIR ? "set one destination, maildir "
+			    "or mbox" : "set one password source");
+			continue;
+		}
+		s->k[id] = k;
+		s->v[id] = v;
+	}
+}
+
+static char *
+default_state_dir(void)
+{
+	const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (x != NULL && x[0] == '/')
+		return xasprintf("%s/popfetch", x);
+	if (home != NULL && home[0] == '/')
+		return xasprintf("%s/.local/state/popfetch", home);
+	return NULL;
+}
+
+/*
+ * One account: its own keys over the defaults. The password source and
+ * the destination are each taken as a whole: an account that names any
+ * key of the group replaces what defaults say about it, so defaults can
+ * offer password_command while one account uses password_env.
+ */
+static void
+account_build(struct yamltree *yt, const struct ynode *map, size_t index,
+    const struct slots *defs, struct account *a, const struct ynode **namev)
+{
+	struct slots own, s;
+	char label[96], b[64];
+	unsigned hinted;
+	int id, lo, hi;
+
+	collect(yt, map, &own, false);
+	*namev = own.v[K_NAME];
+	hinted = own.hinted | defs->hinted;
+	/* Who knows what the refused merge would have brought. */
+	if (own.merge || defs->merge)
+		hinted = ~0u;
+	s = *defs;
+	for (id = 0; id < NKEYS; id++) {
+		if (own.k[id] == NULL)
+			continue;
+		group_of(id, &lo, &hi);
+		for (int j = lo; j <= hi; j++)
+			s.k[j] = s.v[j] = NULL;
+	}
+	for (id = 0; id < NKEYS; id++)
+		if (own.k[id] != NULL) {
+			s.k[id] = own.k[id];
+			s.v[id] = own.v[id];
+		}
+
+	memset(a, 0, sizeof(*a));
+	a->line = map->line;
+	a->column = map->col;
+	a->keep = true;
+	a->timeout_ms = TIMEOUT_DEFAULT;
+	convert(yt, &s, a);
+
+	if (a->name != NULL)
+		snprintf(label, sizeof(label), "account '%s'",
+		    show(a->name, b, sizeof(b)));
+	else
+		snprintf(label, sizeof(label), "account #%zu", index + 1);
+	for (id = 0; id < NKEYS; id++)
+		if ((id == K_NAME || id == K_HOST || id == K_USER) &&
+		    s.k[id] == NULL && !(hinted & (1u << id)))
+			report(yt, map, "%s: missing required key '%s'", label,
+			    key_names[id]);
+	if (!s.k[K_PASSWORD] && !s.k[K_PASSWORD_COMMAND] &&
+	    !s.k[K_PASSWORD_ENV] && !(hinted & (1u << K_PASSWORD |
+	    1u << K_PASSWORD_COMMAND | 1u << K_PASSWORD_ENV)))
+		report(yt, map, "%s: no password source: set 'password', "
+		    "'password_command' or 'password_env'", label);
+	if (!s.k[K_MAILDIR] && !s.k[K_MBOX] &&
+	    !(hinted & (1u << K_MAILDIR | 1u << K_MBOX)))
+		report(yt, map, "%s: no destination: set 'maildir' or 'mbox'",
+		    label);
+	if (s.k[K_PORT] == NULL)
+		a->port = a->tls == TLS_IMPLICIT ? 995 : 110;
+	if (s.k[K_STATE_DIR] == NULL &&
+	    (a->state_dir = default_state_dir()) == NULL)
+		report(yt, map, "%s: no state_dir, and neither XDG_STATE_HOME "
+		    "nor HOME is set to an absolute path", label);
+}
+
+static void
+load_accounts(struct yamltree *yt, const struct ynode *seq,
+    const struct slots *defs, struct config *cfg)
+{
+	cfg->accounts = xcalloc(seq->nkid, sizeof(*cfg->accounts));
+	for (size_t i = 0; i < seq->nkid; i++) {
+		const struct ynode *item = seq->kid[i];
+		struct account *a = &cfg->accounts[cfg->naccounts];
+		const struct ynode *namev;
+		char b[64];
+
+		if (item->kind == YN_BAD)
+			continue;
+		if (item->kind != YN_MAP) {
+			report(yt, item, "accounts: item %zu: expected a "
+			    "mapping (name: ..., host: ...), found %s", i + 1,
+			    ynode_kind(item));
+			continue;
+		}
+		account_build(yt, item, i, defs, a, &namev);
+		cfg->naccounts++;
+		if (a->name == NULL)
+			continue;
+		for (size_t j = 0; j + 1 < cfg->naccounts; j++)
+			if (cfg->accounts[j].name != NULL &&
+			    strcmp(cfg->accounts[j].name, a->name) == 0) {
+				report(yt, namev, "duplicate account name '%s' "
+				    "(first defined on line %d)",
+				    show(a->name, b, sizeof(b)),
+				    cfg->accounts[j].line);
+				break;
+			}
+	}
+}
+
+static void
+load_root(struct yamltree *yt, const struct ynode *root, struct config *cfg)
+{
+	const struct ynode *k, *v, *keys[2] = { NULL, NULL }, *vals[2];
+	struct slots defs;
+	struct account scratch;
+	char b[64];
+	size_t i;
+	int t;
+
+	if (root == NULL || ynode_is_null(root)) {
+		/* A null root sits at the end of the file: say 1:1. */
+		yamltree_report_at(yt, 1, 1, "the file is empty; it needs an "
+		    "'accounts:' list");
+		return;
+	}
+	if (root->kind != YN_MAP) {
+		if (root->kind != YN_BAD)
+			report(yt, root, "expected a mapping with 'accounts:' "
+			    "at the top, found %s", ynode_kind(root));
+		return;
+	}
+	for (i = 0; i + 1 < root->nkid; i += 2) {
+		k = root->kid[i];
+		if (k->kind != YN_SCALAR) {
+			if (k->kind != YN_BAD)
+				report(yt, k, "a key must be a plain word, not "
+				    "%s", ynode_kind(k));
+			continue;
+		}
+		for (t = 0; t < 2; t++)
+			if (strcmp(k->text, top_names[t]) == 0)
+				break;
+		if (t == 2)
+			(void)unknown_key(yt, k, top_names, 2, "top-level ");
+		else if (keys[t] != NULL)
+			report(yt, k, "duplicate key '%s' (first set on line "
+			    "%d)", show(k->text, b, sizeof(b)), keys[t]->line);
+		else {
+			keys[t] = k;
+			vals[t] = root->kid[i + 1];
+		}
+	}
+
+	memset(&defs, 0, sizeof(defs));
+	if (keys[0] != NULL && !ynode_is_null(v = vals[0]) &&
+	    v->kind != YN_BAD) {
+		if (v->kind != YN_MAP)
+			report(yt, v, "defaults: expected a mapping of account "
+			    "settings, found %s", ynode_kind(v));
+		else {
+			/* Checked on their own too, so their mistakes show
+			 * even when no account is usable. */
+			collect(yt, v, &defs, true);
+			memset(&scratch, 0, sizeof(scratch));
+			convert(yt, &defs, &scratch);
+			account_clear(&scratch);
+		}
+	}
+
+	if (keys[1] == NULL) {
+		report(yt, root, "missing required key 'accounts'");
+		return;
+	}
+	v = vals[1];
+	if (v->kind == YN_BAD)
+		return;
+	if (ynode_is_null(v) || (v->kind == YN_SEQ && v->nkid == 0))
+		report(yt, ynode_is_null(v) ? keys[1] : v, "accounts: the list "
+		    "is empty; define at least one account");
+	else if (v->kind != YN_SEQ)
+		report(yt, v, "accounts: expected a list of accounts, found %s",
+		    ynode_kind(v));
+	else
+		load_accounts(yt, v, &defs, cfg);
+}
+
+int
+config_load(const char *path, struct config *cfg, char **errors)
+{
+	struct yamltree t;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if ((rc = yamltree_load(&t, path, errors)) != 0)
+		goto fail;
+	if (!t.fatal)
+		load_root(&t, t.root, cfg);
+	if ((*errors = yamltree_errors(&t)) != NULL) {
+		rc = EX_CONFIG;
+		goto fail;
+	}
+	yamltree_free(&t);
+	cfg->path = xstrdup(path);
+	return 0;
+fail:
+	yamltree_free(&t);
+	config_free(cfg);
+	return rc;
+}
+
+void
+config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->naccounts; i++)
+		account_clear(&cfg->accounts[i]);
+	free(cfg->accounts);
+	free(cfg->path);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+struct account *
+config_find(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->naccounts; i++)
+		if (strcmp(cfg->accounts[i].name, name) == 0)
+			return &cfg->accounts[i];
+	return NULL;
+}
+
+/* ---- printing ------------------------------------------------------- */
+
+void
+config_format_duration(long ms, char *buf, size_t size)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, size, "%lds", ms / 1000);
+	else
+		snprintf(buf, size, "%ldms", ms);
+}
+
+/* A value as written, or double-quoted with escapes when it would
+ * otherwise be ambiguous (list separators, edge spaces, control bytes). */
+static void
+print_value(FILE *out, const char *s, bool in_list)
+{
+	size_t len = strlen(s);
+	bool quote = len == 0 || s[0] == ' ' || s[len - 1] == ' ' ||
+	    strpbrk(s, in_list ? "\"\\,[]" : "\"\\") != NULL || has_ctl(s);
+
+	if (!quote) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (iscntrl(c))
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void
+print_kv(FILE *out, const char *key, const char *value)
+{
+	fprintf(out, "  %s: ", key);
+	print_value(out, value, false);
+	fputc('\n', out);
+}
+
+void
+config_print(const struct config *cfg, FILE *out)
+{
+	char t[32];
+
+	for (size_t i = 0; i < cfg->naccounts; i++) {
+		const struct account *a = &cfg->accounts[i];
+
+		if (i > 0)
+			fputc('\n', out);
+		fprintf(out, "account %s (%s:%d:%d)\n", a->name, cfg->path,
+		    a->line, a->column);
+		print_kv(out, "host", a->host);
+		fprintf(out, "  port: %d\n", a->port);
+		fprintf(out, "  tls: %s\n", tls_names[a->tls]);
+		if (a->ca_file != NULL)
+			print_kv(out, "ca_file", a->ca_file);
+		print_kv(out, "user", a->user);
+		if (a->password != NULL)
+			fputs("  password: ********\n", out);
+		else if (a->password_command != NULL) {
+			fputs("  password_command: [", out);
+			for (char **p = a->password_command; *p != NULL; p++) {
+				if (p != a->password_command)
+					fputs(", ", out);
+				print_value(out, *p, true);
+			}
+			fputs("]\n", out);
+		} else
+			print_kv(out, "password_env", a->password_env);
+		print_kv(out, a->store == STORE_MAILDIR ? "maildir" : "mbox",
+		    a->store_path);
+		fprintf(out, "  keep: %s\n", a->keep ? "true" : "false");
+		config_format_duration(a->timeout_ms, t, sizeof(t));
+		fprintf(out, "  timeout: %s\n", t);
+		print_kv(out, "state_dir", a->state_dir);
+	}
+}
+

@@ -292,8 +292,9 @@ maildir_count() {
 }
 
 # assert_maildir_matches MAILDIR ORIG...: MAILDIR holds exactly the given
-# original files (as a multiset: each original matches exactly one stored
-# file, and nothing else is stored), and tmp/ is empty.
+# original files (as a multiset: an original given once matches exactly one
+# stored file, one given twice two, and nothing else is stored), and tmp/
+# is empty.
 assert_maildir_matches() {
 	local md=$1
 	shift
@@ -314,20 +315,22 @@ tmpd = os.path.join(md, "tmp")
 if os.path.isdir(tmpd) and os.listdir(tmpd):
     print("tmp/ not empty: %s" % os.listdir(tmpd), file=sys.stderr)
     ok = False
-want = {}
+want = []
 for o in origs:
     with open(o, "rb") as f:
-        want[o] = f.read()
+        want.append((o, f.read()))
 def desc(b):
     return "%d bytes, sha1 %s" % (len(b), hashlib.sha1(b).hexdigest()[:12])
+# An original given k times must match exactly k stored files.
 remaining = dict(stored)
-for o, data in want.items():
-    hit = [p for p, d in remaining.items() if d == data]
-    if len(hit) != 1:
-        n_all = sum(1 for d in stored.values() if d == data)
-        print("original %s (%s) matches %d stored file(s)" % (o, desc(data), n_all),
-              file=sys.stderr)
+for o, data in want:
+    k = sum(1 for _, d in want if d == data)
+    n_all = sum(1 for d in stored.values() if d == data)
+    if n_all != k:
+        print("original %s (%s) matches %d stored file(s), expected %d"
+              % (o, desc(data), n_all, k), file=sys.stderr)
         ok = False
+    hit = [p for p, d in remaining.items() if d == data]
     if hit:
         del remaining[hit[0]]
 for p, d in remaining.items():
@@ -356,6 +359,49 @@ make_cert() {
 		return 1
 	}
 	chmod 600 "$dir/key.pem"
+}
+
+# DATA: the test messages (tests/data/messages/*.eml).
+DATA=$TESTS_SRCDIR/data/messages
+
+# make_big_message FILE [BYTES]: write a deterministic message of exactly
+# BYTES bytes (default 10 MiB) with many lines of varied length, some of
+# them starting with "From ", ">From " or "." (mbox quoting and POP3 dot
+# stuffing all through the body), LF line ends.
+make_big_message() {
+	"$PYTHON" - "$1" "${2:-10485760}" <<'EOF'
+import sys
+path, want = sys.argv[1], int(sys.argv[2])
+out = [b"From: Big Sender <big@example.org>\n",
+       b"To: alice@example.net\n",
+       b"Subject: a big message\n",
+       b"Message-ID: <big-%d@example.org>\n" % want,
+       b"\n"]
+size = sum(len(x) for x in out)
+alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:-_"
+pattern = alphabet * 4
+i = 0
+while size < want:
+    i += 1
+    n = (i * 37) % 150
+    off = (i * 7) % len(alphabet)
+    body = pattern[off:off + n]
+    if i % 97 == 0:
+        line = b"From line %d " % i + body
+    elif i % 101 == 0:
+        line = b">From line %d " % i + body
+    elif i % 89 == 0:
+        line = b"." + body
+    elif i % 211 == 0:
+        line = b"."
+    else:
+        line = b"%08d " % i + body
+    line = line[: max(0, want - size - 1)] + b"\n"
+    out.append(line)
+    size += len(line)
+with open(path, "wb") as f:
+    f.write(b"".join(out))
+EOF
 }
 
 # --------------------------------------------------------------- Dovecot

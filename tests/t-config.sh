@@ -1,0 +1,183 @@
+#!/bin/bash
+# t-config: configuration errors and config file discovery.
+#  - each class of error exits 78, names FILE:LINE:COL and the key on
+#    stderr, and fetches nothing (the account points at a fake server that
+#    must see no connection): unknown key (with "did you mean"), wrong type,
+#    missing host, duplicate account name, both maildir and mbox, neither,
+#    bad duration, YAML syntax error;
+#  - --check-config on a valid file: exit 0, every account printed, the
+#    password never;
+#  - lookup order: -c FILE, then $POPFETCH_CONFIG, then
+#    $XDG_CONFIG_HOME/popfetch/config.yaml (~/.config when unset); with no
+#    file anywhere: 78 (or 66) naming the paths tried.
+. "$(dirname "$0")/lib.sh"
+t_init
+setup_tmp t-config
+trap t_cleanup EXIT
+
+mkdir -p "$T/msgs"
+cp "$DATA/plain1.eml" "$T/msgs/1.eml"
+fakepop3_start "$T/fake" -v --messages "$T/msgs" --timeout 120 ||
+	fail "cannot start the fake server"
+
+# base NAME: lines 1-9 of a valid config for account NAME.
+base() {
+	cat <<EOF
+accounts:
+  - name: $1
+    host: 127.0.0.1
+    port: $FAKE_PORT
+    tls: none
+    user: alice
+    password: secret
+    maildir: $T/Maildir-$1
+    state_dir: $T/state
+EOF
+}
+
+# config_error FILE LINES KEY [REGEX]: popfetch -c FILE exits 78; the first
+# stderr line is "FILE:L:C: ..." with L one of LINES ("2|10"), mentioning
+# KEY (and matching REGEX, if given); nothing was stored or fetched.
+config_error() {
+	local file=$1 lines=$2 key=$3 re=${4:-}
+	run_popfetch -c "$file"
+	expect_rc 78 "$(basename "$file")"
+	assert_empty "$T/out" "stdout for $(basename "$file")"
+	head -n 1 "$T/err" >"$T/err1"
+	assert_grep "^$file:($lines):[0-9]+: " "$T/err1" "FILE:LINE:COL in $(basename "$file")"
+	assert_grep "$key" "$T/err1" "the key in the error for $(basename "$file")"
+	if [ -n "$re" ]; then
+		assert_grep "$re" "$T/err" "error text for $(basename "$file")"
+	fi
+	if compgen -G "$T/Maildir-*" >/dev/null || compgen -G "$T/*.mbox" >/dev/null; then
+		ls -d "$T"/Maildir-* "$T"/*.mbox 2>/dev/null >&2
+		fail "$(basename "$file"): a store was created"
+	fi
+	if [ -s "$FAKE_LOG" ]; then
+		fail "$(basename "$file"): popfetch talked to the server"
+	fi
+}
+
+note "unknown key, with a suggestion"
+{ base typo; echo "    kep: false"; } >"$T/unknown.yaml"
+config_error "$T/unknown.yaml" 10 kep "did you mean.*keep"
+
+note "wrong type: keep is a boolean"
+{ base badbool; echo "    keep: maybe"; } >"$T/type-bool.yaml"
+config_error "$T/type-bool.yaml" 10 keep
+
+note "wrong type: port is a number"
+base badport | sed "s/port: $FAKE_PORT/port: abc/" >"$T/type-port.yaml"
+config_error "$T/type-port.yaml" 4 port
+
+note "wrong type: a list where a string belongs"
+{ base badlist | sed '/^    user: /d'; echo "    user: [alice, bob]"; } >"$T/type-list.yaml"
+config_error "$T/type-list.yaml" 9 user
+
+note "missing required key: host"
+base nohost | sed '/^    host: /d' >"$T/no-host.yaml"
+config_error "$T/no-host.yaml" 2 host
+
+note "duplicate account name"
+{ base dup; base dup | tail -n +2 | sed 's/Maildir-dup/Maildir-dup2/'; } >"$T/dup.yaml"
+config_error "$T/dup.yaml" 10 dup
+
+note "both maildir and mbox"
+{ base both; echo "    mbox: $T/both.mbox"; } >"$T/both.yaml"
+config_error "$T/both.yaml" "2|8|10" "maildir|mbox"
+grep -q mbox "$T/err" && grep -q maildir "$T/err" ||
+	fail "both.yaml: the error should name maildir and mbox"
+
+note "neither maildir nor mbox"
+base neither | sed '/^    maildir: /d' >"$T/neither.yaml"
+config_error "$T/neither.yaml" 2 "maildir|mbox"
+
+note "bad duration"
+{ base baddur; echo "    timeout: 5x"; } >"$T/duration.yaml"
+config_error "$T/duration.yaml" 10 timeout
+
+note "bad tls value"
+base badtls | sed 's/tls: none/tls: sometimes/' >"$T/tls.yaml"
+config_error "$T/tls.yaml" 5 tls
+
+note "unknown key in defaults"
+{ printf 'defaults:\n  kepp: true\n'; base indefaults; } >"$T/defaults.yaml"
+config_error "$T/defaults.yaml" 2 kepp "did you mean.*keep"
+
+note "YAML syntax error"
+{ base syntax; echo '    keep: [true'; } >"$T/syntax.yaml"
+config_error "$T/syntax.yaml" "10|11" ""
+
+note "--check-config on a valid file: accounts printed, password masked"
+secret=S3cr3t-Pw-4711
+{
+	printf 'defaults:\n  tls: none\n  state_dir: %s\naccounts:\n' "$(yaml_str "$T/state")"
+	popfetch_account name=alpha port="$FAKE_PORT" password="$secret" \
+		maildir="$T/Maildir-alpha" tls=- state_dir=-
+	popfetch_account name=beta port="$FAKE_PORT" password=- password_env=PF_TEST_PW \
+		mbox="$T/beta.mbox" tls=- state_dir=-
+} >"$T/valid.yaml"
+PF_TEST_PW=$secret run_popfetch -c "$T/valid.yaml" --check-config
+expect_rc 0 "--check-config"
+assert_grep alpha "$T/out" "account alpha in the --check-config output"
+assert_grep beta "$T/out" "account beta in the --check-config output"
+assert_no_grep "$secret" "$T/out" "the password on stdout"
+assert_no_grep "$secret" "$T/err" "the password on stderr"
+[ ! -e "$T/Maildir-alpha" ] && [ ! -e "$T/beta.mbox" ] || fail "--check-config created a store"
+[ ! -s "$FAKE_LOG" ] || fail "--check-config talked to the server"
+
+note "lookup order"
+mkdir -p "$T/xdg/popfetch" "$T/home/.config/popfetch" "$T/emptyhome" "$T/emptyxdg"
+base from-dash-c >"$T/dashc.yaml"
+base from-env >"$T/env.yaml"
+base from-xdg >"$T/xdg/popfetch/config.yaml"
+base from-home >"$T/home/.config/popfetch/config.yaml"
+# which: the account name --check-config printed (from-...).
+which_config() {
+	grep -o 'from-[a-z-]*' "$T/out" | head -n 1
+}
+HOME=$T/home XDG_CONFIG_HOME=$T/xdg POPFETCH_CONFIG=$T/env.yaml \
+	run_popfetch -c "$T/dashc.yaml" --check-config
+expect_rc 0 "-c with everything present"
+assert_eq from-dash-c "$(which_config)" "config chosen with -c"
+HOME=$T/home XDG_CONFIG_HOME=$T/xdg POPFETCH_CONFIG=$T/env.yaml \
+	run_popfetch --check-config
+expect_rc 0 "POPFETCH_CONFIG and XDG"
+assert_eq from-env "$(which_config)" "config chosen with POPFETCH_CONFIG"
+(
+	unset POPFETCH_CONFIG
+	HOME=$T/home XDG_CONFIG_HOME=$T/xdg run_popfetch --check-config
+	expect_rc 0 "XDG only"
+	assert_eq from-xdg "$(which_config)" "config chosen from XDG_CONFIG_HOME"
+	unset XDG_CONFIG_HOME
+	HOME=$T/home run_popfetch --check-config
+	expect_rc 0 "HOME only"
+	assert_eq from-home "$(which_config)" "config chosen from ~/.config"
+) || exit 1
+
+note "no config anywhere"
+if [ -e /etc/popfetch/config.yaml ]; then
+	note "skipped: /etc/popfetch/config.yaml exists on this machine"
+else
+	(
+		unset POPFETCH_CONFIG
+		HOME=$T/emptyhome XDG_CONFIG_HOME=$T/emptyxdg run_popfetch
+		case $RC in
+		78 | 66) ;;
+		*) show_run; fail "no config: expected exit 78 or 66, got $RC" ;;
+		esac
+		assert_grep "$T/emptyxdg/popfetch/config.yaml" "$T/err" "the paths tried"
+		[ ! -s "$FAKE_LOG" ] || fail "popfetch talked to the server"
+	) || exit 1
+fi
+
+note "-c with a missing file"
+run_popfetch -c "$T/does-not-exist.yaml"
+case $RC in
+66 | 78) ;;
+*) show_run; fail "-c missing file: expected exit 66 or 78, got $RC" ;;
+esac
+assert_grep "$T/does-not-exist.yaml" "$T/err" "the missing file named"
+
+[ ! -s "$FAKE_LOG" ] || fail "popfetch talked to the server"
+exit 0

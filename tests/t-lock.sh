@@ -1,0 +1,104 @@
+#!/bin/bash
+# t-lock: never two runs on one account at the same time.
+#  1. Two real popfetch runs: the first is slowed down by the fake server
+#     (greeting delayed); the second exits 75 naming the account and the
+#     lock; afterwards every message is stored exactly once.
+#  2. The lock file (<state_dir>/<key>.lock, key = user@host with bytes
+#     outside [A-Za-z0-9._@+-] as %XX) held by flock(1): exit 75.
+#  3. Two accounts, the first locked: the second is still fetched; exit 75.
+. "$(dirname "$0")/lib.sh"
+t_init
+setup_tmp t-lock
+trap t_cleanup EXIT
+command -v flock >/dev/null 2>&1 || skip "flock(1) (util-linux) not installed"
+
+mkdir -p "$T/msgs"
+msgs=()
+for i in 1 2 3; do
+	cp "$DATA/plain$i.eml" "$T/msgs/$i.eml"
+	msgs+=("$DATA/plain$i.eml")
+done
+
+# locked_ok: the last run failed with 75 and one line about the lock.
+locked_ok() {
+	expect_rc 75 "$1"
+	assert_lines 1 "$T/err" "stderr of $1"
+	assert_grep "^popfetch: $2: .*(locked|another popfetch)" "$T/err" "stderr of $1"
+}
+
+note "case 1: two concurrent runs"
+fakepop3_start "$T/fake1" -v --messages "$T/msgs" --delay-greeting 3@1 \
+	--timeout 60 || fail "cannot start the fake server"
+popfetch_config "$T/c1.yaml" name=slow port="$FAKE_PORT" maildir="$T/Maildir1" \
+	state_dir="$T/state1"
+timeout 60 "$POPFETCH" -c "$T/c1.yaml" >"$T/first.out" 2>"$T/first.err" </dev/null &
+first=$!
+# Wait until the first run is connected (it holds the lock by then).
+for _ in $(seq 100); do
+	grep -q 'conn 1 from' "$FAKE_DIR/server.err" && break
+	kill -0 "$first" 2>/dev/null || break
+	sleep 0.05
+done
+grep -q 'conn 1 from' "$FAKE_DIR/server.err" || fail "the first run never connected"
+run_popfetch -c "$T/c1.yaml"
+locked_ok "the second run" slow
+first_rc=0
+wait "$first" || first_rc=$?
+if [ "$first_rc" -ne 0 ]; then
+	cat "$T/first.err" >&2
+	fail "the first run: expected exit 0, got $first_rc"
+fi
+[ ! -s "$T/first.out" ] && [ ! -s "$T/first.err" ] || {
+	cat "$T/first.out" "$T/first.err" >&2
+	fail "the first run printed something"
+}
+assert_maildir_matches "$T/Maildir1" "${msgs[@]}"
+assert_eq 1 "$(grep -c 'conn [0-9]* from' "$FAKE_DIR/server.err")" \
+	"connections to the server (the second run must not connect)"
+note "a third run after both: still each message once"
+run_popfetch -c "$T/c1.yaml"
+expect_rc 0 "the third run"
+expect_silent "the third run"
+assert_maildir_matches "$T/Maildir1" "${msgs[@]}"
+fakepop3_stop
+
+note "case 2: the lock file held with flock(1); a user name that needs escaping"
+fakepop3_start "$T/fake2" --messages "$T/msgs" --user "pf/test user" --timeout 60 ||
+	fail "cannot start the fake server"
+popfetch_config "$T/c2.yaml" name=held port="$FAKE_PORT" user="pf/test user" \
+	maildir="$T/Maildir2" state_dir="$T/state2"
+key=$(lock_key "pf/test user" 127.0.0.1)
+assert_eq 'pf%2Ftest%20user@127.0.0.1' "$key" "lock key"
+mkdir -p "$T/state2"
+# This shell holds the lock on fd 9 (popfetch opens the file anew, so the
+# inherited descriptor does not help it).
+exec 9>>"$T/state2/$key.lock"
+flock -n 9 || fail "flock(1) could not take the lock"
+run_popfetch -c "$T/c2.yaml"
+if [ "$RC" != 75 ]; then
+	ls -la "$T/state2" >&2
+fi
+locked_ok "a run while flock(1) holds the lock" held
+assert_eq 0 "$(maildir_count "$T/Maildir2")" "messages stored while locked"
+[ ! -s "$FAKE_LOG" ] || fail "a locked run connected to the server"
+
+note "case 3: two accounts, the first locked, the second fetched"
+{
+	printf 'accounts:\n'
+	popfetch_account name=held port="$FAKE_PORT" user="pf/test user" \
+		maildir="$T/Maildir2" state_dir="$T/state2"
+	popfetch_account name=free port="$FAKE_PORT" user="pf/test user" \
+		maildir="$T/Maildir3" state_dir="$T/state3"
+} >"$T/c3.yaml"
+run_popfetch -c "$T/c3.yaml"
+locked_ok "two accounts, one locked" held
+assert_eq 0 "$(maildir_count "$T/Maildir2")" "messages stored for the locked account"
+assert_maildir_matches "$T/Maildir3" "${msgs[@]}"
+
+exec 9>&-
+note "after the lock is released the account runs normally"
+run_popfetch -c "$T/c2.yaml"
+expect_rc 0 "after the release"
+expect_silent "after the release"
+assert_maildir_matches "$T/Maildir2" "${msgs[@]}"
+exit 0

@@ -361,6 +361,51 @@ make_cert() {
 	chmod 600 "$dir/key.pem"
 }
 
+# assert_mbox_matches MBOX ORIG...: MBOX is exactly the mboxrd rendering of the
+# originals, in order: "From MAILER-DAEMON <date>", the message with
+# ^(>*)From  quoted as >\1From , a final LF if missing, an empty line.
+# The date is matched loosely (asctime form).  No ORIG: MBOX is empty or
+# absent.
+assert_mbox_matches() {
+	"$PYTHON" - "$@" <<'EOF' || fail "mbox $1 is not the expected mboxrd rendering"
+import os, re, sys
+mbox_path, origs = sys.argv[1], sys.argv[2:]
+mbox = b""
+if origs or os.path.exists(mbox_path):
+    with open(mbox_path, "rb") as f:
+        mbox = f.read()
+from_re = re.compile(rb"From MAILER-DAEMON [A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d \d{4}\n")
+quote_re = re.compile(rb"^(>*)From ", re.M)
+pos = 0
+for i, o in enumerate(origs, 1):
+    with open(o, "rb") as f:
+        data = f.read()
+    m = from_re.match(mbox, pos)
+    if not m:
+        print("message %d (%s): expected a 'From MAILER-DAEMON <date>' line at "
+              "offset %d, found %r" % (i, o, pos, mbox[pos:pos + 80]), file=sys.stderr)
+        sys.exit(1)
+    pos = m.end()
+    want = quote_re.sub(rb">\1From ", data)
+    if not want.endswith(b"\n"):
+        want += b"\n"
+    want += b"\n"
+    got = mbox[pos:pos + len(want)]
+    if got != want:
+        k = next((j for j in range(min(len(got), len(want))) if got[j] != want[j]),
+                 min(len(got), len(want)))
+        print("message %d (%s): differs at byte %d of its rendering: expected %r, got %r"
+              % (i, o, k, want[max(0, k - 40):k + 40], got[max(0, k - 40):k + 40]),
+              file=sys.stderr)
+        sys.exit(1)
+    pos += len(want)
+if pos != len(mbox):
+    print("%d unexpected byte(s) after the last message: %r"
+          % (len(mbox) - pos, mbox[pos:pos + 200]), file=sys.stderr)
+    sys.exit(1)
+EOF
+}
+
 # DATA: the test messages (tests/data/messages/*.eml).
 DATA=$TESTS_SRCDIR/data/messages
 

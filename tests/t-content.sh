@@ -32,47 +32,6 @@ for m in "${msgs[@]}"; do
 done
 dovecot_add_message "${msgs[@]}"
 
-# check_mbox MBOX ORIG...: MBOX is exactly the mboxrd rendering of the
-# originals, in order: "From MAILER-DAEMON <date>", the message with
-# ^(>*)From  quoted as >\1From , a final LF if missing, an empty line.
-check_mbox() {
-	"$PYTHON" - "$@" <<'EOF' || fail "mbox $1 is not the expected mboxrd rendering"
-import re, sys
-mbox_path, origs = sys.argv[1], sys.argv[2:]
-with open(mbox_path, "rb") as f:
-    mbox = f.read()
-from_re = re.compile(rb"From MAILER-DAEMON [A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d \d{4}\n")
-quote_re = re.compile(rb"^(>*)From ", re.M)
-pos = 0
-for i, o in enumerate(origs, 1):
-    with open(o, "rb") as f:
-        data = f.read()
-    m = from_re.match(mbox, pos)
-    if not m:
-        print("message %d (%s): expected a 'From MAILER-DAEMON <date>' line at "
-              "offset %d, found %r" % (i, o, pos, mbox[pos:pos + 80]), file=sys.stderr)
-        sys.exit(1)
-    pos = m.end()
-    want = quote_re.sub(rb">\1From ", data)
-    if not want.endswith(b"\n"):
-        want += b"\n"
-    want += b"\n"
-    got = mbox[pos:pos + len(want)]
-    if got != want:
-        k = next((j for j in range(min(len(got), len(want))) if got[j] != want[j]),
-                 min(len(got), len(want)))
-        print("message %d (%s): differs at byte %d of its rendering: expected %r, got %r"
-              % (i, o, k, want[max(0, k - 40):k + 40], got[max(0, k - 40):k + 40]),
-              file=sys.stderr)
-        sys.exit(1)
-    pos += len(want)
-if pos != len(mbox):
-    print("%d unexpected byte(s) after the last message: %r"
-          % (len(mbox) - pos, mbox[pos:pos + 200]), file=sys.stderr)
-    sys.exit(1)
-EOF
-}
-
 note "what Dovecot serves (poplib): the originals, modulo a final newline"
 pop3_reference "$T/ref" || fail "poplib reference download failed"
 assert_eq "${#msgs[@]}" "$(wc -l <"$T/ref/list")" "messages on the server"
@@ -106,7 +65,7 @@ run_popfetch -c "$T/mbox.yaml"
 expect_rc 0 "mbox run"
 expect_silent "mbox run"
 [ -f "$T/mbox" ] || fail "the mbox was not created"
-check_mbox "$T/mbox" "${msgs[@]}"
+assert_mbox_matches "$T/mbox" "${msgs[@]}"
 cp "$T/mbox" "$T/mbox.after-first-run"
 run_popfetch -c "$T/mbox.yaml"
 expect_rc 0 "second mbox run"
@@ -120,13 +79,13 @@ popfetch_config "$T/mbox-delete.yaml" mbox="$T/mbox-delete" \
 run_popfetch -c "$T/mbox-delete.yaml"
 expect_rc 0 "mbox delete run"
 expect_silent "mbox delete run"
-check_mbox "$T/mbox-delete" "${msgs[@]}"
+assert_mbox_matches "$T/mbox-delete" "${msgs[@]}"
 assert_eq 0 "$(dovecot_count)" "messages left on the server"
 cp "$T/mbox-delete" "$T/mbox-delete.after-first-run"
 dovecot_add_message "$DATA/plain2.eml"
 run_popfetch -c "$T/mbox-delete.yaml"
 expect_rc 0 "second mbox delete run"
 expect_silent "second mbox delete run"
-check_mbox "$T/mbox-delete" "${msgs[@]}" "$DATA/plain2.eml"
+assert_mbox_matches "$T/mbox-delete" "${msgs[@]}" "$DATA/plain2.eml"
 assert_eq 0 "$(dovecot_count)" "messages left on the server after the second delete run"
 exit 0

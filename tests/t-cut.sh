@@ -3,6 +3,8 @@
 # closes (keep: false).  popfetch must fail the account (75 or 76) naming
 # it and the message, store nothing partial, and never DELE message 2.  A
 # clean rerun then stores messages 2 and 3, nothing twice, and deletes all.
+# The same into an mbox: the mbox holds no part of message 2 after the cut
+# (popfetch truncates it back), and the rerun completes it.
 . "$(dirname "$0")/lib.sh"
 t_init
 setup_tmp t-cut
@@ -69,4 +71,39 @@ assert st["messages"] == [], st
 assert sorted(st["deleted"]) == ["m1", "m2", "m3"], st
 EOF
 assert_eq 2 "$(grep -c 'conn [0-9]* from' "$FAKE_DIR/server.err")" "connections"
+
+note "mbox, run 1: message 2 is cut short"
+fakepop3_start "$T/fake-mbox" -v --messages "$T/orig" --cut-retr 2:1000@1 \
+	--max-conns 2 --timeout 60 || fail "cannot start the fake server"
+popfetch_config "$T/mbox.yaml" name=cutmbox port="$FAKE_PORT" keep=false \
+	timeout=10s mbox="$T/mbox" state_dir="$T/state-mbox"
+run_popfetch -c "$T/mbox.yaml"
+case $RC in
+75 | 76) ;;
+*) show_run; fail "mbox: expected exit 75 or 76, got $RC" ;;
+esac
+assert_lines 1 "$T/err" "stderr"
+assert_grep '^popfetch: cutmbox: ' "$T/err" "stderr names the account"
+grep -q 'cut after 1000 bytes' "$FAKE_DIR/server.err" || fail "the fault did not fire"
+assert_no_grep '^DELE 2$' "$FAKE_LOG" "DELE of the cut message"
+# Only message 1 (or nothing) may be in the mbox: no part of message 2.
+if grep -q '^From: Big Sender' "$T/mbox" 2>/dev/null; then
+	fail "the mbox holds part of the cut message"
+fi
+if [ -s "$T/mbox" ]; then
+	assert_mbox_matches "$T/mbox" "$T/orig/m1"
+fi
+
+note "mbox, run 2: clean; the mbox is complete, nothing twice"
+run_popfetch -c "$T/mbox.yaml"
+expect_rc 0 "the clean mbox rerun"
+expect_silent "the clean mbox rerun"
+assert_mbox_matches "$T/mbox" "${msgs[@]}"
+wait "$FAKE_PID" 2>/dev/null
+FAKE_PID=
+"$PYTHON" - "$FAKE_STATE" <<'EOF' || fail "the server was not emptied"
+import json, sys
+st = json.load(open(sys.argv[1]))
+assert st["messages"] == [], st
+EOF
 exit 0

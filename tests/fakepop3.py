@@ -56,10 +56,11 @@ A FAULT fires when a command matches "on":
     "delay"    wait "seconds", then handle the command normally
     "hugeline" send a line of "bytes" 'x' characters (no CRLF unless
                "crlf": true), then close
-    "cut"      (RETR) send the +OK with the real octet count and the first
-               "bytes" bytes of the wire body, then per "then": "close"
-               (default), "reset", "stall" ("seconds"), or "continue"
-               (pause "seconds", then send the rest normally)
+    "cut"      (RETR, LIST, UIDL, TOP, CAPA) send the +OK line (for RETR
+               with the real octet count) and the first "bytes" bytes of
+               the multi-line body, then per "then": "close" (default),
+               "reset", "stall" ("seconds"), or "continue" (pause
+               "seconds", then send the rest normally: a slow reply)
   "commit": true   with "close"/"reset" on QUIT: apply the DELEs first
 Faults are checked in order; the first that matches fires.
 
@@ -304,8 +305,8 @@ class Session:
         if act == "delay":
             time.sleep(fl.get("seconds", 1))
             return False
-        if act == "cut" and verb == "RETR":
-            return False  # handled in cmd_retr
+        if act == "cut" and verb in ("RETR", "LIST", "UIDL", "TOP", "CAPA"):
+            return False  # handled by send_multi
         if act == "err":
             self.line("-ERR " + fl.get("text", "fault injected"))
             return True
@@ -416,9 +417,8 @@ class Session:
                 lines.append("STLS")
             if srv.sasl and not self.authed:
                 lines.append("SASL " + " ".join(srv.sasl))
-            for l in lines:
-                self.line(l)
-            self.line(".")
+            self.send_multi(lines[0], b"".join(
+                l.encode() + CRLF for l in lines[1:]), fault)
             return False
         if verb == "NOOP" and self.authed:
             self.line("+OK")
@@ -510,10 +510,8 @@ class Session:
                 if i is not None:
                     self.line("+OK %d %d" % (i + 1, self.msgs[i].list_size))
             else:
-                self.line("+OK %d messages:" % len(live))
-                for i in live:
-                    self.line("%d %d" % (i + 1, self.msgs[i].list_size))
-                self.line(".")
+                self.send_multi("+OK %d messages:" % len(live), b"".join(
+                    b"%d %d\r\n" % (i + 1, self.msgs[i].list_size) for i in live), fault)
         elif verb == "UIDL":
             if not srv.uidl_ok:
                 self.line("-ERR Unknown command: UIDL")
@@ -522,11 +520,9 @@ class Session:
                 if i is not None:
                     self.line("+OK %d %s" % (i + 1, self.msgs[i].uidl))
             else:
-                self.line("+OK")
-                for i in live:
-                    if not self.msgs[i].no_uidl:
-                        self.line("%d %s" % (i + 1, self.msgs[i].uidl))
-                self.line(".")
+                self.send_multi("+OK", b"".join(
+                    b"%d %s\r\n" % (i + 1, self.msgs[i].uidl.encode("utf-8", "surrogateescape"))
+                    for i in live if not self.msgs[i].no_uidl), fault)
         elif verb == "RETR" and args:
             i = self.visible(args[0])
             if i is not None:
@@ -534,7 +530,7 @@ class Session:
         elif verb == "TOP" and len(args) == 2:
             i = self.visible(args[0])
             if i is not None:
-                self.top(self.msgs[i], args[1])
+                self.top(self.msgs[i], args[1], fault)
         elif verb == "DELE" and args:
             i = self.visible(args[0])
             if i is not None:
@@ -548,8 +544,13 @@ class Session:
         return False
 
     def retr(self, m, fault):
-        self.line("+OK %d octets" % m.retr_size)
-        body = m.wire + b".\r\n"
+        self.send_multi("+OK %d octets" % m.retr_size, m.wire, fault)
+
+    def send_multi(self, first, body, fault):
+        """A multi-line reply: status line, body (already dot-stuffed), ".".
+        A "cut" fault sends only its first "bytes" bytes of the body."""
+        self.line(first)
+        body = body + b".\r\n"
         if fault and fault.get("action") == "cut":
             n = int(fault.get("bytes", 0))
             self.send(body[:n])
@@ -565,7 +566,7 @@ class Session:
             raise Dropped("cut")
         self.send(body)
 
-    def top(self, m, nlines):
+    def top(self, m, nlines, fault=None):
         try:
             n = int(nlines)
         except ValueError:
@@ -578,8 +579,7 @@ class Session:
             i += 1
         out.append(b"")
         out.extend(lines[i + 1:i + 1 + n])
-        self.line("+OK")
-        self.send(b"".join(l + CRLF for l in out if l is not None) + b".\r\n")
+        self.send_multi("+OK", b"".join(l + CRLF for l in out), fault)
 
 
 def parse_conn(spec):

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,9 +96,43 @@ lock_busy(const char *path, long long start, struct err *e)
 	    "(waited %.1fs)", path, waited);
 }
 
-/* Remove a dotlock nobody has refreshed for DOTLOCK_STALE_SEC. Between
- * our stat() and unlink() its owner could in theory replace it; the
- * window is tiny and the same in every dotlocking program. */
+/* 1 when the dotlock was written by a popfetch on this host (content
+ * "PID HOSTNAME\n", see dotlock_take) whose process no longer exists: a
+ * run killed with -9 must not keep the mbox locked for minutes. Locks of
+ * other programs, other hosts or a live process are never judged dead. */
+static int
+dotlock_owner_dead(const char *lockpath)
+{
+	char buf[320], host[256], *end;
+	ssize_t n;
+	long pid;
+	int fd;
+
+	fd = open(lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	errno = 0;
+	pid = strtol(buf, &end, 10);
+	if (errno != 0 || end == buf || *end != ' ' || pid <= 0)
+		return 0;
+	if (gethostname(host, sizeof(host)) != 0)
+		return 0;
+	host[sizeof(host) - 1] = '\0';
+	if (strncmp(end + 1, host, strlen(host)) != 0 ||
+	    end[1 + strlen(host)] != '\n')
+		return 0;
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Remove a dotlock whose popfetch owner died, or that nobody has
+ * refreshed for DOTLOCK_STALE_SEC. Between our check and unlink() its
+ * owner could in theory replace it; the window is tiny and the same in
+ * every dotlocking program. */
 static int
 dotlock_break_stale(const char *lockpath)
 {
@@ -105,6 +140,11 @@ dotlock_break_stale(const char *lockpath)
 
 	if (stat(lockpath, &st) != 0)
 		return errno == ENOENT;	/* gone already: retry at once */
+	if (dotlock_owner_dead(lockpath)) {
+		log_warn(NULL, "removing lock file %s left by a popfetch "
+		    "that no longer runs", lockpath);
+		return unlink(lockpath) == 0;
+	}
 	if (time(NULL) - st.st_mtime < DOTLOCK_STALE_SEC)
 		return 0;
 	log_warn(NULL, "removing stale lock file %s", lockpath);
@@ -118,7 +158,7 @@ dotlock_take(struct mbox_lock *lk, const char *path, long timeout_ms,
 	char *lockpath = xasprintf("%s.lock", path);
 	long long start = util_now_ms();
 	struct stat st;
-	char pid[32];
+	char pid[320], host[256];
 	int fd, rc;
 
 	for (;;) {
@@ -139,8 +179,12 @@ dotlock_take(struct mbox_lock *lk, const char *path, long timeout_ms,
 		}
 		sleep_ms(LOCK_RETRY_MS);
 	}
-	/* The pid is only for the curious human: nothing reads it. */
-	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	/* "PID HOSTNAME": lets a later run see that we died (see
+	 * dotlock_owner_dead), and tells a curious human who holds it. */
+	if (gethostname(host, sizeof(host)) != 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	snprintf(pid, sizeof(pid), "%ld %s\n", (long)getpid(), host);
 	(void)util_write_all(fd, pid, strlen(pid));
 	if (fstat(fd, &st) != 0) {
 		rc = err_sys(e, EX_CANTCREAT, errno, "cannot stat %s",

@@ -769,6 +769,39 @@ test_mbox_locks(void)
 	if (s != NULL)
 		s->ops->close(s);
 	CHECK(!exists(lock));
+
+	/* A fresh dotlock in popfetch's "PID HOST" form: a live owner (us)
+	 * is respected, a dead one (a reaped child) is broken at once. */
+	{
+		char host[256], text[320];
+		pid_t dead = fork();
+		int n;
+
+		if (dead == 0)
+			_exit(0);
+		CHECK(dead > 0 && waitpid(dead, &status, 0) == dead);
+		CHECK(gethostname(host, sizeof(host)) == 0);
+		host[sizeof(host) - 1] = '\0';
+		n = snprintf(text, sizeof(text), "%ld %s\n", (long)getpid(),
+		    host);
+		spew(lock, text, (size_t)n);
+		CHECK(sink_open_mbox(path, 200, &s, &e) == EX_TEMPFAIL);
+		CHECK(exists(lock));
+		n = snprintf(text, sizeof(text), "%ld %s\n", (long)dead, host);
+		spew(lock, text, (size_t)n);
+		t0 = util_now_ms();
+		CHECK(sink_open_mbox(path, 5000, &s, &e) == 0);
+		CHECK(util_now_ms() - t0 < 1000);
+		if (s != NULL)
+			s->ops->close(s);
+		CHECK(!exists(lock));
+		/* The same dead pid "on another host": left alone. */
+		n = snprintf(text, sizeof(text), "%ld other.%s\n", (long)dead,
+		    host);
+		spew(lock, text, (size_t)n);
+		CHECK(sink_open_mbox(path, 200, &s, &e) == EX_TEMPFAIL);
+		unlink(lock);
+	}
 	free(path);
 	free(lock);
 }

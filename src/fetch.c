@@ -151,8 +151,8 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 		}
 		done++;
 		c->stats->bytes += m->size;
-		log_info(c->a->name, "stored message %lu (%llu bytes)", m->num,
-		    m->size);
+		log_info(c->a->name, "stored message %lu (%llu octets on the "
+		    "server)", m->num, m->size);
 	}
 
 	/* Make what was stored durable, even after a failure above. */

@@ -171,13 +171,16 @@ main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			/* getopt has said what is wrong, in one line. */
+			fprintf(stderr, "Try 'popfetch --help' for more "
+			    "information.\n");
+			free(names);
 			return EX_USAGE;
 		}
 	}
 	if (optind < argc) {
-		log_error(NULL, "unexpected argument \"%s\"", argv[optind]);
-		usage(stderr);
+		log_error(NULL, "unexpected argument \"%s\" (see popfetch "
+		    "--help)", argv[optind]);
 		free(names);
 		return EX_USAGE;
 	}

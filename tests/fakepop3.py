@@ -54,6 +54,8 @@ A FAULT fires when a command matches "on":
     "reset"    close with a TCP RST (SO_LINGER 0)
     "stall"    send nothing for "seconds" (default 3600), then close
     "delay"    wait "seconds", then handle the command normally
+    "closeafter"  handle the command normally, then close the connection
+               (the client finds it dead before its next command)
     "hugeline" send a line of "bytes" 'x' characters (no CRLF unless
                "crlf": true), then close
     "cut"      (RETR, LIST, UIDL, TOP, CAPA) send the +OK line (for RETR
@@ -305,6 +307,9 @@ class Session:
         if act == "delay":
             time.sleep(fl.get("seconds", 1))
             return False
+        if act == "closeafter":
+            self.close_after = True
+            return False
         if act == "cut" and verb in ("RETR", "LIST", "UIDL", "TOP", "CAPA"):
             return False  # handled by send_multi
         if act == "err":
@@ -387,6 +392,9 @@ class Session:
                     continue
                 if self.dispatch(verb, args, raw, fl):
                     break
+                if getattr(self, "close_after", False):
+                    self.close()
+                    raise Dropped("closeafter")
         except Dropped as e:
             srv.trace("conn %d: %s" % (self.no, e))
         finally:

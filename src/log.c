@@ -10,6 +10,7 @@
 #include "log.h"
 
 static int level = LOG_NORMAL;
+static FILE *trace;   /* $POPFETCH_TRACE: the -vv dialogue, appended */
 
 void
 log_set_level(int l)
@@ -20,7 +21,23 @@ log_set_level(int l)
 int
 log_level(void)
 {
-	return level;
+	/* A trace file needs the dialogue whatever the terminal gets. */
+	return trace != NULL && level < LOG_DEBUG ? LOG_DEBUG : level;
+}
+
+int
+log_open_trace(const char *path)
+{
+	trace = fopen(path, "ae");
+	return trace != NULL ? 0 : -1;
+}
+
+void
+log_close_trace(void)
+{
+	if (trace != NULL)
+		fclose(trace);
+	trace = NULL;
 }
 
 static void
@@ -83,9 +100,14 @@ log_debug(const char *account, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (level < LOG_DEBUG)
-		return;
-	va_start(ap, fmt);
-	vlog(stderr, account, "", fmt, ap);
-	va_end(ap);
+	if (level >= LOG_DEBUG) {
+		va_start(ap, fmt);
+		vlog(stderr, account, "", fmt, ap);
+		va_end(ap);
+	}
+	if (trace != NULL) {
+		va_start(ap, fmt);
+		vlog(trace, account, "", fmt, ap);
+		va_end(ap);
+	}
 }

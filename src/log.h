@@ -17,7 +17,13 @@ enum log_level {
 };
 
 void log_set_level(int level);
+/* The effective level: LOG_DEBUG when a trace file is open. */
 int log_level(void);
+
+/* Append the -vv dialogue (already redacted) to path as well, whatever
+ * the verbosity: set from $POPFETCH_TRACE, for debugging cron runs. */
+int log_open_trace(const char *path);
+void log_close_trace(void);
 
 /* account may be NULL. */
 void log_error(const char *account, const char *fmt, ...)

@@ -185,6 +185,10 @@ main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	log_set_level(verbosity);
+	if (getenv("POPFETCH_TRACE") != NULL && *getenv("POPFETCH_TRACE") &&
+	    log_open_trace(getenv("POPFETCH_TRACE")) != 0)
+		log_warn(NULL, "cannot open $POPFETCH_TRACE (%s): %s",
+		    getenv("POPFETCH_TRACE"), strerror(errno));
 
 	/* A broken pipe or an exceeded file size limit must become an error
 	 * code from write(), handled like any other, not a silent death. */
@@ -231,5 +235,6 @@ out:
 	free(tried);
 	free(path);
 	free(names);
+	log_close_trace();
 	return rc;
 }

@@ -39,6 +39,10 @@
 
 enum tls_mode { TLS_IMPLICIT, TLS_STARTTLS, TLS_NONE };
 enum store_kind { STORE_MAILDIR, STORE_MBOX };
+enum auth_mech {
+	AUTH_AUTO, AUTH_USER, AUTH_APOP, AUTH_PLAIN, AUTH_LOGIN, AUTH_CRAM_MD5,
+	AUTH_XOAUTH2, AUTH_OAUTHBEARER
+};
 
 struct account {
 	char *name;
@@ -46,11 +50,29 @@ struct account {
 	int port;                 /* default 995 (implicit) or 110 */
 	enum tls_mode tls;        /* default TLS_IMPLICIT */
 	char *ca_file;            /* NULL: the system's CA store; ~ expanded */
+	char *ca_path;            /* directory of CA certs (CURLOPT_CAPATH);
+	                             ~ expanded; NULL when not set */
+	char *pinned_pubkey;      /* "sha256//A;sha256//B" as libcurl wants it,
+	                             or NULL */
+	char *client_cert;        /* PEM; ~ expanded; set together with
+	                             client_key (both or neither) */
+	char *client_key;
+	int tls_min_version;      /* 12 or 13 (default 12: TLS 1.2) */
+	bool insecure_plaintext;  /* tls: none to a non-loopback host allowed */
+	enum auth_mech auth;      /* default AUTH_AUTO */
 	char *user;
-	/* Exactly one of the three password sources is set. */
+	/* Exactly one of the four password sources is set, except with
+	 * auth xoauth2/oauthbearer, where none is and oauth2_token_command
+	 * is. */
 	char *password;
 	char **password_command;  /* NULL-terminated argv, no shell */
 	char *password_env;       /* the name of an environment variable */
+	char *password_file;      /* first line of the file; ~ expanded */
+	char **oauth2_token_command; /* NULL-terminated argv, no shell; yields
+	                                a bearer token for xoauth2/oauthbearer */
+	char *env_secret;         /* private: password_env's value, captured
+	                             by config_capture_env(); wiped on free */
+	bool env_captured;        /* private: config_capture_env() ran */
 	enum store_kind store;
 	char *store_path;         /* ~ expanded */
 	bool keep;                /* default true: never DELE */
@@ -81,6 +103,34 @@ void config_free(struct config *cfg);
 /* Print the effective accounts (for --check-config), secrets masked:
  * a literal password prints as "********". */
 void config_print(const struct config *cfg, FILE *out);
+
+/* The configuration file's spelling of a mechanism: "auto", "user",
+ * "apop", "plain", "login", "cram-md5", "xoauth2", "oauthbearer". */
+const char *config_auth_name(enum auth_mech m);
+
+/* True when host is a loopback name or address: 127.0.0.0/8, ::1,
+ * "localhost", "localhost.localdomain" (case-insensitive, an optional
+ * trailing dot, IPv6 in brackets allowed). No DNS lookup is made. */
+bool config_host_is_loopback(const char *host);
+
+/*
+ * For every account with password_env: copy the variable's value into the
+ * account (wiped by config_free) and unsetenv() the variable, so that the
+ * commands popfetch runs never inherit it. Call once, right after
+ * config_load(). config_password() then answers from the copy.
+ */
+void config_capture_env(struct config *cfg);
+
+/*
+ * Run the account's oauth2_token_command the way password_command runs
+ * (no shell, stdin from /dev/null, killed after the account's timeout)
+ * and return the first line of its output in *out (free it with
+ * util_free_secret()). Errors: EX_NOPERM when the command exits non-zero,
+ * is killed or prints no token; EX_CONFIG when it cannot be run at all or
+ * the account has no token command; EX_OSERR when no process could be
+ * started. The message never contains the token.
+ */
+int config_oauth2_token(const struct account *a, char **out, struct err *e);
 
 /* Find an account by name; NULL when absent. */
 struct account *config_find(const struct config *cfg, const char *name);

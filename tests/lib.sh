@@ -233,13 +233,22 @@ yaml_str() {
 # from $DOVECOT_USER/$DOVECOT_PASS, maildir=$T/Maildir, state_dir=$T/state.
 # mbox=PATH replaces maildir; other KEY=VALUE pairs are added verbatim
 # (keep=false, timeout=10s, ca_file=...).  VALUE "-" drops a default key.
+# The file is mode 600: popfetch refuses a config holding a literal
+# password that group or others can read.
 popfetch_config() {
 	local file=$1
 	shift
 	{
 		printf 'accounts:\n'
 		popfetch_account "$@"
-	} >"$file"
+	} | config_write "$file"
+}
+
+# config_write FILE: write stdin to FILE, mode 600 (created under umask 077,
+# chmod'ed too in case FILE already existed).  Use it for every config that
+# holds a literal password.
+config_write() {
+	(umask 077 && cat >"$1") && chmod 600 -- "$1"
 }
 
 # popfetch_account [KEY=VALUE]...: print one account as a YAML list item

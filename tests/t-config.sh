@@ -59,53 +59,53 @@ config_error() {
 }
 
 note "unknown key, with a suggestion"
-{ base typo; echo "    kep: false"; } >"$T/unknown.yaml"
+{ base typo; echo "    kep: false"; } | config_write "$T/unknown.yaml"
 config_error "$T/unknown.yaml" 10 kep "did you mean.*keep"
 
 note "wrong type: keep is a boolean"
-{ base badbool; echo "    keep: maybe"; } >"$T/type-bool.yaml"
+{ base badbool; echo "    keep: maybe"; } | config_write "$T/type-bool.yaml"
 config_error "$T/type-bool.yaml" 10 keep
 
 note "wrong type: port is a number"
-base badport | sed "s/port: $FAKE_PORT/port: abc/" >"$T/type-port.yaml"
+base badport | sed "s/port: $FAKE_PORT/port: abc/" | config_write "$T/type-port.yaml"
 config_error "$T/type-port.yaml" 4 port
 
 note "wrong type: a list where a string belongs"
-{ base badlist | sed '/^    user: /d'; echo "    user: [alice, bob]"; } >"$T/type-list.yaml"
+{ base badlist | sed '/^    user: /d'; echo "    user: [alice, bob]"; } | config_write "$T/type-list.yaml"
 config_error "$T/type-list.yaml" 9 user
 
 note "missing required key: host"
-base nohost | sed '/^    host: /d' >"$T/no-host.yaml"
+base nohost | sed '/^    host: /d' | config_write "$T/no-host.yaml"
 config_error "$T/no-host.yaml" 2 host
 
 note "duplicate account name"
-{ base dup; base dup | tail -n +2 | sed 's/Maildir-dup/Maildir-dup2/'; } >"$T/dup.yaml"
+{ base dup; base dup | tail -n +2 | sed 's/Maildir-dup/Maildir-dup2/'; } | config_write "$T/dup.yaml"
 config_error "$T/dup.yaml" 10 dup
 
 note "both maildir and mbox"
-{ base both; echo "    mbox: $T/both.mbox"; } >"$T/both.yaml"
+{ base both; echo "    mbox: $T/both.mbox"; } | config_write "$T/both.yaml"
 config_error "$T/both.yaml" "2|8|10" "maildir|mbox"
 grep -q mbox "$T/err" && grep -q maildir "$T/err" ||
 	fail "both.yaml: the error should name maildir and mbox"
 
 note "neither maildir nor mbox"
-base neither | sed '/^    maildir: /d' >"$T/neither.yaml"
+base neither | sed '/^    maildir: /d' | config_write "$T/neither.yaml"
 config_error "$T/neither.yaml" 2 "maildir|mbox"
 
 note "bad duration"
-{ base baddur; echo "    timeout: 5x"; } >"$T/duration.yaml"
+{ base baddur; echo "    timeout: 5x"; } | config_write "$T/duration.yaml"
 config_error "$T/duration.yaml" 10 timeout
 
 note "bad tls value"
-base badtls | sed 's/tls: none/tls: sometimes/' >"$T/tls.yaml"
+base badtls | sed 's/tls: none/tls: sometimes/' | config_write "$T/tls.yaml"
 config_error "$T/tls.yaml" 5 tls
 
 note "unknown key in defaults"
-{ printf 'defaults:\n  kepp: true\n'; base indefaults; } >"$T/defaults.yaml"
+{ printf 'defaults:\n  kepp: true\n'; base indefaults; } | config_write "$T/defaults.yaml"
 config_error "$T/defaults.yaml" 2 kepp "did you mean.*keep"
 
 note "YAML syntax error"
-{ base syntax; echo '    keep: [true'; } >"$T/syntax.yaml"
+{ base syntax; echo '    keep: [true'; } | config_write "$T/syntax.yaml"
 config_error "$T/syntax.yaml" "10|11" ""
 
 note "--check-config on a valid file: accounts printed, password masked"
@@ -116,7 +116,7 @@ secret=S3cr3t-Pw-4711
 		maildir="$T/Maildir-alpha" tls=- state_dir=-
 	popfetch_account name=beta port="$FAKE_PORT" password=- password_env=PF_TEST_PW \
 		mbox="$T/beta.mbox" tls=- state_dir=-
-} >"$T/valid.yaml"
+} | config_write "$T/valid.yaml"
 PF_TEST_PW=$secret run_popfetch -c "$T/valid.yaml" --check-config
 expect_rc 0 "--check-config"
 assert_grep alpha "$T/out" "account alpha in the --check-config output"
@@ -128,10 +128,10 @@ assert_no_grep "$secret" "$T/err" "the password on stderr"
 
 note "lookup order"
 mkdir -p "$T/xdg/popfetch" "$T/home/.config/popfetch" "$T/emptyhome" "$T/emptyxdg"
-base from-dash-c >"$T/dashc.yaml"
-base from-env >"$T/env.yaml"
-base from-xdg >"$T/xdg/popfetch/config.yaml"
-base from-home >"$T/home/.config/popfetch/config.yaml"
+base from-dash-c | config_write "$T/dashc.yaml"
+base from-env | config_write "$T/env.yaml"
+base from-xdg | config_write "$T/xdg/popfetch/config.yaml"
+base from-home | config_write "$T/home/.config/popfetch/config.yaml"
 # which: the account name --check-config printed (from-...).
 which_config() {
 	grep -o 'from-[a-z-]*' "$T/out" | head -n 1

@@ -89,7 +89,7 @@ note "case 3: two accounts, the first locked, the second fetched"
 		maildir="$T/Maildir2" state_dir="$T/state2"
 	popfetch_account name=free port="$FAKE_PORT" user="pf/test user" \
 		maildir="$T/Maildir3" state_dir="$T/state3"
-} >"$T/c3.yaml"
+} | config_write "$T/c3.yaml"
 run_popfetch -c "$T/c3.yaml"
 locked_ok "two accounts, one locked" held
 assert_eq 0 "$(maildir_count "$T/Maildir2")" "messages stored for the locked account"

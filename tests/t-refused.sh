@@ -27,7 +27,7 @@ fakepop3_start "$T/fake" --messages "$T/msgs" --max-conns 1 --timeout 30 ||
 	popfetch_account name=nowhere port="$port" maildir="$T/Maildir-nowhere"
 	popfetch_account name=works port="$FAKE_PORT" maildir="$T/Maildir-works" \
 		state_dir="$T/state-works"
-} >"$T/two.yaml"
+} | config_write "$T/two.yaml"
 run_popfetch -c "$T/two.yaml"
 expect_rc 75 "one refused, one fine"
 assert_lines 1 "$T/err" "stderr"

@@ -21,7 +21,7 @@ dovecot_add_message "${msgs[@]}"
 	printf 'accounts:\n'
 	popfetch_account name=one maildir="$T/Maildir-one"
 	popfetch_account name=two host=localhost maildir="$T/Maildir-two"
-} >"$T/config.yaml"
+} | config_write "$T/config.yaml"
 
 note "-a one"
 run_popfetch -c "$T/config.yaml" -a one

@@ -11,6 +11,7 @@
  */
 #include "autoconf.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "yamltree.h"
@@ -25,19 +27,37 @@
 #define TIMEOUT_MAX	(24L * 3600 * 1000)
 #define TIMEOUT_DEFAULT	60000L
 
+/* At most 32 keys: struct slots keeps sets of them in an unsigned. The
+ * credential keys, K_PASSWORD to K_OAUTH2_TOKEN_COMMAND, stay together:
+ * group_of() takes them as a range. */
 enum key {
-	K_NAME, K_HOST, K_PORT, K_TLS, K_CA_FILE, K_USER,
-	K_PASSWORD, K_PASSWORD_COMMAND, K_PASSWORD_ENV,
+	K_NAME, K_HOST, K_PORT, K_TLS, K_INSECURE_PLAINTEXT, K_CA_FILE,
+	K_CA_PATH, K_PINNED_PUBKEY, K_CLIENT_CERT, K_CLIENT_KEY,
+	K_TLS_MIN_VERSION, K_AUTH, K_USER,
+	K_PASSWORD, K_PASSWORD_COMMAND, K_PASSWORD_ENV, K_PASSWORD_FILE,
+	K_OAUTH2_TOKEN_COMMAND,
 	K_MAILDIR, K_MBOX, K_KEEP, K_TIMEOUT, K_STATE_DIR, NKEYS
 };
 
 static const char *const key_names[NKEYS] = {
-	"name", "host", "port", "tls", "ca_file", "user",
-	"password", "password_command", "password_env",
+	"name", "host", "port", "tls", "insecure_plaintext", "ca_file",
+	"ca_path", "pinned_pubkey", "client_cert", "client_key",
+	"tls_min_version", "auth", "user",
+	"password", "password_command", "password_env", "password_file",
+	"oauth2_token_command",
 	"maildir", "mbox", "keep", "timeout", "state_dir"
 };
 
+#define BIT(id)		(1u << (id))
+#define PASSWORD_KEYS	(BIT(K_PASSWORD) | BIT(K_PASSWORD_COMMAND) | \
+			 BIT(K_PASSWORD_ENV) | BIT(K_PASSWORD_FILE))
+
 static const char *const tls_names[] = { "implicit", "starttls", "none" };
+static const char *const auth_names[] = {
+	"auto", "user", "apop", "plain", "login", "cram-md5", "xoauth2",
+	"oauthbearer"
+};
+#define NAUTH	(sizeof(auth_names) / sizeof(auth_names[0]))
 static const char *const top_names[] = { "defaults", "accounts" };
 
 /* The keys of one mapping: the key node and the value node of each. */
@@ -222,6 +242,122 @@ get_tls(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
 	return false;
 }
 
+static bool
+get_auth(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    enum auth_mech *out)
+{
+	char b[64];
+
+	if (!want_scalar(yt, k, v, "an authentication mechanism"))
+		return false;
+	for (size_t i = 0; i < NAUTH; i++)
+		if (strcasecmp(v->text, auth_names[i]) == 0) {
+			*out = (enum auth_mech)i;
+			return true;
+		}
+	report(yt, v, "%s: unknown mechanism '%s'; expected one of: auto, "
+	    "user, apop, plain, login, cram-md5, xoauth2, oauthbearer",
+	    k->text, show(v->text, b, sizeof(b)));
+	return false;
+}
+
+/* "1.2" or "1.3", quoted or not (unquoted, YAML would call it a float,
+ * but the text is what counts). */
+static bool
+get_tls_version(struct yamltree *yt, const struct ynode *k,
+    const struct ynode *v, int *out)
+{
+	char b[64];
+
+	if (!want_scalar(yt, k, v, "1.2 or 1.3"))
+		return false;
+	if (strcmp(v->text, "1.2") == 0)
+		*out = 12;
+	else if (strcmp(v->text, "1.3") == 0)
+		*out = 13;
+	else {
+		report(yt, v, "%s: expected 1.2 or 1.3, found '%s'; TLS 1.2 is "
+		    "the minimum popfetch accepts", k->text,
+		    show(v->text, b, sizeof(b)));
+		return false;
+	}
+	return true;
+}
+
+/* "sha256//" and the base64 of 32 bytes: 43 characters and one '='. The
+ * last character before '=' carries only 4 bits of the key and its low
+ * 2 bits are zero: only then can the pin equal what libcurl computes. */
+static bool
+pin_ok(const char *s, size_t len)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *c;
+
+	if (len != 8 + 44 || strlen(s) != len || strncmp(s, "sha256//", 8) != 0)
+		return false;
+	s += 8;
+	for (int i = 0; i < 43; i++)
+		if ((c = strchr(b64, s[i])) == NULL)
+			return false;
+	return s[43] == '=' && (c - b64) % 4 == 0;
+}
+
+static bool
+get_pins(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    char **out)
+{
+	static const char shape[] = "is not a public-key pin; expected "
+	    "'sha256//' followed by the base64 of 32 bytes (44 characters "
+	    "ending in '='), as popfetch --server-info prints it";
+	const struct ynode *const *items = &v;
+	size_t n = 1, len = 0;
+	bool ok = true;
+	char b[64], *p;
+
+	if (v->kind == YN_SEQ) {
+		if (v->nkid == 0) {
+			report(yt, v, "%s: the list is empty; give one or more "
+			    "pins (sha256//...)", k->text);
+			return false;
+		}
+		items = (const struct ynode *const *)v->kid;
+		n = v->nkid;
+	} else if (!want_scalar(yt, k, v, "a pin (sha256//...) or a list of "
+	    "them"))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *it = items[i];
+
+		if (it->kind == YN_BAD) {
+			ok = false;
+		} else if (it->kind != YN_SCALAR || ynode_is_null(it)) {
+			report(yt, it, "%s: item %zu: expected a pin "
+			    "(sha256//...), found %s", k->text, i + 1,
+			    ynode_kind(it));
+			ok = false;
+		} else if (!pin_ok(it->text, it->len)) {
+			if (v->kind == YN_SEQ)
+				report(yt, it, "%s: item %zu: '%s' %s", k->text,
+				    i + 1, show(it->text, b, sizeof(b)), shape);
+			else
+				report(yt, it, "%s: '%s' %s", k->text,
+				    show(it->text, b, sizeof(b)), shape);
+			ok = false;
+		} else
+			len += it->len + 1;
+	}
+	if (!ok)
+		return false;
+	p = *out = xmalloc(len);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			*p++ = ';';
+		p = stpcpy(p, items[i]->text);
+	}
+	return true;
+}
+
 int
 config_parse_duration(const char *text, long *ms)
 {
@@ -274,18 +410,21 @@ static bool
 get_argv(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
     char ***out)
 {
-	char **argv;
+	const char *eg = strcmp(k->text, "oauth2_token_command") == 0 ?
+	    "[oauth2-helper, --account, me@example.org]" :
+	    "[pass, show, mail/work]";
+	char **argv, what[80];
 	bool ok = true;
 
 	if (v->kind == YN_SCALAR && !ynode_is_null(v)) {
-		report(yt, v, "%s: expected a list such as [pass, show, "
-		    "mail/work], found a single string; no shell is used, so "
-		    "give the program and each argument as separate items",
-		    k->text);
+		report(yt, v, "%s: expected a list such as %s, found a single "
+		    "string; no shell is used, so give the program and each "
+		    "argument as separate items", k->text, eg);
 		return false;
 	}
 	if (v->kind != YN_SEQ) {
-		want_scalar(yt, k, v, "a list such as [pass, show, mail/work]");
+		snprintf(what, sizeof(what), "a list such as %s", eg);
+		want_scalar(yt, k, v, what);
 		return false;
 	}
 	if (v->nkid == 0) {
@@ -384,10 +523,14 @@ get_word(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
 	return true;
 }
 
-/* Fill a from the keys present in s; absent keys are left alone. */
-static void
+/* Fill a from the keys present in s; absent keys are left alone.
+ * Returns the set of keys whose values were refused. */
+static unsigned
 convert(struct yamltree *yt, const struct slots *s, struct account *a)
 {
+	unsigned bad = 0;
+	bool ok = true;
+
 	for (int id = 0; id < NKEYS; id++) {
 		const struct ynode *k = s->k[id], *v = s->v[id];
 
@@ -395,48 +538,87 @@ convert(struct yamltree *yt, const struct slots *s, struct account *a)
 			continue;
 		switch (id) {
 		case K_NAME:
-			get_name(yt, k, v, &a->name);
+			ok = get_name(yt, k, v, &a->name);
 			break;
 		case K_HOST:
-			get_word(yt, k, v, &a->host, true);
+			ok = get_word(yt, k, v, &a->host, true);
 			break;
 		case K_PORT:
-			get_port(yt, k, v, &a->port);
+			ok = get_port(yt, k, v, &a->port);
 			break;
 		case K_TLS:
-			get_tls(yt, k, v, &a->tls);
+			ok = get_tls(yt, k, v, &a->tls);
 			break;
 		case K_CA_FILE:
-			get_path(yt, k, v, &a->ca_file);
+			ok = get_path(yt, k, v, &a->ca_file);
+			break;
+		case K_INSECURE_PLAINTEXT:
+			ok = get_bool(yt, k, v, &a->insecure_plaintext);
+			break;
+		case K_CA_PATH:
+			ok = get_path(yt, k, v, &a->ca_path);
+			break;
+		case K_PINNED_PUBKEY:
+			ok = get_pins(yt, k, v, &a->pinned_pubkey);
+			break;
+		case K_CLIENT_CERT:
+			ok = get_path(yt, k, v, &a->client_cert);
+			break;
+		case K_CLIENT_KEY:
+			ok = get_path(yt, k, v, &a->client_key);
+			break;
+		case K_TLS_MIN_VERSION:
+			ok = get_tls_version(yt, k, v, &a->tls_min_version);
+			break;
+		case K_AUTH:
+			ok = get_auth(yt, k, v, &a->auth);
 			break;
 		case K_USER:
-			get_word(yt, k, v, &a->user, false);
+			ok = get_word(yt, k, v, &a->user, false);
 			break;
 		case K_PASSWORD:
-			get_word(yt, k, v, &a->password, false);
+			ok = get_word(yt, k, v, &a->password, false);
 			break;
 		case K_PASSWORD_COMMAND:
-			get_argv(yt, k, v, &a->password_command);
+			ok = get_argv(yt, k, v, &a->password_command);
 			break;
 		case K_PASSWORD_ENV:
-			get_envname(yt, k, v, &a->password_env);
+			ok = get_envname(yt, k, v, &a->password_env);
+			break;
+		case K_PASSWORD_FILE:
+			ok = get_path(yt, k, v, &a->password_file);
+			break;
+		case K_OAUTH2_TOKEN_COMMAND:
+			ok = get_argv(yt, k, v, &a->oauth2_token_command);
 			break;
 		case K_MAILDIR:
 		case K_MBOX:
 			a->store = id == K_MAILDIR ? STORE_MAILDIR : STORE_MBOX;
-			get_path(yt, k, v, &a->store_path);
+			ok = get_path(yt, k, v, &a->store_path);
 			break;
 		case K_KEEP:
-			get_bool(yt, k, v, &a->keep);
+			ok = get_bool(yt, k, v, &a->keep);
 			break;
 		case K_TIMEOUT:
-			get_timeout(yt, k, v, &a->timeout_ms);
+			ok = get_timeout(yt, k, v, &a->timeout_ms);
 			break;
 		case K_STATE_DIR:
-			get_path(yt, k, v, &a->state_dir);
+			ok = get_path(yt, k, v, &a->state_dir);
 			break;
 		}
+		if (!ok)
+			bad |= BIT(id);
 	}
+	return bad;
+}
+
+static void
+argv_free(char **argv)
+{
+	if (argv != NULL)
+		for (char **p = argv; *p != NULL; p++)
+			free(*p);
+	free(argv);
 }
 
 static void
@@ -445,13 +627,17 @@ account_clear(struct account *a)
 	free(a->name);
 	free(a->host);
 	free(a->ca_file);
+	free(a->ca_path);
+	free(a->pinned_pubkey);
+	free(a->client_cert);
+	free(a->client_key);
 	free(a->user);
 	util_free_secret(a->password);
-	if (a->password_command != NULL)
-		for (char **p = a->password_command; *p != NULL; p++)
-			free(*p);
-	free(a->password_command);
+	argv_free(a->password_command);
 	free(a->password_env);
+	free(a->password_file);
+	argv_free(a->oauth2_token_command);
+	util_free_secret(a->env_secret);
 	free(a->store_path);
 	free(a->state_dir);
 	memset(a, 0, sizeof(*a));
@@ -527,9 +713,9 @@ static void
 group_of(int id, int *lo, int *hi)
 {
 	*lo = *hi = id;
-	if (id >= K_PASSWORD && id <= K_PASSWORD_ENV) {
+	if (id >= K_PASSWORD && id <= K_OAUTH2_TOKEN_COMMAND) {
 		*lo = K_PASSWORD;
-		*hi = K_PASSWORD_ENV;
+		*hi = K_OAUTH2_TOKEN_COMMAND;
 	} else if (id == K_MAILDIR || id == K_MBOX) {
 		*lo = K_MAILDIR;
 		*hi = K_MBOX;
@@ -563,7 +749,7 @@ collect(struct yamltree *yt, const struct ynode *map, struct slots *s,
 			/* Remember the suggestion: "missing 'host'" after
 			 * "did you mean 'host'?" would say the same twice. */
 			if ((j = unknown_key(yt, k, key_names, NKEYS, "")) >= 0)
-				s->hinted |= 1u << j;
+				s->hinted |= BIT(j);
 			continue;
 		}
 		if (defaults && id == K_NAME) {
@@ -584,11 +770,100 @@ collect(struct yamltree *yt, const struct ynode *map, struct slots *s,
 			report(yt, k, "'%s' conflicts with '%s' on line %d: %s",
 			    key_names[id], key_names[j], s->k[j]->line,
 			    lo == K_MAILDIR ? "set one destination, maildir "
-			    "or mbox" : "set one password source");
+			    "or mbox" : id == K_OAUTH2_TOKEN_COMMAND ||
+			    j == K_OAUTH2_TOKEN_COMMAND ? "an account logs in "
+			    "with a password or with an OAuth2 token, not both" :
+			    "set one password source");
 			continue;
 		}
 		s->k[id] = k;
 		s->v[id] = v;
+	}
+}
+
+/*
+ * With auth xoauth2 or oauthbearer the account logs in with the token
+ * oauth2_token_command prints, and no password; with any other auth it
+ * needs exactly one password source and no token command. "auto" does
+ * not stretch to OAuth2: a token command without an explicit mechanism is
+ * more likely a mistake than a wish. (Two sources in one mapping, or a
+ * source and a token command, were refused by collect().)
+ */
+static void
+credentials_check(struct yamltree *yt, const struct ynode *map,
+    const struct slots *s, const struct account *a, const char *label,
+    unsigned hinted, unsigned bad)
+{
+	const struct ynode *tok = s->k[K_OAUTH2_TOKEN_COMMAND];
+	bool oauth = a->auth == AUTH_XOAUTH2 || a->auth == AUTH_OAUTHBEARER;
+	int pw;
+
+	for (pw = K_PASSWORD; pw <= K_PASSWORD_FILE; pw++)
+		if (s->k[pw] != NULL)
+			break;
+	if (pw > K_PASSWORD_FILE)
+		pw = -1;
+	if (bad & BIT(K_AUTH)) {
+		/* The mechanism is unknown: nothing to say about the rest. */
+	} else if (oauth && pw >= 0) {
+		report(yt, s->k[pw], "%s: '%s' is not used with auth: %s, which "
+		    "logs in with the token 'oauth2_token_command' prints; "
+		    "remove it and set 'oauth2_token_command'", label,
+		    key_names[pw], auth_names[a->auth]);
+	} else if (oauth && tok == NULL) {
+		if (!(hinted & BIT(K_OAUTH2_TOKEN_COMMAND)))
+			report(yt, map, "%s: auth: %s needs "
+			    "'oauth2_token_command', a command that prints an "
+			    "access token", label, auth_names[a->auth]);
+	} else if (!oauth && tok != NULL) {
+		if (a->auth == AUTH_AUTO)
+			report(yt, tok, "%s: oauth2_token_command is set but "
+			    "auth is auto; say 'auth: xoauth2' or "
+			    "'auth: oauthbearer' (whichever the server "
+			    "offers)", label);
+		else
+			report(yt, tok, "%s: oauth2_token_command is only used "
+			    "with auth: xoauth2 or oauthbearer, not with "
+			    "auth: %s; set a password source instead", label,
+			    auth_names[a->auth]);
+	} else if (!oauth && pw < 0 &&
+	    !(hinted & (PASSWORD_KEYS | BIT(K_OAUTH2_TOKEN_COMMAND)))) {
+		report(yt, map, "%s: no password source: set 'password', "
+		    "'password_command', 'password_env' or 'password_file'",
+		    label);
+	}
+}
+
+/*
+ * TLS settings that only make sense together: plaintext only to loopback
+ * unless the user insists, a client certificate with its key.
+ */
+static void
+tls_check(struct yamltree *yt, const struct ynode *map,
+    const struct slots *own, const struct slots *s, const struct account *a,
+    const char *label, unsigned hinted, unsigned bad)
+{
+	char b[64];
+	int have, need;
+
+	if (a->tls == TLS_NONE && a->host != NULL && !a->insecure_plaintext &&
+	    !(bad & (BIT(K_TLS) | BIT(K_HOST) | BIT(K_INSECURE_PLAINTEXT))) &&
+	    !(hinted & BIT(K_INSECURE_PLAINTEXT)) &&
+	    !config_host_is_loopback(a->host))
+		report(yt, own->k[K_TLS] != NULL ? own->v[K_TLS] : map, "%s: "
+		    "tls: none to %s would send the password and the mail "
+		    "across the network readable by anyone on the path; use "
+		    "tls: implicit or tls: starttls, or set "
+		    "insecure_plaintext: true if you really mean it", label,
+		    show(a->host, b, sizeof(b)));
+	if ((s->k[K_CLIENT_CERT] == NULL) != (s->k[K_CLIENT_KEY] == NULL)) {
+		have = s->k[K_CLIENT_CERT] != NULL ? K_CLIENT_CERT :
+		    K_CLIENT_KEY;
+		need = have == K_CLIENT_CERT ? K_CLIENT_KEY : K_CLIENT_CERT;
+		if (!(hinted & BIT(need)))
+			report(yt, s->k[have], "%s: set '%s' too: a client "
+			    "certificate needs its key (both or neither)",
+			    key_names[have], key_names[need]);
 	}
 }
 
@@ -616,7 +891,7 @@ account_build(struct yamltree *yt, const struct ynode *map, size_t index,
 {
 	struct slots own, s;
 	char label[96], b[64];
-	unsigned hinted;
+	unsigned hinted, bad;
 	int id, lo, hi;
 
 	collect(yt, map, &own, false);
@@ -644,7 +919,9 @@ account_build(struct yamltree *yt, const struct ynode *map, size_t index,
 	a->column = map->col;
 	a->keep = true;
 	a->timeout_ms = TIMEOUT_DEFAULT;
-	convert(yt, &s, a);
+	a->tls_min_version = 12;
+	a->auth = AUTH_AUTO;
+	bad = convert(yt, &s, a);
 
 	if (a->name != NULL)
 		snprintf(label, sizeof(label), "account '%s'",
@@ -653,16 +930,13 @@ account_build(struct yamltree *yt, const struct ynode *map, size_t index,
 		snprintf(label, sizeof(label), "account #%zu", index + 1);
 	for (id = 0; id < NKEYS; id++)
 		if ((id == K_NAME || id == K_HOST || id == K_USER) &&
-		    s.k[id] == NULL && !(hinted & (1u << id)))
+		    s.k[id] == NULL && !(hinted & BIT(id)))
 			report(yt, map, "%s: missing required key '%s'", label,
 			    key_names[id]);
-	if (!s.k[K_PASSWORD] && !s.k[K_PASSWORD_COMMAND] &&
-	    !s.k[K_PASSWORD_ENV] && !(hinted & (1u << K_PASSWORD |
-	    1u << K_PASSWORD_COMMAND | 1u << K_PASSWORD_ENV)))
-		report(yt, map, "%s: no password source: set 'password', "
-		    "'password_command' or 'password_env'", label);
+	credentials_check(yt, map, &s, a, label, hinted, bad);
+	tls_check(yt, map, &own, &s, a, label, hinted, bad);
 	if (!s.k[K_MAILDIR] && !s.k[K_MBOX] &&
-	    !(hinted & (1u << K_MAILDIR | 1u << K_MBOX)))
+	    !(hinted & (BIT(K_MAILDIR) | BIT(K_MBOX))))
 		report(yt, map, "%s: no destination: set 'maildir' or 'mbox'",
 		    label);
 	if (s.k[K_PORT] == NULL)
@@ -785,10 +1059,71 @@ load_root(struct yamltree *yt, const struct ynode *root, struct config *cfg)
 		load_accounts(yt, v, &defs, cfg);
 }
 
+/* Does the mapping m have the key? */
+static bool
+map_has(const struct ynode *m, const char *key)
+{
+	if (m == NULL || m->kind != YN_MAP)
+		return false;
+	for (size_t i = 0; i + 1 < m->nkid; i += 2)
+		if (m->kid[i]->kind == YN_SCALAR &&
+		    strcmp(m->kid[i]->text, key) == 0)
+			return true;
+	return false;
+}
+
+/* A literal password under defaults: or in any account (valid or not). */
+static bool
+has_password(const struct ynode *root)
+{
+	const struct ynode *k, *v;
+
+	if (root == NULL || root->kind != YN_MAP)
+		return false;
+	for (size_t i = 0; i + 1 < root->nkid; i += 2) {
+		k = root->kid[i];
+		v = root->kid[i + 1];
+		if (k->kind != YN_SCALAR)
+			continue;
+		if (strcmp(k->text, "defaults") == 0 && map_has(v, "password"))
+			return true;
+		if (strcmp(k->text, "accounts") == 0 && v->kind == YN_SEQ)
+			for (size_t j = 0; j < v->nkid; j++)
+				if (map_has(v->kid[j], "password"))
+					return true;
+	}
+	return false;
+}
+
+char *
+config_shell_quote(const char *s)
+{
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./@%+=:,-";
+	size_t n = 3;
+	char *out, *p;
+
+	if (s[0] != '\0' && s[0] != '-' && s[strspn(s, safe)] == '\0')
+		return xstrdup(s);
+	for (const char *c = s; *c != '\0'; c++)
+		n += *c == '\'' ? 4 : 1;
+	p = out = xmalloc(n);
+	*p++ = '\'';
+	for (; *s != '\0'; s++)
+		if (*s == '\'')
+			p = stpcpy(p, "'\\''");
+		else
+			*p++ = *s;
+	*p++ = '\'';
+	*p = '\0';
+	return out;
+}
+
 int
 config_load(const char *path, struct config *cfg, char **errors)
 {
 	struct yamltree t;
+	char *perm = NULL, *rest, *q;
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -796,7 +1131,25 @@ config_load(const char *path, struct config *cfg, char **errors)
 		goto fail;
 	if (!t.fatal)
 		load_root(&t, t.root, cfg);
-	if ((*errors = yamltree_errors(&t)) != NULL) {
+	/* As ssh does for keys: a secret others can read is no secret, and
+	 * saying so now is kinder than a leak found later. */
+	if ((t.mode & (S_IRGRP | S_IROTH)) != 0 && has_password(t.root)) {
+		q = config_shell_quote(path);
+		perm = xasprintf("%s: contains a password but is readable by "
+		    "others; run: chmod 600 %s", path, q);
+		free(q);
+	}
+	*errors = yamltree_errors(&t);
+	if (perm != NULL) {
+		if (*errors != NULL) {
+			rest = *errors;
+			*errors = xasprintf("%s\n%s", perm, rest);
+			free(rest);
+			free(perm);
+		} else
+			*errors = perm;
+	}
+	if (*errors != NULL) {
 		rc = EX_CONFIG;
 		goto fail;
 	}
@@ -817,6 +1170,48 @@ config_free(struct config *cfg)
 	free(cfg->accounts);
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+const char *
+config_auth_name(enum auth_mech m)
+{
+	return (size_t)m < NAUTH ? auth_names[m] : "?";
+}
+
+bool
+config_host_is_loopback(const char *host)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	char buf[256];
+	size_t len = strlen(host);
+
+	if (len >= sizeof(buf) || len == 0)
+		return false;
+	/* "[::1]" as in URLs, and "localhost." (a fully qualified name). */
+	if (host[0] == '[' && host[len - 1] == ']') {
+		memcpy(buf, host + 1, len - 2);
+		buf[len - 2] = '\0';
+		return inet_pton(AF_INET6, buf, &a6) == 1 &&
+		    IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	if (host[len - 1] == '.')
+		len--;
+	memcpy(buf, host, len);
+	buf[len] = '\0';
+	if (strcasecmp(buf, "localhost") == 0 ||
+	    strcasecmp(buf, "localhost.localdomain") == 0)
+		return true;
+	/* inet_pton takes only the dotted quad: "127.1" is not recognised,
+	 * which errs on the safe side. */
+	if (inet_pton(AF_INET, buf, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, buf, &a6) == 1) {
+		if (IN6_IS_ADDR_LOOPBACK(&a6))
+			return true;
+		return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
+	}
+	return false;
 }
 
 struct account *
@@ -873,6 +1268,39 @@ print_kv(FILE *out, const char *key, const char *value)
 	fputc('\n', out);
 }
 
+static void
+print_argv(FILE *out, const char *key, char *const *argv)
+{
+	fprintf(out, "  %s: [", key);
+	for (char *const *p = argv; *p != NULL; p++) {
+		if (p != argv)
+			fputs(", ", out);
+		print_value(out, *p, true);
+	}
+	fputs("]\n", out);
+}
+
+/* One pin as it is, several as the list they were written as. */
+static void
+print_pins(FILE *out, const char *pins)
+{
+	const char *semi = strchr(pins, ';');
+
+	if (semi == NULL) {
+		fprintf(out, "  pinned_pubkey: %s\n", pins);
+		return;
+	}
+	fputs("  pinned_pubkey: [", out);
+	for (const char *p = pins;; p = semi + 1) {
+		semi = strchr(p, ';');
+		fwrite(p, 1, semi != NULL ? (size_t)(semi - p) : strlen(p), out);
+		if (semi == NULL)
+			break;
+		fputs(", ", out);
+	}
+	fputs("]\n", out);
+}
+
 void
 config_print(const struct config *cfg, FILE *out)
 {
@@ -888,21 +1316,32 @@ config_print(const struct config *cfg, FILE *out)
 		print_kv(out, "host", a->host);
 		fprintf(out, "  port: %d\n", a->port);
 		fprintf(out, "  tls: %s\n", tls_names[a->tls]);
+		if (a->insecure_plaintext)
+			fputs("  insecure_plaintext: true\n", out);
 		if (a->ca_file != NULL)
 			print_kv(out, "ca_file", a->ca_file);
+		if (a->ca_path != NULL)
+			print_kv(out, "ca_path", a->ca_path);
+		if (a->pinned_pubkey != NULL)
+			print_pins(out, a->pinned_pubkey);
+		if (a->client_cert != NULL)
+			print_kv(out, "client_cert", a->client_cert);
+		if (a->client_key != NULL)
+			print_kv(out, "client_key", a->client_key);
+		fprintf(out, "  tls_min_version: 1.%d\n", a->tls_min_version % 10);
+		fprintf(out, "  auth: %s\n", config_auth_name(a->auth));
 		print_kv(out, "user", a->user);
 		if (a->password != NULL)
 			fputs("  password: ********\n", out);
-		else if (a->password_command != NULL) {
-			fputs("  password_command: [", out);
-			for (char **p = a->password_command; *p != NULL; p++) {
-				if (p != a->password_command)
-					fputs(", ", out);
-				print_value(out, *p, true);
-			}
-			fputs("]\n", out);
-		} else
+		else if (a->password_command != NULL)
+			print_argv(out, "password_command", a->password_command);
+		else if (a->password_env != NULL)
 			print_kv(out, "password_env", a->password_env);
+		else if (a->password_file != NULL)
+			print_kv(out, "password_file", a->password_file);
+		else if (a->oauth2_token_command != NULL)
+			print_argv(out, "oauth2_token_command",
+			    a->oauth2_token_command);
 		print_kv(out, a->store == STORE_MAILDIR ? "maildir" : "mbox",
 		    a->store_path);
 		fprintf(out, "  keep: %s\n", a->keep ? "true" : "false");

@@ -132,6 +132,10 @@ void config_capture_env(struct config *cfg);
  */
 int config_oauth2_token(const struct account *a, char **out, struct err *e);
 
+/* s quoted for a POSIX shell when it needs it (for commands quoted in
+ * error messages, such as "chmod 600 FILE"); malloc'd. */
+char *config_shell_quote(const char *s);
+
 /* Find an account by name; NULL when absent. */
 struct account *config_find(const struct config *cfg, const char *name);
 

@@ -1,12 +1,13 @@
 /*
- * config_password.c - config_password() (declared in config.h): an
- * account's password from the file, the environment or a command.
+ * config_password.c - the secrets of an account (declared in config.h):
+ * config_password() from the configuration, the environment, a file or a
+ * command; config_oauth2_token() from a command; config_capture_env().
  *
- * The command runs without a shell, stdin from /dev/null and stderr
+ * A command runs without a shell, stdin from /dev/null and stderr
  * inherited (its complaints reach the user); its stdout is read through a
  * pipe against the account's timeout, after which it is killed. Every
  * buffer that held the secret is wiped before it is freed, and error
- * messages never quote the output.
+ * messages never quote the output or the file.
  */
 #include "autoconf.h"
 
@@ -16,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,11 +91,14 @@ reap(pid_t pid, int *status)
 	return r;
 }
 
+/* Run argv (the account's key `what`) and return its first line. A
+ * token command that prints nothing "printed no token". */
 static int
-password_run(const struct account *a, char **out, struct err *e)
+secret_run(const struct account *a, char *const *argv, const char *what,
+    char **out, struct err *e)
 {
-	char *const *argv = a->password_command;
 	const char *prog = argv[0];
+	bool token = strcmp(what, "oauth2_token_command") == 0;
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, nul = -1, status = 0;
 	int rc, r, xerr;
 	bool eof = false, overflow = false, timed_out = false;
@@ -110,13 +115,13 @@ password_run(const struct account *a, char **out, struct err *e)
 	/* Close-on-exec, so commands run by other threads at the same time
 	 * do not inherit them and hold them open. */
 	if (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0) {
-		rc = err_sys(e, EX_OSERR, errno, "password_command (%s): pipe",
-		    prog);
+		rc = err_sys(e, EX_OSERR, errno, "%s (%s): pipe",
+		    what, prog);
 		goto fail;
 	}
 	if ((pid = fork()) < 0) {
-		rc = err_sys(e, EX_OSERR, errno, "password_command (%s): fork",
-		    prog);
+		rc = err_sys(e, EX_OSERR, errno, "%s (%s): fork",
+		    what, prog);
 		goto fail;
 	}
 	if (pid == 0)
@@ -132,8 +137,8 @@ password_run(const struct account *a, char **out, struct err *e)
 	if (n == (ssize_t)sizeof(xerr)) {
 		reap(pid, &status);
 		pid = -1;
-		rc = err_set(e, EX_CONFIG, "password_command (%s): cannot run: "
-		    "%s", prog, strerror(xerr));
+		rc = err_set(e, EX_CONFIG, "%s (%s): cannot run: "
+		    "%s", what, prog, strerror(xerr));
 		goto fail;
 	}
 
@@ -157,7 +162,7 @@ password_run(const struct account *a, char **out, struct err *e)
 				r = pipe_read(po[0], buf, &len, &overflow);
 			if (r < 0 && errno != EINTR) {
 				rc = err_sys(e, EX_OSERR, errno,
-				    "password_command (%s): read", prog);
+				    "%s (%s): read", what, prog);
 				goto fail;
 			}
 			eof = r == 0 && (pfd.revents & (POLLIN | POLLHUP));
@@ -168,7 +173,7 @@ password_run(const struct account *a, char **out, struct err *e)
 			break;
 		if (r < 0 && errno != EINTR) {
 			rc = err_sys(e, EX_OSERR, errno,
-			    "password_command (%s): waitpid", prog);
+			    "%s (%s): waitpid", what, prog);
 			goto fail;
 		}
 	}
@@ -183,16 +188,16 @@ password_run(const struct account *a, char **out, struct err *e)
 	if (WIFSIGNALED(status)) {
 		config_format_duration(a->timeout_ms, t, sizeof(t));
 		if (timed_out && WTERMSIG(status) == SIGKILL)
-			rc = err_set(e, EX_NOPERM, "password_command (%s) "
-			    "killed after %s", prog, t);
+			rc = err_set(e, EX_NOPERM, "%s (%s) killed after %s",
+			    what, prog, t);
 		else
-			rc = err_set(e, EX_NOPERM, "password_command (%s) "
-			    "killed by signal %d", prog, WTERMSIG(status));
+			rc = err_set(e, EX_NOPERM, "%s (%s) killed by signal "
+			    "%d", what, prog, WTERMSIG(status));
 		goto fail;
 	}
 	if (WEXITSTATUS(status) != 0) {
-		rc = err_set(e, EX_NOPERM, "password_command (%s) exited with "
-		    "status %d", prog, WEXITSTATUS(status));
+		rc = err_set(e, EX_NOPERM, "%s (%s) exited with status %d",
+		    what, prog, WEXITSTATUS(status));
 		goto fail;
 	}
 	nl = memchr(buf, '\n', len);
@@ -200,17 +205,20 @@ password_run(const struct account *a, char **out, struct err *e)
 	while (line > 0 && buf[line - 1] == '\r')
 		line--;
 	if (nl == NULL && overflow)
-		rc = err_set(e, EX_NOPERM, "password_command (%s): first line "
-		    "longer than %d KiB", prog, PW_MAX / 1024);
+		rc = err_set(e, EX_NOPERM, "%s (%s): first line longer than "
+		    "%d KiB", what, prog, PW_MAX / 1024);
+	else if (token && line == 0)
+		rc = err_set(e, EX_NOPERM, "%s (%s) printed no token", what,
+		    prog);
 	else if (len == 0)
-		rc = err_set(e, EX_NOPERM, "password_command (%s) printed "
-		    "nothing", prog);
+		rc = err_set(e, EX_NOPERM, "%s (%s) printed nothing", what,
+		    prog);
 	else if (line == 0)
-		rc = err_set(e, EX_NOPERM, "password_command (%s) printed an "
-		    "empty first line", prog);
+		rc = err_set(e, EX_NOPERM, "%s (%s) printed an empty first "
+		    "line", what, prog);
 	else if (memchr(buf, '\0', line) != NULL)
-		rc = err_set(e, EX_NOPERM, "password_command (%s) printed a "
-		    "NUL byte", prog);
+		rc = err_set(e, EX_NOPERM, "%s (%s) printed a NUL byte", what,
+		    prog);
 	else {
 		*out = xstrndup(buf, line);
 		rc = 0;
@@ -235,6 +243,137 @@ fail:
 	return rc;
 }
 
+/*
+ * The first line of password_file. The file must be a regular file that
+ * neither group nor others can read (as ssh insists for keys): a secret
+ * others can read is no secret, and refusing says so while it can be
+ * fixed.
+ */
+static int
+password_read_file(const struct account *a, char **out, struct err *e)
+{
+	const char *path = a->password_file;
+	char *buf = NULL, *nl, *q;
+	size_t len = 0, line;
+	struct stat st;
+	ssize_t n;
+	int fd, rc;
+
+	/* O_NONBLOCK: a FIFO must not hang the open; it is refused below. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+		return err_sys(e, EX_CONFIG, errno, "password_file %s: cannot "
+		    "open", path);
+	if (fstat(fd, &st) != 0) {
+		rc = err_sys(e, EX_CONFIG, errno, "password_file %s: cannot "
+		    "read", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = err_set(e, EX_CONFIG, "password_file %s: not a regular "
+		    "file", path);
+		goto out;
+	}
+	if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
+		q = config_shell_quote(path);
+		rc = err_set(e, EX_CONFIG, "password_file %s is readable by "
+		    "others; run: chmod 600 %s", path, q);
+		free(q);
+		goto out;
+	}
+	/* One byte more than kept tells a long first line from a full one. */
+	buf = xmalloc(PW_MAX + 1);
+	while (len <= PW_MAX) {
+		n = read(fd, buf + len, PW_MAX + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = err_sys(e, EX_CONFIG, errno, "password_file %s: "
+			    "cannot read", path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (memchr(buf + len - (size_t)n, '\n', (size_t)n) != NULL)
+			break;
+	}
+	nl = memchr(buf, '\n', len);
+	line = nl != NULL ? (size_t)(nl - buf) : len;
+	if (line > PW_MAX) {
+		rc = err_set(e, EX_CONFIG, "password_file %s: first line longer "
+		    "than %d KiB", path, PW_MAX / 1024);
+		goto out;
+	}
+	while (line > 0 && buf[line - 1] == '\r')
+		line--;
+	if (len == 0)
+		rc = err_set(e, EX_CONFIG, "password_file %s is empty", path);
+	else if (line == 0)
+		rc = err_set(e, EX_CONFIG, "password_file %s: the first line is "
+		    "empty", path);
+	else if (memchr(buf, '\0', line) != NULL)
+		rc = err_set(e, EX_CONFIG, "password_file %s: the first line "
+		    "holds a NUL byte", path);
+	else {
+		*out = xstrndup(buf, line);
+		rc = 0;
+	}
+out:
+	if (buf != NULL) {
+		util_wipe(buf, len);
+		free(buf);
+	}
+	close(fd);
+	return rc;
+}
+
+/* Overwrite the value of every NAME=value in the environment, so that it
+ * is gone from memory (and from /proc/PID/environ when it was there from
+ * the start), not only from the list that unsetenv() edits. */
+static void
+env_wipe(const char *name)
+{
+	size_t n = strlen(name);
+
+	for (char **p = environ; p != NULL && *p != NULL; p++)
+		if (strncmp(*p, name, n) == 0 && (*p)[n] == '=')
+			util_wipe(*p + n + 1, strlen(*p + n + 1));
+}
+
+void
+config_capture_env(struct config *cfg)
+{
+	struct account *a;
+	const char *v;
+
+	/* All values first: accounts may share a variable. */
+	for (size_t i = 0; i < cfg->naccounts; i++) {
+		a = &cfg->accounts[i];
+		if (a->password_env == NULL || a->env_captured)
+			continue;
+		v = getenv(a->password_env);
+		a->env_secret = v != NULL ? xstrdup(v) : NULL;
+		a->env_captured = true;
+	}
+	for (size_t i = 0; i < cfg->naccounts; i++) {
+		a = &cfg->accounts[i];
+		if (a->password_env == NULL || getenv(a->password_env) == NULL)
+			continue;
+		env_wipe(a->password_env);
+		unsetenv(a->password_env);
+	}
+}
+
+int
+config_oauth2_token(const struct account *a, char **out, struct err *e)
+{
+	*out = NULL;
+	if (a->oauth2_token_command == NULL)
+		return err_set(e, EX_CONFIG, "no oauth2_token_command");
+	return secret_run(a, a->oauth2_token_command, "oauth2_token_command",
+	    out, e);
+}
+
 int
 config_password(const struct account *a, char **out, struct err *e)
 {
@@ -246,7 +385,7 @@ config_password(const struct account *a, char **out, struct err *e)
 		return 0;
 	}
 	if (a->password_env != NULL) {
-		v = getenv(a->password_env);
+		v = a->env_captured ? a->env_secret : getenv(a->password_env);
 		if (v == NULL || v[0] == '\0')
 			return err_set(e, EX_CONFIG, "password_env: variable "
 			    "%s is not set%s", a->password_env,
@@ -255,6 +394,9 @@ config_password(const struct account *a, char **out, struct err *e)
 		return 0;
 	}
 	if (a->password_command != NULL)
-		return password_run(a, out, e);
+		return secret_run(a, a->password_command, "password_command",
+		    out, e);
+	if (a->password_file != NULL)
+		return password_read_file(a, out, e);
 	return err_set(e, EX_CONFIG, "no password source");
 }

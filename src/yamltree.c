@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -345,8 +346,10 @@ done:
 /* Read the whole file with read(2), so no stdio buffer keeps a copy of
  * its secrets, and every copy can be wiped. */
 static int
-slurp(const char *path, char **out, size_t *outlen, char **errors)
+slurp(const char *path, char **out, size_t *outlen, unsigned *mode,
+    char **errors)
 {
+	struct stat st;
 	size_t len = 0, cap = 8192;
 	char *buf, *nbuf;
 	ssize_t n;
@@ -357,6 +360,13 @@ slurp(const char *path, char **out, size_t *outlen, char **errors)
 		    strerror(errno));
 		return EX_NOINPUT;
 	}
+	if (fstat(fd, &st) != 0) {
+		*errors = xasprintf("%s: cannot read: %s", path,
+		    strerror(errno));
+		close(fd);
+		return EX_NOINPUT;
+	}
+	*mode = (unsigned)st.st_mode;
 	buf = xmalloc(cap);
 	for (;;) {
 		if (len == cap) {
@@ -408,7 +418,7 @@ yamltree_load(struct yamltree *t, const char *path, char **errors)
 	memset(t, 0, sizeof(*t));
 	t->path = path;
 	*errors = NULL;
-	if ((rc = slurp(path, &buf, &len, errors)) != 0)
+	if ((rc = slurp(path, &buf, &len, &t->mode, errors)) != 0)
 		return rc;
 	t->buf = buf;
 	t->len = len;

@@ -37,6 +37,7 @@ struct yamltree {
 	const char *path;
 	struct ynode *root;	/* NULL for a file without a document */
 	bool fatal;		/* broken YAML: root is partial */
+	unsigned mode;		/* the file's st_mode (fstat of the open file) */
 	struct yamltree_problem *prob;
 	size_t nprob, capprob;
 	const char *buf;	/* the text, while parsing only */
@@ -49,7 +50,8 @@ struct yamltree {
  * t->fatal set). Otherwise returns EX_NOINPUT (cannot open or read) or
  * EX_CONFIG (absurdly large) with *errors set to "PATH: what is wrong".
  * Either way free t with yamltree_free(). Scalars are wiped when freed:
- * the file may hold passwords.
+ * the file may hold passwords. t->mode is the st_mode of the file read
+ * (from fstat on the open descriptor, so it is the file parsed).
  */
 int yamltree_load(struct yamltree *t, const char *path, char **errors);
 void yamltree_free(struct yamltree *t);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -28,17 +29,27 @@ static int nfiles;
 	"    password: p\n" \
 	"    maildir: /m\n"
 
+/* Write text to a new file with the given mode (umask aside). */
 static char *
-write_file(const char *text)
+write_file_mode(const char *text, mode_t mode)
 {
 	char *path = xasprintf("%s/c%d.yaml", dir, ++nfiles);
 	FILE *f = fopen(path, "w");
 
-	if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0) {
+	if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0 ||
+	    chmod(path, mode) != 0) {
 		perror(path);
 		exit(2);
 	}
 	return path;
+}
+
+/* Mode 600: most files here hold a literal password, and popfetch
+ * refuses such a file when others can read it. */
+static char *
+write_file(const char *text)
+{
+	return write_file_mode(text, 0600);
 }
 
 static size_t
@@ -117,6 +128,22 @@ load_ok(const char *text, struct config *cfg)
 }
 
 static char *
+load_ok_mode(const char *text, mode_t mode)
+{
+	struct config cfg;
+	char *path = write_file_mode(text, mode), *errors = NULL;
+	int rc = config_load(path, &cfg, &errors);
+
+	CHECK(rc == 0);
+	if (rc != 0)
+		fprintf(stderr, "  unexpected errors (mode %o):\n%s\n",
+		    (unsigned)mode, errors);
+	free(errors);
+	config_free(&cfg);
+	return path;
+}
+
+static char *
 in_home(const char *rest)
 {
 	return xasprintf("%s%s", home, rest);
@@ -150,6 +177,7 @@ test_valid_full(void)
 	    "    mbox: /var/mail/me\n"
 	    "  - {name: plain, host: 192.0.2.1, tls: NONE, keep: True,\n"
 	    "     password_command: [pass, show, mail/plain],\n"
+	    "     insecure_plaintext: true,\n"
 	    "     maildir: /srv/mail, timeout: 500ms, state_dir: /var/lib/pf}\n"
 	    "  - name: bare\n"
 	    "    host: h\n"
@@ -274,7 +302,8 @@ test_builtin_defaults(void)
 	CHECK(cfg.naccounts == 1 && cfg.accounts[0].port == 110);
 	config_free(&cfg);
 	free(path);
-	path = load_ok(ACCOUNTS_A "    tls: none\n    port: 1110\n", &cfg);
+	path = load_ok(ACCOUNTS_A "    tls: none\n    port: 1110\n"
+	    "    insecure_plaintext: true\n", &cfg);
 	CHECK(cfg.naccounts == 1 && cfg.accounts[0].port == 1110);
 	config_free(&cfg);
 	free(path);
@@ -387,7 +416,7 @@ test_wrong_types(void)
 	EXPECT_ERROR(ACCOUNTS_A "    keep: maybe\n", 7, 11,
 	    "keep: expected true or false, found 'maybe'", 1);
 	/* An empty value points at its key, not at the next line. */
-	EXPECT_ERROR(ACCOUNTS_A "    keep:\n    tls: none\n", 7, 5,
+	EXPECT_ERROR(ACCOUNTS_A "    keep:\n    tls: starttls\n", 7, 5,
 	    "keep: expected true or false, found nothing", 1);
 	EXPECT_ERROR(ACCOUNTS_A "    keep: [true]\n", 7, 11,
 	    "keep: expected true or false, found a list", 1);
@@ -517,7 +546,8 @@ test_missing_keys(void)
 	    "    host: h\n"
 	    "    user: u\n"
 	    "    maildir: /m\n", 2, 5, "account 'a': no password source: set "
-	    "'password', 'password_command' or 'password_env'", 1);
+	    "'password', 'password_command', 'password_env' or "
+	    "'password_file'", 1);
 	EXPECT_ERROR("defaults: {}\naccounts:\n  - {}\n", 3, 5,
 	    "account #1: missing required key 'name'", 5);
 }
@@ -696,6 +726,364 @@ test_all_errors(void)
 	    "    maildir: /m\n", 2, 9, "port: 0 is out of range", 1);
 }
 
+#define PIN1	"sha256//dpLDrTVAu4A8Ags67mbNiIcSMjTqDG5xQ8Ct1z/0Me0="
+#define PIN2	"sha256//P8TM/nRYcOLA2Z9x8w/wZWyN7dQcwdfT03aw2+aF4vM="
+
+/* ACCOUNTS_A without its password: lines 1-5, the mapping at 2:5. */
+#define ACCOUNTS_NOPW \
+	"accounts:\n" \
+	"  - name: a\n" \
+	"    host: h\n" \
+	"    user: u\n" \
+	"    maildir: /m\n"
+
+static void
+test_tls_keys(void)
+{
+	static const char text[] =
+	    "accounts:\n"
+	    "  - name: a\n"
+	    "    host: h\n"
+	    "    user: u\n"
+	    "    password: p\n"
+	    "    maildir: /m\n"
+	    "    ca_path: ~/certs\n"
+	    "    pinned_pubkey: " PIN1 "\n"
+	    "    client_cert: ~/c.pem\n"
+	    "    client_key: /k.pem\n"
+	    "    tls_min_version: 1.3\n"
+	    "    auth: CRAM-MD5\n"
+	    "  - name: b\n"
+	    "    host: h\n"
+	    "    user: u\n"
+	    "    password_file: ~/pw\n"
+	    "    maildir: /m\n"
+	    "    pinned_pubkey: [" PIN1 ", " PIN2 "]\n"
+	    "    tls_min_version: \"1.2\"\n"
+	    "    auth: apop\n"
+	    "  - name: c\n"
+	    "    host: h\n"
+	    "    user: u\n"
+	    "    auth: oauthbearer\n"
+	    "    oauth2_token_command: [tok, --for, c]\n"
+	    "    maildir: /m\n";
+	struct config cfg;
+	struct account *a;
+	char *path, *p;
+
+	path = load_ok(text, &cfg);
+	CHECK(cfg.naccounts == 3);
+	if (cfg.naccounts == 3) {
+		a = &cfg.accounts[0];
+		CHECK_STR(a->ca_path, p = in_home("/certs"));
+		free(p);
+		CHECK_STR(a->pinned_pubkey, PIN1);
+		CHECK_STR(a->client_cert, p = in_home("/c.pem"));
+		free(p);
+		CHECK_STR(a->client_key, "/k.pem");
+		CHECK(a->tls_min_version == 13);
+		CHECK(a->auth == AUTH_CRAM_MD5);
+		CHECK(a->insecure_plaintext == false);
+		CHECK(a->oauth2_token_command == NULL);
+
+		a = &cfg.accounts[1];
+		CHECK(a->ca_path == NULL && a->client_cert == NULL &&
+		    a->client_key == NULL);
+		CHECK_STR(a->password_file, p = in_home("/pw"));
+		free(p);
+		CHECK(a->password == NULL);
+		CHECK_STR(a->pinned_pubkey, PIN1 ";" PIN2);
+		CHECK(a->tls_min_version == 12);
+		CHECK(a->auth == AUTH_APOP);
+
+		a = &cfg.accounts[2];
+		CHECK(a->auth == AUTH_OAUTHBEARER);
+		CHECK(a->password == NULL && a->password_command == NULL &&
+		    a->password_env == NULL && a->password_file == NULL);
+		CHECK(a->oauth2_token_command != NULL);
+		if (a->oauth2_token_command != NULL) {
+			CHECK_STR(a->oauth2_token_command[0], "tok");
+			CHECK_STR(a->oauth2_token_command[2], "c");
+			CHECK(a->oauth2_token_command[3] == NULL);
+		}
+		CHECK(a->pinned_pubkey == NULL);
+	}
+	config_free(&cfg);
+	free(path);
+
+	/* Built-in defaults. */
+	path = load_ok(ACCOUNTS_A, &cfg);
+	if (cfg.naccounts == 1) {
+		a = &cfg.accounts[0];
+		CHECK(a->tls_min_version == 12);
+		CHECK(a->auth == AUTH_AUTO);
+		CHECK(!a->insecure_plaintext);
+		CHECK(a->ca_path == NULL && a->pinned_pubkey == NULL);
+	}
+	config_free(&cfg);
+	free(path);
+
+	EXPECT_ERROR(ACCOUNTS_A "    pinned_pubkey: sha256//abc\n", 7, 20,
+	    "pinned_pubkey: 'sha256//abc' is not a public-key pin; expected "
+	    "'sha256//' followed by the base64 of 32 bytes (44 characters "
+	    "ending in '='), as popfetch --server-info prints it", 1);
+	/* Right length, but bits set that no 32-byte key leaves set. */
+	EXPECT_ERROR(ACCOUNTS_A "    pinned_pubkey:\n"
+	    "      - " PIN1 "\n"
+	    "      - sha256//dpLDrTVAu4A8Ags67mbNiIcSMjTqDG5xQ8Ct1z/0Me1=\n",
+	    9, 9, "pinned_pubkey: item 2: 'sha256//dpLDrTVAu4A8Ags67mbNiIcS"
+	    "MjTqDG5xQ8Ct1z/0Me1=' is not a public-key pin", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    pinned_pubkey: md5//" "AAAA\n", 7, 20,
+	    "pinned_pubkey: 'md5//AAAA' is not a public-key pin", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    pinned_pubkey: []\n", 7, 20,
+	    "pinned_pubkey: the list is empty", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    pinned_pubkey: [{a: b}]\n", 7, 21,
+	    "pinned_pubkey: item 1: expected a pin (sha256//...), found a "
+	    "mapping", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    pinned_pubkey: {a: b}\n", 7, 20,
+	    "pinned_pubkey: expected a pin (sha256//...) or a list of them, "
+	    "found a mapping", 1);
+
+	EXPECT_ERROR(ACCOUNTS_A "    client_cert: /c.pem\n", 7, 5,
+	    "client_cert: set 'client_key' too: a client certificate needs "
+	    "its key (both or neither)", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    client_key: /k.pem\n", 7, 5,
+	    "client_key: set 'client_cert' too", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    client_cert: /c\n    client_key: k.pem\n",
+	    8, 17, "client_key: 'k.pem' is a relative path", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    ca_path: certs\n", 7, 14,
+	    "ca_path: 'certs' is a relative path", 1);
+
+	EXPECT_ERROR(ACCOUNTS_A "    tls_min_version: 1.1\n", 7, 22,
+	    "tls_min_version: expected 1.2 or 1.3, found '1.1'; TLS 1.2 is "
+	    "the minimum popfetch accepts", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    tls_min_version: 1.0\n", 7, 22,
+	    "tls_min_version: expected 1.2 or 1.3, found '1.0'; TLS 1.2", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    tls_min_version: 2\n", 7, 22,
+	    "tls_min_version: expected 1.2 or 1.3, found '2'; TLS 1.2", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    tls_min_version:\n", 7, 5,
+	    "tls_min_version: expected 1.2 or 1.3, found nothing", 1);
+
+	EXPECT_ERROR(ACCOUNTS_A "    auth: kerberos\n", 7, 11,
+	    "auth: unknown mechanism 'kerberos'; expected one of: auto, user, "
+	    "apop, plain, login, cram-md5, xoauth2, oauthbearer", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    insecure_plaintext: sure\n", 7, 25,
+	    "insecure_plaintext: expected true or false, found 'sure'", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    auth_mech: user\n", 7, 5,
+	    "unknown key 'auth_mech'", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    pasword_file: /p\n", 7, 5,
+	    "unknown key 'pasword_file'; did you mean 'password_file'?", 1);
+
+	for (int m = AUTH_AUTO; m <= AUTH_OAUTHBEARER; m++) {
+		static const char *const names[] = { "auto", "user", "apop",
+		    "plain", "login", "cram-md5", "xoauth2", "oauthbearer" };
+		CHECK_STR(config_auth_name((enum auth_mech)m), names[m]);
+	}
+}
+
+static void
+test_auth_credentials(void)
+{
+	struct config cfg;
+	char *path;
+
+	EXPECT_ERROR(ACCOUNTS_A "    auth: xoauth2\n", 5, 5, "account 'a': "
+	    "'password' is not used with auth: xoauth2, which logs in with "
+	    "the token 'oauth2_token_command' prints; remove it and set "
+	    "'oauth2_token_command'", 1);
+	EXPECT_ERROR(ACCOUNTS_NOPW "    auth: OAuthBearer\n", 2, 5,
+	    "account 'a': auth: oauthbearer needs 'oauth2_token_command', a "
+	    "command that prints an access token", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    oauth2_token_command: [t]\n", 7, 5,
+	    "'oauth2_token_command' conflicts with 'password' on line 5: an "
+	    "account logs in with a password or with an OAuth2 token, not "
+	    "both", 1);
+	EXPECT_ERROR(ACCOUNTS_NOPW "    oauth2_token_command: [t]\n", 6, 5,
+	    "account 'a': oauth2_token_command is set but auth is auto; say "
+	    "'auth: xoauth2' or 'auth: oauthbearer' (whichever the server "
+	    "offers)", 1);
+	EXPECT_ERROR(ACCOUNTS_NOPW "    auth: user\n"
+	    "    oauth2_token_command: [t]\n", 7, 5, "account 'a': "
+	    "oauth2_token_command is only used with auth: xoauth2 or "
+	    "oauthbearer, not with auth: user; set a password source instead",
+	    1);
+	EXPECT_ERROR(ACCOUNTS_NOPW "    auth: xoauth2\n"
+	    "    oauth2_token_command: oauth2-helper --me\n", 7, 27,
+	    "oauth2_token_command: expected a list such as [oauth2-helper, "
+	    "--account, me@example.org], found a single string", 1);
+	/* A misspelt token command: the hint says it, nothing more. */
+	EXPECT_ERROR(ACCOUNTS_NOPW "    auth: xoauth2\n"
+	    "    oauth2_token_comand: [t]\n", 7, 5, "unknown key "
+	    "'oauth2_token_comand'; did you mean 'oauth2_token_command'?", 1);
+	/* An unknown mechanism says nothing about the credentials. */
+	EXPECT_ERROR(ACCOUNTS_NOPW "    auth: oauth\n"
+	    "    oauth2_token_command: [t]\n", 6, 11,
+	    "auth: unknown mechanism 'oauth'", 1);
+
+	/* The token command replaces the password source of defaults as a
+	 * whole, like the password sources replace each other. */
+	path = load_ok("defaults:\n"
+	    "  password_command: [pass, mail]\n"
+	    ACCOUNTS_NOPW
+	    "    auth: xoauth2\n"
+	    "    oauth2_token_command: [tok]\n"
+	    "  - name: b\n"
+	    "    host: h\n"
+	    "    user: u\n"
+	    "    maildir: /m\n", &cfg);
+	CHECK(cfg.naccounts == 2);
+	if (cfg.naccounts == 2) {
+		CHECK(cfg.accounts[0].password_command == NULL);
+		CHECK(cfg.accounts[0].auth == AUTH_XOAUTH2);
+		CHECK(cfg.accounts[1].password_command != NULL);
+		CHECK(cfg.accounts[1].oauth2_token_command == NULL);
+	}
+	config_free(&cfg);
+	free(path);
+	/* ...and the other way round. */
+	path = load_ok("defaults:\n"
+	    "  auth: xoauth2\n"
+	    "  oauth2_token_command: [tok]\n"
+	    ACCOUNTS_A
+	    "    auth: plain\n", &cfg);
+	CHECK(cfg.naccounts == 1 && cfg.accounts[0].auth == AUTH_PLAIN &&
+	    cfg.accounts[0].oauth2_token_command == NULL);
+	config_free(&cfg);
+	free(path);
+}
+
+static void
+test_loopback(void)
+{
+	static const char *const yes[] = {
+		"localhost", "LocalHost", "localhost.", "localhost.localdomain",
+		"LOCALHOST.LOCALDOMAIN.", "127.0.0.1", "127.255.0.9", "::1",
+		"[::1]", "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1",
+	};
+	static const char *const no[] = {
+		"", "h", "pop.example.org", "localhost.example.org",
+		"mylocalhost", "localhost..", "128.0.0.1", "10.0.0.1",
+		"127.1", "::2", "[::1", "::ffff:10.0.0.1", "0.0.0.0", "::",
+		"[127.0.0.1]",
+	};
+	struct config cfg;
+	char *path;
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (!config_host_is_loopback(yes[i])) {
+			CHECK(!"loopback not recognised");
+			fprintf(stderr, "  (%s)\n", yes[i]);
+		}
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (config_host_is_loopback(no[i])) {
+			CHECK(!"taken for loopback");
+			fprintf(stderr, "  (%s)\n", no[i]);
+		}
+
+	EXPECT_ERROR(ACCOUNTS_A "    tls: none\n", 7, 10, "account 'a': "
+	    "tls: none to h would send the password and the mail across the "
+	    "network readable by anyone on the path; use tls: implicit or "
+	    "tls: starttls, or set insecure_plaintext: true if you really "
+	    "mean it", 1);
+	/* From defaults: at the account that would use it. */
+	EXPECT_ERROR("defaults:\n  tls: NONE\n" ACCOUNTS_A, 4, 5,
+	    "account 'a': tls: none to h would send the password", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    tls: none\n    insecure_plaintext: no\n",
+	    7, 10, "account 'a': tls: none to h would send", 1);
+
+	path = load_ok("defaults:\n  insecure_plaintext: true\n" ACCOUNTS_A
+	    "    tls: none\n", &cfg);
+	CHECK(cfg.naccounts == 1 && cfg.accounts[0].insecure_plaintext);
+	config_free(&cfg);
+	free(path);
+	path = load_ok("defaults:\n  tls: none\n"
+	    "accounts:\n"
+	    "  - {name: a, host: 127.0.0.1, user: u, password: p, maildir: /m}\n"
+	    "  - {name: b, host: localhost, user: u, password: p, maildir: /m}\n"
+	    "  - {name: c, host: '::1', user: u, password: p, maildir: /m}\n",
+	    &cfg);
+	CHECK(cfg.naccounts == 3);
+	config_free(&cfg);
+	free(path);
+}
+
+static void
+test_permissions(void)
+{
+	struct config cfg;
+	char *path, *errors, *want, *q, *spaced;
+	FILE *f;
+
+	/* Group or others can read a file holding a literal password. */
+	static const mode_t modes[] = { 0644, 0640, 0604, 0664 };
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		errors = NULL;
+		path = write_file_mode(ACCOUNTS_A, modes[i]);
+		CHECK(config_load(path, &cfg, &errors) == EX_CONFIG);
+		want = xasprintf("%s: contains a password but is readable by "
+		    "others; run: chmod 600 %s", path, path);
+		CHECK_STR(errors, want);
+		CHECK(cfg.naccounts == 0);
+		free(want);
+		free(errors);
+		free(path);
+	}
+	/* In defaults only, and with other problems: all reported, this
+	 * one first. */
+	errors = NULL;
+	path = write_file_mode("defaults:\n  password: p\n"
+	    "accounts:\n"
+	    "  - {name: a, host: h, user: u, password_env: PW, maildir: /m,"
+	    " port: 0}\n", 0644);
+	CHECK(config_load(path, &cfg, &errors) == EX_CONFIG);
+	want = xasprintf("%s: contains a password but is readable by others; "
+	    "run: chmod 600 %s\n%s:4:70: port: 0 is out of range (1 to 65535)",
+	    path, path, path);
+	CHECK_STR(errors, want);
+	free(want);
+	free(errors);
+	free(path);
+
+	/* Without a literal password, or not readable by others: fine. */
+	path = load_ok_mode(ACCOUNTS_NOPW "    password_env: PW\n", 0644);
+	free(path);
+	path = load_ok_mode(ACCOUNTS_A, 0600);
+	free(path);
+	path = load_ok_mode(ACCOUNTS_A, 0400);
+	free(path);
+	path = load_ok_mode(ACCOUNTS_A, 0700);
+	free(path);
+
+	/* The command is quoted for the shell when it must be. */
+	spaced = xasprintf("%s/my config's.yaml", dir);
+	f = fopen(spaced, "w");
+	CHECK(f != NULL);
+	if (f != NULL) {
+		fputs(ACCOUNTS_A, f);
+		fclose(f);
+		chmod(spaced, 0644);
+		errors = NULL;
+		CHECK(config_load(spaced, &cfg, &errors) == EX_CONFIG);
+		want = xasprintf("%s: contains a password but is readable by "
+		    "others; run: chmod 600 '%s/my config'\\''s.yaml'", spaced,
+		    dir);
+		CHECK_STR(errors, want);
+		free(want);
+		free(errors);
+		remove(spaced);
+	}
+	free(spaced);
+
+	CHECK_STR(q = config_shell_quote("/a/b-c_d.yaml"), "/a/b-c_d.yaml");
+	free(q);
+	CHECK_STR(q = config_shell_quote("a b"), "'a b'");
+	free(q);
+	CHECK_STR(q = config_shell_quote(""), "''");
+	free(q);
+	CHECK_STR(q = config_shell_quote("$x"), "'$x'");
+	free(q);
+}
+
 static void
 test_unreadable(void)
 {
@@ -731,6 +1119,7 @@ test_print(void)
 	    "  - name: home\n"
 	    "    host: h\n"
 	    "    tls: none\n"
+	    "    insecure_plaintext: true\n"
 	    "    keep: false\n"
 	    "    user: u\n"
 	    "    password_command: [pass, show, \"a, b\"]\n"
@@ -759,6 +1148,8 @@ test_print(void)
 	    "  port: 995\n"
 	    "  tls: implicit\n"
 	    "  ca_file: /etc/ca.pem\n"
+	    "  tls_min_version: 1.2\n"
+	    "  auth: auto\n"
 	    "  user: me\n"
 	    "  password: ********\n"
 	    "  maildir: %s/Mail/work\n"
@@ -770,6 +1161,9 @@ test_print(void)
 	    "  host: h\n"
 	    "  port: 110\n"
 	    "  tls: none\n"
+	    "  insecure_plaintext: true\n"
+	    "  tls_min_version: 1.2\n"
+	    "  auth: auto\n"
 	    "  user: u\n"
 	    "  password_command: [pass, show, \"a, b\"]\n"
 	    "  mbox: /var/mail/u\n"
@@ -777,10 +1171,12 @@ test_print(void)
 	    "  timeout: 1500ms\n"
 	    "  state_dir: /s\n"
 	    "\n"
-	    "account env (%s:19:5)\n"
+	    "account env (%s:20:5)\n"
 	    "  host: h\n"
 	    "  port: 995\n"
 	    "  tls: implicit\n"
+	    "  tls_min_version: 1.2\n"
+	    "  auth: auto\n"
 	    "  user: u\n"
 	    "  password_env: PW\n"
 	    "  maildir: /m\n"
@@ -911,6 +1307,305 @@ test_passwords(void)
 	    "KiB");
 }
 
+/* A file for password_file: text written with the given mode. */
+static char *
+secret_file(const char *text, size_t len, mode_t mode)
+{
+	char *path = xasprintf("%s/pw%d", dir, ++nfiles);
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fwrite(text, 1, len, f) != len || fclose(f) != 0 ||
+	    chmod(path, mode) != 0) {
+		perror(path);
+		exit(2);
+	}
+	return path;
+}
+
+/* The password from password_file: PATH, or the error. */
+static int
+password_from_file(const char *path, char **pw, struct err *e)
+{
+	char *source = xasprintf("password_file: '%s'", path);
+	int rc = password_of(source, "5s", pw, e);
+
+	free(source);
+	return rc;
+}
+
+static void
+test_password_file(void)
+{
+	struct err e;
+	char *pw, *path, *want, *big;
+
+	path = secret_file("file pw\r\nsecond line\n", 21, 0600);
+	CHECK(password_from_file(path, &pw, &e) == 0);
+	CHECK_STR(pw, "file pw");
+	util_free_secret(pw);
+	free(path);
+	path = secret_file("no newline", 10, 0400);
+	CHECK(password_from_file(path, &pw, &e) == 0);
+	CHECK_STR(pw, "no newline");
+	util_free_secret(pw);
+	free(path);
+
+	/* Readable by others: refused with the fix, the secret unread. */
+	path = secret_file("hunter2\n", 8, 0640);
+	CHECK(password_from_file(path, &pw, &e) == EX_CONFIG);
+	want = xasprintf("password_file %s is readable by others; run: "
+	    "chmod 600 %s", path, path);
+	CHECK_STR(e.msg, want);
+	CHECK(pw == NULL);
+	free(want);
+	free(path);
+	path = secret_file("hunter2\n", 8, 0604);
+	CHECK(password_from_file(path, &pw, &e) == EX_CONFIG);
+	CHECK(strstr(e.msg, "is readable by others; run: chmod 600") != NULL);
+	free(path);
+
+	path = secret_file("", 0, 0600);
+	CHECK(password_from_file(path, &pw, &e) == EX_CONFIG);
+	want = xasprintf("password_file %s is empty", path);
+	CHECK_STR(e.msg, want);
+	free(want);
+	free(path);
+	path = secret_file("\r\nhunter2\n", 10, 0600);
+	CHECK(password_from_file(path, &pw, &e) == EX_CONFIG);
+	want = xasprintf("password_file %s: the first line is empty", path);
+	CHECK_STR(e.msg, want);
+	CHECK(strstr(e.msg, "hunter2") == NULL);
+	free(want);
+	free(path);
+	path = secret_file("a\0b\n", 4, 0600);
+	CHECK(password_from_file(path, &pw, &e) == EX_CONFIG);
+	CHECK(strstr(e.msg, "the first line holds a NUL byte") != NULL);
+	free(path);
+
+	/* 64 KiB is the longest first line. */
+	big = xmalloc(64 * 1024 + 2);
+	memset(big, 'x', 64 * 1024 + 2);
+	big[64 * 1024] = '\n';
+	path = secret_file(big, 64 * 1024 + 1, 0600);
+	CHECK(password_from_file(path, &pw, &e) == 0);
+	CHECK(pw != NULL && strlen(pw) == 64 * 1024);
+	util_free_secret(pw);
+	free(path);
+	big[64 * 1024] = 'x';
+	path = secret_file(big, 64 * 1024 + 2, 0600);
+	CHECK(password_from_file(path, &pw, &e) == EX_CONFIG);
+	want = xasprintf("password_file %s: first line longer than 64 KiB",
+	    path);
+	CHECK_STR(e.msg, want);
+	free(want);
+	free(path);
+	free(big);
+
+	path = xasprintf("%s/no-such-file", dir);
+	CHECK(password_from_file(path, &pw, &e) == EX_CONFIG);
+	want = xasprintf("password_file %s: cannot open: No such file or "
+	    "directory", path);
+	CHECK_STR(e.msg, want);
+	free(want);
+	free(path);
+	CHECK(password_from_file(dir, &pw, &e) == EX_CONFIG);
+	want = xasprintf("password_file %s: not a regular file", dir);
+	CHECK_STR(e.msg, want);
+	free(want);
+}
+
+/* The token from oauth2_token_command: ARGV, or the error. */
+static int
+token_of(const char *argv, const char *timeout, char **tok, struct err *e)
+{
+	struct config cfg;
+	char *text, *path;
+	int rc;
+
+	text = xasprintf(
+	    "accounts:\n"
+	    "  - name: a\n"
+	    "    host: h\n"
+	    "    user: u\n"
+	    "    maildir: /m\n"
+	    "    timeout: %s\n"
+	    "    auth: xoauth2\n"
+	    "    oauth2_token_command: %s\n", timeout, argv);
+	path = load_ok(text, &cfg);
+	*tok = NULL;
+	err_clear(e);
+	rc = cfg.naccounts == 1 ? config_oauth2_token(&cfg.accounts[0], tok,
+	    e) : -1;
+	config_free(&cfg);
+	free(path);
+	free(text);
+	return rc;
+}
+
+static void
+test_oauth2_token(void)
+{
+	struct err e;
+	char *tok;
+	long long t0, ms;
+
+	CHECK(token_of("[printf, 'ya29.token\\nignored\\n']", "5s", &tok, &e)
+	    == 0);
+	CHECK_STR(tok, "ya29.token");
+	util_free_secret(tok);
+	CHECK(token_of("[sh, -c, 'echo ya29.leak; exit 4']", "5s", &tok, &e)
+	    == EX_NOPERM);
+	CHECK_STR(e.msg, "oauth2_token_command (sh) exited with status 4");
+	CHECK(tok == NULL);
+	CHECK(token_of("['true']", "5s", &tok, &e) == EX_NOPERM);
+	CHECK_STR(e.msg, "oauth2_token_command (true) printed no token");
+	CHECK(token_of("[printf, '\\n']", "5s", &tok, &e) == EX_NOPERM);
+	CHECK_STR(e.msg, "oauth2_token_command (printf) printed no token");
+	CHECK(token_of("[/nonexistent/helper]", "5s", &tok, &e) == EX_CONFIG);
+	CHECK_STR(e.msg, "oauth2_token_command (/nonexistent/helper): cannot "
+	    "run: No such file or directory");
+	t0 = util_now_ms();
+	CHECK(token_of("[sleep, '10']", "1s", &tok, &e) == EX_NOPERM);
+	ms = util_now_ms() - t0;
+	CHECK_STR(e.msg, "oauth2_token_command (sleep) killed after 1s");
+	CHECK(ms >= 900 && ms < 3000);
+
+	/* An account without a token command. */
+	{
+		struct account a;
+		memset(&a, 0, sizeof(a));
+		CHECK(config_oauth2_token(&a, &tok, &e) == EX_CONFIG);
+		CHECK(tok == NULL);
+	}
+}
+
+static void
+test_capture_env(void)
+{
+	static const char text[] =
+	    "defaults:\n"
+	    "  host: h\n"
+	    "  user: u\n"
+	    "  maildir: /m\n"
+	    "accounts:\n"
+	    "  - {name: a, password_env: POPFETCH_CAP}\n"
+	    "  - {name: b, password_env: POPFETCH_CAP}\n"
+	    "  - {name: c, password_env: POPFETCH_CAP_EMPTY}\n"
+	    "  - {name: d, password_env: POPFETCH_CAP_UNSET}\n"
+	    "  - {name: e, password_command: [sh, -c,\n"
+	    "     'printf %s \"${POPFETCH_CAP-gone}\"']}\n";
+	struct config cfg;
+	struct err e;
+	char *path, *pw;
+
+	setenv("POPFETCH_CAP", "env secret", 1);
+	setenv("POPFETCH_CAP_EMPTY", "", 1);
+	unsetenv("POPFETCH_CAP_UNSET");
+	path = load_ok(text, &cfg);
+	CHECK(cfg.naccounts == 5);
+	if (cfg.naccounts != 5)
+		goto out;
+	config_capture_env(&cfg);
+	CHECK(getenv("POPFETCH_CAP") == NULL);
+	CHECK(getenv("POPFETCH_CAP_EMPTY") == NULL);
+	/* Set again later: the captured value stays what counts. */
+	setenv("POPFETCH_CAP_UNSET", "too late", 1);
+
+	for (int i = 0; i < 2; i++) {
+		CHECK(config_password(&cfg.accounts[i], &pw, &e) == 0);
+		CHECK_STR(pw, "env secret");
+		util_free_secret(pw);
+	}
+	CHECK(config_password(&cfg.accounts[2], &pw, &e) == EX_CONFIG);
+	CHECK_STR(e.msg, "password_env: variable POPFETCH_CAP_EMPTY is not set "
+	    "(it is empty)");
+	CHECK(config_password(&cfg.accounts[3], &pw, &e) == EX_CONFIG);
+	CHECK_STR(e.msg, "password_env: variable POPFETCH_CAP_UNSET is not "
+	    "set");
+	CHECK(pw == NULL);
+	/* A command popfetch runs does not inherit the secret. */
+	CHECK(config_password(&cfg.accounts[4], &pw, &e) == 0);
+	CHECK_STR(pw, "gone");
+	util_free_secret(pw);
+out:
+	unsetenv("POPFETCH_CAP_UNSET");
+	config_free(&cfg);
+	free(path);
+}
+
+static void
+test_print_tls(void)
+{
+	static const char text[] =
+	    "accounts:\n"
+	    "  - name: t\n"
+	    "    host: pop.example.org\n"
+	    "    ca_path: /etc/ssl/certs\n"
+	    "    pinned_pubkey: [" PIN1 ", " PIN2 "]\n"
+	    "    client_cert: /c.pem\n"
+	    "    client_key: /k.pem\n"
+	    "    tls_min_version: 1.3\n"
+	    "    auth: LOGIN\n"
+	    "    user: u\n"
+	    "    password_file: /pw\n"
+	    "    maildir: /m\n"
+	    "    state_dir: /s\n"
+	    "  - name: o\n"
+	    "    host: localhost\n"
+	    "    tls: none\n"
+	    "    pinned_pubkey: " PIN2 "\n"
+	    "    auth: xoauth2\n"
+	    "    user: u\n"
+	    "    oauth2_token_command: [helper, \"--a b\", x]\n"
+	    "    maildir: /m\n"
+	    "    state_dir: /s\n";
+	struct config cfg;
+	char *path, *out = NULL, *want;
+	size_t outlen = 0;
+	FILE *f;
+
+	path = load_ok(text, &cfg);
+	f = open_memstream(&out, &outlen);
+	config_print(&cfg, f);
+	fclose(f);
+	want = xasprintf(
+	    "account t (%s:2:5)\n"
+	    "  host: pop.example.org\n"
+	    "  port: 995\n"
+	    "  tls: implicit\n"
+	    "  ca_path: /etc/ssl/certs\n"
+	    "  pinned_pubkey: [" PIN1 ", " PIN2 "]\n"
+	    "  client_cert: /c.pem\n"
+	    "  client_key: /k.pem\n"
+	    "  tls_min_version: 1.3\n"
+	    "  auth: login\n"
+	    "  user: u\n"
+	    "  password_file: /pw\n"
+	    "  maildir: /m\n"
+	    "  keep: true\n"
+	    "  timeout: 60s\n"
+	    "  state_dir: /s\n"
+	    "\n"
+	    "account o (%s:14:5)\n"
+	    "  host: localhost\n"
+	    "  port: 110\n"
+	    "  tls: none\n"
+	    "  pinned_pubkey: " PIN2 "\n"
+	    "  tls_min_version: 1.2\n"
+	    "  auth: xoauth2\n"
+	    "  user: u\n"
+	    "  oauth2_token_command: [helper, --a b, x]\n"
+	    "  maildir: /m\n"
+	    "  keep: true\n"
+	    "  timeout: 60s\n"
+	    "  state_dir: /s\n", path, path);
+	CHECK_STR(out, want);
+	free(want);
+	free(out);
+	config_free(&cfg);
+	free(path);
+}
+
 static void
 test_example(void)
 {
@@ -974,9 +1669,17 @@ main(void)
 	test_yaml_errors();
 	test_empty();
 	test_all_errors();
+	test_tls_keys();
+	test_auth_credentials();
+	test_loopback();
+	test_permissions();
 	test_unreadable();
 	test_print();
 	test_passwords();
+	test_password_file();
+	test_oauth2_token();
+	test_capture_env();
+	test_print_tls();
 	test_example();
 	errors_of(NULL);
 

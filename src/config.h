@@ -17,14 +17,22 @@
  *
  * Rules that are easy to miss:
  * - An account's own keys override defaults key by key, except that the
- *   password source (password / password_command / password_env) and the
- *   destination (maildir / mbox) are each replaced as a whole: an account
- *   naming any key of such a group ignores the group under defaults.
- * - Paths (ca_file, maildir, mbox, state_dir) must be absolute or start
- *   with "~/"; relative paths are refused (cron's working directory is
- *   nobody's choice).
- * - password_command is a list and runs without a shell: no ~, $VAR or
- *   globbing in it.
+ *   credential (password / password_command / password_env /
+ *   password_file / oauth2_token_command) and the destination (maildir /
+ *   mbox) are each replaced as a whole: an account naming any key of such
+ *   a group ignores the group under defaults.
+ * - Paths (ca_file, ca_path, client_cert, client_key, password_file,
+ *   maildir, mbox, state_dir) must be absolute or start with "~/";
+ *   relative paths are refused (cron's working directory is nobody's
+ *   choice).
+ * - password_command and oauth2_token_command are lists and run without
+ *   a shell: no ~, $VAR or globbing in them.
+ * - auth xoauth2/oauthbearer take oauth2_token_command and no password
+ *   source; every other auth takes exactly one password source and no
+ *   token command (auto with a token command is refused as ambiguous).
+ * - tls: none to a host that is not loopback needs insecure_plaintext.
+ * - A file holding a literal password that group or others can read is
+ *   refused as a whole, with "chmod 600 FILE" in the message.
  * - YAML aliases and merge keys ("<<") are refused; anchors and tags are
  *   ignored.
  */

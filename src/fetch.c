@@ -256,26 +256,52 @@ compact(struct ctx *c, bool quit_ok)
 	free(lens);
 }
 
+void
+fetch_pop3_params(const struct account *a, struct pop3_params *pp)
+{
+	memset(pp, 0, sizeof(*pp));
+	pp->account = a->name;
+	pp->host = a->host;
+	pp->port = a->port;
+	pp->tls = a->tls;
+	pp->ca_file = a->ca_file;
+	pp->ca_path = a->ca_path;
+	pp->pinned_pubkey = a->pinned_pubkey;
+	pp->client_cert = a->client_cert;
+	pp->client_key = a->client_key;
+	pp->tls_min_version = a->tls_min_version;
+	pp->auth = a->auth;
+	/* USER, PLAIN and LOGIN show the password to anyone on the path
+	 * unless TLS hides it or the path is this machine. */
+	pp->plaintext_ok = a->tls != TLS_NONE ||
+	    config_host_is_loopback(a->host);
+	pp->user = a->user;
+	pp->timeout_ms = a->timeout_ms;
+}
+
 static int
 session(struct ctx *c, struct err *e)
 {
 	const struct account *a = c->a;
-	struct pop3_params pp = {
-		.account = a->name, .host = a->host, .port = a->port,
-		.tls = a->tls, .ca_file = a->ca_file, .user = a->user,
-		.timeout_ms = a->timeout_ms,
-	};
+	struct pop3_params pp;
 	unsigned long count = 0;
 	unsigned long long octets = 0;
-	char *password = NULL;
+	char *secret = NULL;
 	bool quit_ok = false;
 	int rc;
 
-	if ((rc = config_password(a, &password, e)) != 0)
-		return rc;
-	pp.password = password;
+	fetch_pop3_params(a, &pp);
+	if (a->auth == AUTH_XOAUTH2 || a->auth == AUTH_OAUTHBEARER) {
+		if ((rc = config_oauth2_token(a, &secret, e)) != 0)
+			return rc;
+		pp.bearer = secret;
+	} else {
+		if ((rc = config_password(a, &secret, e)) != 0)
+			return rc;
+		pp.password = secret;
+	}
 	rc = pop3_open(&pp, &c->pop, &count, &octets, e);
-	util_free_secret(password);
+	util_free_secret(secret);
 	if (rc != 0)
 		return rc;
 

@@ -6,6 +6,7 @@
 #define POPFETCH_FETCH_H
 
 #include "config.h"
+#include "pop3.h"
 #include "util.h"
 
 struct fetch_stats {
@@ -23,5 +24,8 @@ struct fetch_stats {
  */
 int fetch_account(const struct account *a, struct fetch_stats *stats,
     struct err *e);
+
+/* The connection parameters of an account, without its secret. */
+void fetch_pop3_params(const struct account *a, struct pop3_params *pp);
 
 #endif

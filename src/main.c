@@ -18,9 +18,10 @@
 #include "config.h"
 #include "fetch.h"
 #include "log.h"
+#include "pop3.h"
 #include "util.h"
 
-enum { OPT_CHECK_CONFIG = 256, OPT_VERSION, OPT_HELP };
+enum { OPT_CHECK_CONFIG = 256, OPT_SERVER_INFO, OPT_VERSION, OPT_HELP };
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -28,6 +29,7 @@ static const struct option long_opts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
+	{ "server-info", no_argument, NULL, OPT_SERVER_INFO },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -38,7 +40,7 @@ usage(FILE *out)
 {
 	fprintf(out,
 "usage: popfetch [-c FILE] [-a NAME]... [-v] [-q] [--check-config]\n"
-"                [--version] [--help]\n"
+"                [--server-info] [--version] [--help]\n"
 "\n"
 "Fetch mail from the POP3 accounts in the configuration file into their\n"
 "Maildir or mbox. Silent on success; problems go to stderr.\n"
@@ -51,6 +53,9 @@ usage(FILE *out)
 "                      POP3 dialogue (secrets redacted)\n"
 "  -q, --quiet         errors only, no warnings\n"
 "      --check-config  validate the configuration, print the accounts\n"
+"      --server-info   connect to the selected accounts' servers without\n"
+"                      logging in; print greeting, capabilities, TLS and\n"
+"                      certificate details with the public-key pin\n"
 "      --version       print the version\n"
 "      --help          print this help\n"
 "\n"
@@ -134,13 +139,42 @@ run_accounts(const struct config *cfg, char **names, size_t nnames)
 	return exit_code;
 }
 
+static int
+run_server_info(const struct config *cfg, char **names, size_t nnames)
+{
+	int exit_code = 0;
+	bool first = true;
+
+	for (size_t i = 0; i < cfg->naccounts; i++) {
+		const struct account *a = &cfg->accounts[i];
+		struct pop3_params pp;
+		struct err e;
+		int rc;
+
+		if (!selected(names, nnames, a->name))
+			continue;
+		if (!first)
+			putchar('\n');
+		first = false;
+		fetch_pop3_params(a, &pp);
+		err_clear(&e);
+		if ((rc = pop3_server_info(&pp, stdout, &e)) != 0) {
+			log_error(a->name, "%s", e.msg);
+			if (exit_code == 0)
+				exit_code = rc;
+		}
+		fflush(stdout);
+	}
+	return exit_code;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *opt_config = NULL;
 	char **names = NULL, *path = NULL, *tried = NULL, *errors = NULL;
 	size_t nnames = 0;
-	int verbosity = LOG_NORMAL, check_only = 0, c, rc;
+	int verbosity = LOG_NORMAL, check_only = 0, server_info = 0, c, rc;
 	struct config cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -162,6 +196,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_CHECK_CONFIG:
 			check_only = 1;
+			break;
+		case OPT_SERVER_INFO:
+			server_info = 1;
 			break;
 		case OPT_VERSION:
 			printf("popfetch %s (%s)\n", PACKAGE_VERSION,
@@ -208,6 +245,9 @@ main(int argc, char **argv)
 			fputc('\n', stderr);
 		goto out;
 	}
+	/* Take password_env values out of the environment, so commands we
+	 * run (password and token commands) never inherit them. */
+	config_capture_env(&cfg);
 	for (size_t i = 0; i < nnames; i++) {
 		if (config_find(&cfg, names[i]) == NULL) {
 			log_error(NULL, "%s: no account named \"%s\"", path,
@@ -227,7 +267,8 @@ main(int argc, char **argv)
 		rc = EX_SOFTWARE;
 		goto out;
 	}
-	rc = run_accounts(&cfg, names, nnames);
+	rc = server_info ? run_server_info(&cfg, names, nnames) :
+	    run_accounts(&cfg, names, nnames);
 	curl_global_cleanup();
 out:
 	config_free(&cfg);

@@ -17,53 +17,15 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include <curl/curl.h>
-
 #include "log.h"
-#include "pop3.h"
-
-#define LINE_MAX_LEN 1024   /* RFC 1939 limits replies to 512 octets */
-
-enum wmode { W_DISCARD, W_LINES, W_BODY };
-
-struct pop3 {
-	CURL *h;
-	char errbuf[CURL_ERROR_SIZE];
-	char *base_url;
-	const char *account;
-	long timeout_s;
-	bool established;    /* logged in: no further sockets allowed */
-	bool lost;           /* libcurl tried to open another connection */
-
-	/* Single-line replies of the current perform (header callback). */
-	char last[LINE_MAX_LEN];
-	bool in_login;       /* the first perform: greeting, CAPA, auth */
-	bool capa_seen, capa_uidl;
-
-	/* Body of the current perform (write callback). */
-	enum wmode wmode;
-	char line[LINE_MAX_LEN];
-	size_t linelen;
-	int (*line_fn)(struct pop3 *, char *, size_t, struct err *);
-	struct pop3_msg *msgs;   /* LIST builds / UIDL fills */
-	size_t nmsgs, capmsgs;
-	const struct pop3_body *body;
-	unsigned long long expect, got;
-	bool started, passthrough;
-	const struct pop3_msg *retr_msg;
-	char hold[2];
-	size_t nhold;
-	int cb_rc;           /* error raised inside a callback */
-	struct err *cb_err;
-};
+#include "pop3_int.h"
 
 /* ---- callbacks ------------------------------------------------------------ */
 
-static void body_start(struct pop3 *s, const struct pop3_msg *m);
 
 /* Copy a server line for messages: printable ASCII only, no CR/LF. */
-static void
-clean_line(char *dst, size_t dstlen, const char *src, size_t len)
+void
+pop3i_clean_line(char *dst, size_t dstlen, const char *src, size_t len)
 {
 	size_t o = 0;
 
@@ -76,30 +38,59 @@ clean_line(char *dst, size_t dstlen, const char *src, size_t len)
 	dst[o] = '\0';
 }
 
-static size_t
-header_cb(char *buf, size_t size, size_t n, void *arg)
+/* Track what the login phase tells us: the greeting (APOP timestamp?)
+ * and the CAPA listing (UIDL? SASL?). */
+static void
+login_line(struct pop3 *s)
+{
+	const char *l = s->last, *lt, *gt;
+	char word[16];
+	size_t i = 0, n;
+
+	if (s->greeting[0] == '\0') {
+		memcpy(s->greeting, l, sizeof(s->greeting));
+		/* "<...@...>" anywhere in the greeting is an APOP timestamp,
+		 * which makes libcurl try APOP (RFC 1939, 7). */
+		lt = strchr(l, '<');
+		gt = lt ? strchr(lt, '>') : NULL;
+		s->greet_apop = gt != NULL && memchr(lt, '@', (size_t)(gt - lt));
+		return;
+	}
+	if (l[0] == '+' || l[0] == '-') {
+		/* A new reply: a CAPA listing may follow (again after STLS). */
+		if (strncmp(l, "+OK", 3) == 0)
+			s->capa[0] = '\0';
+		return;
+	}
+	if (l[0] == '\0' || strcmp(l, ".") == 0)
+		return;
+	s->capa_seen = true;
+	while (i + 1 < sizeof(word) && l[i] && l[i] != ' ') {
+		word[i] = (char)toupper((unsigned char)l[i]);
+		i++;
+	}
+	word[i] = '\0';
+	if (strcmp(word, "UIDL") == 0)
+		s->capa_uidl = true;
+	if (strcmp(word, "SASL") == 0 && l[4] == ' ')
+		s->capa_sasl = true;
+	n = strlen(s->capa);
+	if (n + strlen(l) + 2 < sizeof(s->capa))
+		snprintf(s->capa + n, sizeof(s->capa) - n, "%s%s",
+		    n ? " " : "", l);
+}
+
+size_t
+pop3i_header_cb(char *buf, size_t size, size_t n, void *arg)
 {
 	struct pop3 *s = arg;
 	size_t len = size * n;
 
-	clean_line(s->last, sizeof(s->last), buf, len);
+	pop3i_clean_line(s->last, sizeof(s->last), buf, len);
 	if (s->wmode == W_BODY && !s->started && s->last[0] == '+')
-		body_start(s, s->retr_msg);
-	if (s->in_login && s->last[0] != '+' && s->last[0] != '-' &&
-	    s->last[0] != '\0') {
-		/* A CAPA listing line (greeting and replies start with
-		 * +OK/-ERR; SASL challenges with "+ "). */
-		char word[16];
-		size_t i = 0;
-		s->capa_seen = true;
-		while (i + 1 < sizeof(word) && s->last[i] && s->last[i] != ' ') {
-			word[i] = (char)toupper((unsigned char)s->last[i]);
-			i++;
-		}
-		word[i] = '\0';
-		if (strcmp(word, "UIDL") == 0)
-			s->capa_uidl = true;
-	}
+		pop3i_body_start(s, s->retr_msg);
+	if (s->in_login)
+		login_line(s);
 	return len;
 }
 
@@ -138,8 +129,8 @@ body_deliver(struct pop3 *s, const char *buf, size_t len)
 	return s->body->write(s->body->arg, buf, len, s->cb_err);
 }
 
-static void
-body_start(struct pop3 *s, const struct pop3_msg *m)
+void
+pop3i_body_start(struct pop3 *s, const struct pop3_msg *m)
 {
 	const char *p = s->last;
 
@@ -158,7 +149,7 @@ body_write(struct pop3 *s, const char *buf, size_t len)
 	int rc;
 
 	if (!s->started)
-		body_start(s, s->retr_msg);
+		pop3i_body_start(s, s->retr_msg);
 
 	/* Up to the announced size, bytes go straight through. Beyond it we
 	 * hold back at most two bytes: a server that ends a message lacking
@@ -189,8 +180,8 @@ fail:
 	return 0;
 }
 
-static size_t
-write_cb(char *buf, size_t size, size_t n, void *arg)
+size_t
+pop3i_write_cb(char *buf, size_t size, size_t n, void *arg)
 {
 	struct pop3 *s = arg;
 	size_t len = size * n;
@@ -236,12 +227,16 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 	switch (type) {
 	case CURLINFO_TEXT:
 	case CURLINFO_HEADER_IN:
-		clean_line(line, sizeof(line), data, size);
+		pop3i_clean_line(line, sizeof(line), data, size);
+		if (type == CURLINFO_TEXT &&
+		    strncmp(line, "SSL connection using ", 21) == 0)
+			snprintf(s->tls_desc, sizeof(s->tls_desc), "%.200s",
+			    line + 21);
 		log_debug(s->account, "%s %s",
 		    type == CURLINFO_TEXT ? "*" : "S:", line);
 		break;
 	case CURLINFO_HEADER_OUT:
-		clean_line(line, sizeof(line), data, size);
+		pop3i_clean_line(line, sizeof(line), data, size);
 		for (i = 0; safe[i]; i++) {
 			size_t l = strlen(safe[i]);
 			if (strncasecmp(line, safe[i], l) == 0 &&
@@ -275,8 +270,8 @@ quote_reply(struct pop3 *s)
 }
 
 /* Map a RESP-CODE in "-ERR [CODE] text" to an exit code; 0 when none. */
-static int
-respcode_exit(const char *line)
+int
+pop3i_respcode_exit(const char *line)
 {
 	static const struct { const char *code; int ex; } map[] = {
 		{ "[AUTH]", EX_NOPERM },
@@ -309,7 +304,7 @@ map_error(struct pop3 *s, CURLcode rc, const char *what, struct err *e)
 		return err_set(e, EX_TEMPFAIL, "%s: connection to the server "
 		    "was lost; not reconnecting in the same run (message "
 		    "numbers could change)", what);
-	if ((code = respcode_exit(reply)) != 0)
+	if ((code = pop3i_respcode_exit(reply)) != 0)
 		return err_set(e, code, "%s: server said \"%s\"", what, reply);
 
 	switch (rc) {
@@ -326,14 +321,29 @@ map_error(struct pop3 *s, CURLcode rc, const char *what, struct err *e)
 			    "server said \"%s\"", what, reply);
 		return err_set(e, EX_NOPERM, "%s: login refused", what);
 	case CURLE_USE_SSL_FAILED:
-		return err_set(e, EX_UNAVAILABLE, "%s: the server does not "
-		    "offer STLS; not sending credentials in clear", what);
+		return err_set(e, EX_UNAVAILABLE, "%s: %s does not offer STLS; "
+		    "no credentials were sent (use tls: implicit, or check the "
+		    "server)", what, s->host);
 	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_SSL_CACERT_BADFILE:
+		return err_set(e, EX_UNAVAILABLE, "%s: cannot verify the "
+		    "certificate of %s: %s; for a private or self-signed "
+		    "certificate set ca_file or ca_path, or pin its key with "
+		    "pinned_pubkey (popfetch --server-info shows it)", what,
+		    s->host, detail);
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-		return err_set(e, EX_UNAVAILABLE, "%s: TLS failed: %s (check "
-		    "ca_file, or the server's certificate)", what, detail);
+		return err_set(e, EX_UNAVAILABLE, "%s: the public key of %s "
+		    "does not match pinned_pubkey (popfetch --server-info "
+		    "shows the server's pin)", what, s->host);
+	case CURLE_SSL_CERTPROBLEM:
+		return err_set(e, EX_CONFIG, "%s: client_cert/client_key "
+		    "cannot be used: %s", what, detail);
+	case CURLE_SSL_CACERT_BADFILE:
+		return err_set(e, EX_CONFIG, "%s: ca_file/ca_path cannot be "
+		    "used: %s", what, detail);
+	case CURLE_SSL_CONNECT_ERROR:
+		return err_set(e, EX_UNAVAILABLE, "%s: TLS with %s failed: %s "
+		    "(check tls, port and tls_min_version)", what, s->host,
+		    detail);
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
 	case CURLE_GOT_NOTHING:
@@ -360,8 +370,8 @@ map_error(struct pop3 *s, CURLcode rc, const char *what, struct err *e)
  * for single-line commands (else libcurl waits for a "." line) and
  * cleared for multi-line ones (else the body corrupts the next reply).
  */
-static int
-perform(struct pop3 *s, const char *path, const char *custom, bool multiline,
+int
+pop3i_perform(struct pop3 *s, const char *path, const char *custom, bool multiline,
     enum wmode wmode, const char *what, struct err *e)
 {
 	char *url = xasprintf("%s/%s", s->base_url, path);
@@ -388,7 +398,8 @@ perform(struct pop3 *s, const char *path, const char *custom, bool multiline,
 		return map_error(s, rc, what, e);
 	if (s->lost)
 		return map_error(s, CURLE_COULDNT_CONNECT, what, e);
-	if (!multiline && strncmp(s->last, "+OK", 3) != 0)
+	/* A CONNECT_ONLY perform ends after CAPA: no reply of its own. */
+	if (!multiline && !s->connect_only && strncmp(s->last, "+OK", 3) != 0)
 		return err_set(e, EX_PROTOCOL, "%s: unexpected reply \"%s\"",
 		    what, s->last);
 	return 0;
@@ -404,58 +415,173 @@ make_base_url(const struct pop3_params *p)
 	return xasprintf("%s://%s:%d", scheme, p->host, p->port);
 }
 
+/* LOGIN_OPTIONS for a mechanism (NULL: libcurl's default choice). */
+static const char *
+login_options(const struct pop3_params *p)
+{
+	switch (p->auth) {
+	case AUTH_APOP:
+		return "AUTH=+APOP";
+	case AUTH_PLAIN:
+		return "AUTH=PLAIN";
+	case AUTH_LOGIN:
+		return "AUTH=LOGIN";
+	case AUTH_CRAM_MD5:
+		return "AUTH=CRAM-MD5";
+	case AUTH_XOAUTH2:
+		return "AUTH=XOAUTH2";
+	case AUTH_OAUTHBEARER:
+		return "AUTH=OAUTHBEARER";
+	case AUTH_AUTO:
+		/* Strongest offered: libcurl tries SASL (DIGEST-MD5,
+		 * CRAM-MD5, ..., LOGIN, PLAIN), then APOP, then USER/PASS.
+		 * Where those could be read on the wire, only the challenge-
+		 * response mechanisms are allowed. */
+		return p->plaintext_ok ? NULL :
+		    "AUTH=DIGEST-MD5;AUTH=CRAM-MD5";
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * A handle with every option but the command: TLS as configured,
+ * timeouts, the reconnect guard, -vv tracing. connect_only: libcurl stops
+ * after the greeting and CAPA (and STLS), without logging in, and we talk
+ * over the connection ourselves (pop3_raw.c).
+ */
+struct pop3 *
+pop3i_new(const struct pop3_params *p, bool connect_only, bool certinfo,
+    struct err *e)
+{
+	struct pop3 *s = xcalloc(1, sizeof(*s));
+	CURL *h;
+
+	s->account = p->account;
+	s->host = p->host;
+	s->timeout_ms = p->timeout_ms;
+	s->timeout_s = (p->timeout_ms + 999) / 1000;
+	s->base_url = make_base_url(p);
+	s->h = h = curl_easy_init();
+	if (h == NULL) {
+		err_set(e, EX_SOFTWARE, "cannot create a libcurl handle");
+		pop3_close(s);
+		return NULL;
+	}
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "pop3,pop3s");
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, pop3i_header_cb);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, pop3i_write_cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, s);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, p->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, s->timeout_s);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, s->timeout_s);
+	/* libcurl drops a connection idle for 118 s by default, and with it
+	 * the session and its pending DELEs: a slow store must not cause
+	 * that. */
+	curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, 24L * 3600);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+
+	/* TLS: verification stays on (libcurl's default); these only say
+	 * what to trust and how much to ask for. */
+	curl_easy_setopt(h, CURLOPT_SSLVERSION, p->tls_min_version >= 13 ?
+	    (long)CURL_SSLVERSION_TLSv1_3 : (long)CURL_SSLVERSION_TLSv1_2);
+	if (p->tls == TLS_STARTTLS)
+		curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	if (p->ca_file != NULL)
+		curl_easy_setopt(h, CURLOPT_CAINFO, p->ca_file);
+	if (p->ca_path != NULL)
+		curl_easy_setopt(h, CURLOPT_CAPATH, p->ca_path);
+	if (p->pinned_pubkey != NULL)
+		curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, p->pinned_pubkey);
+	if (p->client_cert != NULL) {
+		curl_easy_setopt(h, CURLOPT_SSLCERT, p->client_cert);
+		curl_easy_setopt(h, CURLOPT_SSLKEY, p->client_key);
+	}
+	if (certinfo)
+		curl_easy_setopt(h, CURLOPT_CERTINFO, 1L);
+
+	s->connect_only = connect_only;
+	if (connect_only)
+		curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+	if (log_level() >= LOG_DEBUG || certinfo) {
+		/* VERBOSE only together with the redacting callback. */
+		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, debug_cb);
+		curl_easy_setopt(h, CURLOPT_DEBUGDATA, s);
+		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+	}
+	return s;
+}
+
+/* Log in with libcurl doing the authentication, then STAT. */
+static int
+login_curl(struct pop3 *s, const struct pop3_params *p, struct err *e)
+{
+	const char *opts = login_options(p);
+	int rc;
+
+	curl_easy_setopt(s->h, CURLOPT_USERNAME, p->user);
+	if (p->bearer != NULL)
+		curl_easy_setopt(s->h, CURLOPT_XOAUTH2_BEARER, p->bearer);
+	else
+		curl_easy_setopt(s->h, CURLOPT_PASSWORD, p->password);
+	if (opts != NULL)
+		curl_easy_setopt(s->h, CURLOPT_LOGIN_OPTIONS, opts);
+	s->in_login = true;
+	rc = pop3i_perform(s, "", "STAT", false, W_DISCARD, "login", e);
+	s->in_login = false;
+	/* The credentials must stay set on the handle: libcurl reuses the
+	 * connection only for requests with the same ones. */
+	return rc;
+}
+
+/* Log in with USER/PASS ourselves: libcurl cannot be told to use them
+ * when the greeting offers APOP, and falls back to nothing. */
+static int
+login_raw(struct pop3 *s, const struct pop3_params *p, struct err *e)
+{
+	int rc;
+
+	s->in_login = true;
+	rc = pop3i_perform(s, "", NULL, false, W_DISCARD, "connect", e);
+	s->in_login = false;
+	if (rc != 0)
+		return rc;
+	s->raw = true;
+	s->established = true;
+	if ((rc = pop3i_raw_login(s, p->user, p->password, e)) != 0)
+		return rc;
+	return pop3i_raw_command(s, "STAT", false, W_DISCARD, "STAT", e);
+}
+
 int
 pop3_open(const struct pop3_params *p, struct pop3 **out,
     unsigned long *count, unsigned long long *octets, struct err *e)
 {
-	struct pop3 *s = xcalloc(1, sizeof(*s));
+	bool raw = p->auth == AUTH_USER;
+	struct pop3 *s;
 	int rc;
 
-	s->account = p->account;
-	s->timeout_s = (p->timeout_ms + 999) / 1000;
-	s->base_url = make_base_url(p);
-	s->h = curl_easy_init();
-	if (s->h == NULL) {
-		rc = err_set(e, EX_SOFTWARE, "cannot create a libcurl handle");
-		goto fail;
+	if ((s = pop3i_new(p, raw, false, e)) == NULL)
+		return EX_SOFTWARE;
+	rc = raw ? login_raw(s, p, e) : login_curl(s, p, e);
+	if (rc == EX_NOPERM && p->auth == AUTH_AUTO && s->greet_apop &&
+	    !s->capa_sasl && p->plaintext_ok && p->password != NULL) {
+		/* The greeting offered APOP and libcurl used it, with no way
+		 * to fall back: many servers print a timestamp but refuse
+		 * APOP. Try USER/PASS on a new connection. */
+		log_debug(p->account, "APOP refused (%s); trying USER/PASS",
+		    e->msg);
+		pop3_close(s);
+		if ((s = pop3i_new(p, true, false, e)) == NULL)
+			return EX_SOFTWARE;
+		rc = login_raw(s, p, e);
 	}
-	curl_easy_setopt(s->h, CURLOPT_PROTOCOLS_STR, "pop3,pop3s");
-	curl_easy_setopt(s->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(s->h, CURLOPT_ERRORBUFFER, s->errbuf);
-	curl_easy_setopt(s->h, CURLOPT_USERNAME, p->user);
-	curl_easy_setopt(s->h, CURLOPT_PASSWORD, p->password);
-	curl_easy_setopt(s->h, CURLOPT_HEADERFUNCTION, header_cb);
-	curl_easy_setopt(s->h, CURLOPT_HEADERDATA, s);
-	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(s->h, CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
-	curl_easy_setopt(s->h, CURLOPT_OPENSOCKETDATA, s);
-	curl_easy_setopt(s->h, CURLOPT_CONNECTTIMEOUT_MS, p->timeout_ms);
-	curl_easy_setopt(s->h, CURLOPT_SERVER_RESPONSE_TIMEOUT, s->timeout_s);
-	curl_easy_setopt(s->h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(s->h, CURLOPT_LOW_SPEED_TIME, s->timeout_s);
-	/* libcurl drops a connection idle for 118 s by default, and with it
-	 * the session and its pending DELEs: a slow store must not cause
-	 * that. */
-	curl_easy_setopt(s->h, CURLOPT_MAXAGE_CONN, 24L * 3600);
-	curl_easy_setopt(s->h, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(s->h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (p->tls == TLS_STARTTLS)
-		curl_easy_setopt(s->h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
-	if (p->ca_file != NULL)
-		curl_easy_setopt(s->h, CURLOPT_CAINFO, p->ca_file);
-	if (log_level() >= LOG_DEBUG) {
-		/* VERBOSE only together with the redacting callback. */
-		curl_easy_setopt(s->h, CURLOPT_DEBUGFUNCTION, debug_cb);
-		curl_easy_setopt(s->h, CURLOPT_DEBUGDATA, s);
-		curl_easy_setopt(s->h, CURLOPT_VERBOSE, 1L);
-	}
-
-	s->in_login = true;
-	rc = perform(s, "", "STAT", false, W_DISCARD, "login", e);
-	s->in_login = false;
-	/* The password must stay set on the handle: libcurl reuses the
-	 * connection only for requests with the same credentials. */
 	if (rc != 0)
 		goto fail;
 	s->established = true;
@@ -511,7 +637,8 @@ pop3_list(struct pop3 *s, struct pop3_msg **msgs, size_t *n, struct err *e)
 	s->msgs = NULL;
 	s->nmsgs = s->capmsgs = 0;
 	s->line_fn = list_line;
-	rc = perform(s, "", NULL, true, W_LINES, "LIST", e);
+	rc = s->raw ? pop3i_raw_command(s, "LIST", true, W_LINES, "LIST", e) :
+	    pop3i_perform(s, "", NULL, true, W_LINES, "LIST", e);
 	if (rc != 0) {
 		pop3_msgs_free(s->msgs, s->nmsgs);
 		s->msgs = NULL;
@@ -574,7 +701,8 @@ pop3_uidl(struct pop3 *s, struct pop3_msg *msgs, size_t n, struct err *e)
 	s->msgs = msgs;
 	s->nmsgs = n;
 	s->line_fn = uidl_line;
-	rc = perform(s, "", "UIDL", true, W_LINES, "UIDL", e);
+	rc = s->raw ? pop3i_raw_command(s, "UIDL", true, W_LINES, "UIDL", e) :
+	    pop3i_perform(s, "", "UIDL", true, W_LINES, "UIDL", e);
 	s->msgs = NULL;
 	s->nmsgs = 0;
 	if (rc != 0)
@@ -610,12 +738,17 @@ pop3_retr(struct pop3 *s, const struct pop3_msg *msg,
 	s->nhold = 0;
 	s->passthrough = false;
 	s->started = false;
-	rc = perform(s, path, NULL, true, W_BODY, what, e);
+	rc = s->raw ? pop3i_raw_command(s, what, true, W_BODY, what, e) :
+	    pop3i_perform(s, path, NULL, true, W_BODY, what, e);
 	s->body = NULL;
+	if (rc == EX_TEMPFAIL && s->started && s->got < s->expect)
+		return err_set(e, EX_TEMPFAIL, "%s: connection closed after "
+		    "%llu of %llu bytes; message not stored (%s)", what,
+		    s->got, s->expect, e->msg);
 	if (rc != 0)
 		return rc;
 	if (!s->started)
-		body_start(s, msg);
+		pop3i_body_start(s, msg);
 	if (s->got < s->expect)
 		return err_set(e, EX_TEMPFAIL, "%s: connection closed after "
 		    "%llu of %llu bytes; message not stored", what, s->got,
@@ -636,13 +769,18 @@ pop3_dele(struct pop3 *s, unsigned long num, struct err *e)
 	char cmd[40];
 
 	snprintf(cmd, sizeof(cmd), "DELE %lu", num);
-	return perform(s, "", cmd, false, W_DISCARD, cmd, e);
+	if (s->raw)
+		return pop3i_raw_command(s, cmd, false, W_DISCARD, cmd, e);
+	return pop3i_perform(s, "", cmd, false, W_DISCARD, cmd, e);
 }
 
 int
 pop3_quit(struct pop3 *s, struct err *e)
 {
-	return perform(s, "", "QUIT", false, W_DISCARD, "QUIT", e);
+	if (s->raw)
+		return pop3i_raw_command(s, "QUIT", false, W_DISCARD, "QUIT",
+		    e);
+	return pop3i_perform(s, "", "QUIT", false, W_DISCARD, "QUIT", e);
 }
 
 void
@@ -654,5 +792,6 @@ pop3_close(struct pop3 *s)
 		curl_easy_cleanup(s->h);
 	pop3_msgs_free(s->msgs, s->nmsgs);
 	free(s->base_url);
+	free(s->rbuf);
 	free(s);
 }

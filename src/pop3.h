@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "config.h"
 #include "util.h"
@@ -29,9 +30,18 @@ struct pop3_params {
 	const char *host;
 	int port;
 	enum tls_mode tls;
-	const char *ca_file;
+	const char *ca_file;      /* each TLS option NULL when unset */
+	const char *ca_path;
+	const char *pinned_pubkey;
+	const char *client_cert;
+	const char *client_key;
+	int tls_min_version;      /* 12 or 13 */
+	enum auth_mech auth;
+	bool plaintext_ok;        /* encrypted or loopback: auth: auto may
+	                             choose USER, PLAIN or LOGIN */
 	const char *user;
-	const char *password;     /* copied into libcurl; caller may wipe */
+	const char *password;     /* copied; the caller may wipe its own */
+	const char *bearer;       /* OAuth2 token for xoauth2/oauthbearer */
 	long timeout_ms;
 };
 
@@ -46,6 +56,15 @@ struct pop3_msg {
 /* Connect, TLS, authenticate, STAT. Fills *count and *octets. */
 int pop3_open(const struct pop3_params *p, struct pop3 **out,
     unsigned long *count, unsigned long long *octets, struct err *e);
+
+/*
+ * --server-info: connect (TLS/STLS as configured), read the greeting and
+ * CAPA, and print them with the TLS version, cipher, certificate subject,
+ * issuer, validity and sha256// public-key pin to out, without logging in.
+ * A certificate that fails verification is still described (and said to
+ * be unverified): no credential is ever sent on this connection.
+ */
+int pop3_server_info(const struct pop3_params *p, FILE *out, struct err *e);
 
 /* True when the server's CAPA listed UIDL; false when CAPA was answered
  * without it. When the server answered no CAPA at all, true (try it). */

@@ -1,0 +1,80 @@
+/*
+ * pop3_int.h - what pop3.c (libcurl performs), pop3_raw.c (commands over
+ * a CONNECT_ONLY connection) and pop3_info.c (--server-info) share. Not
+ * for use outside the pop3 module.
+ */
+#ifndef POPFETCH_POP3_INT_H
+#define POPFETCH_POP3_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <curl/curl.h>
+
+#include "pop3.h"
+
+#define LINE_MAX_LEN 1024   /* RFC 1939 limits replies to 512 octets */
+
+enum wmode { W_DISCARD, W_LINES, W_BODY };
+
+struct pop3 {
+	CURL *h;
+	char errbuf[CURL_ERROR_SIZE];
+	char *base_url;
+	const char *account;
+	const char *host;
+	long timeout_ms, timeout_s;
+	bool established;    /* logged in: no further sockets allowed */
+	bool lost;           /* libcurl tried to open another connection */
+
+	/* Single-line replies of the current perform (header callback). */
+	char last[LINE_MAX_LEN];
+	bool in_login;       /* the first perform: greeting, CAPA, auth */
+	bool capa_seen, capa_uidl, capa_sasl;
+	bool greet_apop;     /* the greeting carries an APOP timestamp */
+	char greeting[LINE_MAX_LEN];
+	char capa[LINE_MAX_LEN];   /* the last CAPA listing, space-separated */
+	char tls_desc[256];  /* "TLSv1.3 / TLS_AES_..." from libcurl's text */
+
+	/* Raw mode: commands over CONNECT_ONLY (pop3_raw.c). */
+	bool connect_only;
+	bool raw;
+	char *rbuf;
+	size_t rpos, rlen;
+
+	/* Body of the current perform (write callback). */
+	enum wmode wmode;
+	char line[LINE_MAX_LEN];
+	size_t linelen;
+	int (*line_fn)(struct pop3 *, char *, size_t, struct err *);
+	struct pop3_msg *msgs;   /* LIST builds / UIDL fills */
+	size_t nmsgs, capmsgs;
+	const struct pop3_body *body;
+	unsigned long long expect, got;
+	bool started, passthrough;
+	const struct pop3_msg *retr_msg;
+	char hold[2];
+	size_t nhold;
+	int cb_rc;           /* error raised inside a callback */
+	struct err *cb_err;
+};
+
+
+/* pop3.c */
+void pop3i_clean_line(char *dst, size_t dstlen, const char *src, size_t len);
+size_t pop3i_header_cb(char *buf, size_t size, size_t n, void *arg);
+size_t pop3i_write_cb(char *buf, size_t size, size_t n, void *arg);
+void pop3i_body_start(struct pop3 *s, const struct pop3_msg *m);
+int pop3i_respcode_exit(const char *line);
+struct pop3 *pop3i_new(const struct pop3_params *p, bool connect_only,
+    bool certinfo, struct err *e);
+int pop3i_perform(struct pop3 *s, const char *path, const char *custom,
+    bool multiline, enum wmode wmode, const char *what, struct err *e);
+
+/* pop3_raw.c: the same commands over the CONNECT_ONLY connection. */
+int pop3i_raw_command(struct pop3 *s, const char *cmd, bool multiline,
+    enum wmode wmode, const char *what, struct err *e);
+int pop3i_raw_login(struct pop3 *s, const char *user, const char *password,
+    struct err *e);
+
+#endif

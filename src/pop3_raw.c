@@ -1,0 +1,267 @@
+/*
+ * pop3_raw.c - POP3 commands over the connection libcurl opened with
+ * CURLOPT_CONNECT_ONLY (TCP, TLS or STLS, greeting, CAPA), through
+ * curl_easy_send()/curl_easy_recv().
+ *
+ * Used where libcurl's own command handling cannot do the job: USER/PASS
+ * against a server whose greeting carries an APOP timestamp (libcurl then
+ * insists on APOP). The contract is pop3.c's: the same replies in s->last,
+ * the same callbacks for listings and bodies, the same error codes.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pop3_int.h"
+
+#define RBUF_SIZE (64 * 1024)
+
+/* Wait until the socket is ready for events, at most the timeout. */
+static int
+raw_wait(struct pop3 *s, short events, const char *what, struct err *e)
+{
+	curl_socket_t fd = CURL_SOCKET_BAD;
+	struct pollfd pfd;
+	int n;
+
+	if (curl_easy_getinfo(s->h, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
+	    fd == CURL_SOCKET_BAD)
+		return err_set(e, EX_TEMPFAIL, "%s: connection lost", what);
+	pfd.fd = fd;
+	pfd.events = events;
+	do
+		n = poll(&pfd, 1, (int)s->timeout_ms);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return err_set(e, EX_TEMPFAIL, "%s: timed out (timeout %lds)",
+		    what, s->timeout_s);
+	if (n < 0)
+		return err_sys(e, EX_OSERR, errno, "%s: poll", what);
+	return 0;
+}
+
+static int
+raw_send(struct pop3 *s, const char *buf, size_t len, const char *what,
+    struct err *e)
+{
+	while (len > 0) {
+		size_t n = 0;
+		CURLcode rc = curl_easy_send(s->h, buf, len, &n);
+		int w;
+
+		if (rc == CURLE_AGAIN) {
+			if ((w = raw_wait(s, POLLOUT, what, e)) != 0)
+				return w;
+			continue;
+		}
+		if (rc != CURLE_OK)
+			return err_set(e, EX_TEMPFAIL, "%s: connection lost: %s",
+			    what, curl_easy_strerror(rc));
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Read more bytes into the buffer (after what is unread). */
+static int
+raw_fill(struct pop3 *s, const char *what, struct err *e)
+{
+	if (s->rbuf == NULL)
+		s->rbuf = xmalloc(RBUF_SIZE);
+	if (s->rpos > 0) {
+		memmove(s->rbuf, s->rbuf + s->rpos, s->rlen - s->rpos);
+		s->rlen -= s->rpos;
+		s->rpos = 0;
+	}
+	if (s->rlen == RBUF_SIZE)
+		return 0;
+	for (;;) {
+		size_t n = 0;
+		CURLcode rc = curl_easy_recv(s->h, s->rbuf + s->rlen,
+		    RBUF_SIZE - s->rlen, &n);
+		int w;
+
+		/* Ask libcurl first: TLS may hold decrypted bytes while the
+		 * socket itself has nothing to read. */
+		if (rc == CURLE_AGAIN) {
+			if ((w = raw_wait(s, POLLIN, what, e)) != 0)
+				return w;
+			continue;
+		}
+		if (rc != CURLE_OK)
+			return err_set(e, EX_TEMPFAIL, "%s: connection lost: %s",
+			    what, curl_easy_strerror(rc));
+		if (n == 0)
+			return err_set(e, EX_TEMPFAIL, "%s: the server closed "
+			    "the connection", what);
+		s->rlen += n;
+		return 0;
+	}
+}
+
+/* One reply line into s->last (CRLF stripped, cleaned for messages). */
+static int
+raw_line(struct pop3 *s, const char *what, struct err *e)
+{
+	for (;;) {
+		char *nl = memchr(s->rbuf + s->rpos, '\n', s->rlen - s->rpos);
+		int rc;
+
+		if (s->rbuf != NULL && nl != NULL) {
+			size_t len = (size_t)(nl - (s->rbuf + s->rpos)) + 1;
+			pop3i_clean_line(s->last, sizeof(s->last),
+			    s->rbuf + s->rpos, len);
+			s->rpos += len;
+			return 0;
+		}
+		if (s->rbuf != NULL && s->rlen - s->rpos >= LINE_MAX_LEN)
+			return err_set(e, EX_PROTOCOL, "%s: reply line longer "
+			    "than %d bytes", what, LINE_MAX_LEN);
+		if ((rc = raw_fill(s, what, e)) != 0)
+			return rc;
+	}
+}
+
+/* Make sure at least n unread bytes are buffered. */
+static int
+raw_need(struct pop3 *s, size_t n, const char *what, struct err *e)
+{
+	int rc;
+
+	while (s->rbuf == NULL || s->rlen - s->rpos < n) {
+		if ((rc = raw_fill(s, what, e)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Hand bytes to the listing or body callbacks, like libcurl would. */
+static int
+raw_emit(struct pop3 *s, const char *buf, size_t len)
+{
+	if (len == 0)
+		return 0;
+	if (pop3i_write_cb((char *)buf, 1, len, s) != len)
+		return s->cb_rc ? s->cb_rc : EX_SOFTWARE;
+	return 0;
+}
+
+/*
+ * The body of a multi-line reply up to the "." line, dot-unstuffed
+ * (RFC 1939, 3), streamed to raw_emit() in runs.
+ */
+static int
+raw_multiline(struct pop3 *s, const char *what, struct err *e)
+{
+	bool bol = true;
+	int rc;
+
+	for (;;) {
+		if ((rc = raw_need(s, 1, what, e)) != 0)
+			return rc;
+		if (bol && s->rbuf[s->rpos] == '.') {
+			/* ".\r\n" ends the reply; any other leading dot is
+			 * stuffing and goes. */
+			if ((rc = raw_need(s, 2, what, e)) != 0)
+				return rc;
+			if (s->rbuf[s->rpos + 1] == '\r') {
+				if ((rc = raw_need(s, 3, what, e)) != 0)
+					return rc;
+				if (s->rbuf[s->rpos + 2] == '\n') {
+					s->rpos += 3;
+					return 0;
+				}
+			}
+			s->rpos++;
+		}
+		char *start = s->rbuf + s->rpos;
+		char *nl = memchr(start, '\n', s->rlen - s->rpos);
+		size_t len = nl ? (size_t)(nl - start) + 1 : s->rlen - s->rpos;
+
+		bol = nl != NULL;
+		s->rpos += len;
+		if ((rc = raw_emit(s, start, len)) != 0)
+			return rc;
+	}
+}
+
+static int
+raw_reply_error(struct pop3 *s, const char *what, bool login, struct err *e)
+{
+	int code = pop3i_respcode_exit(s->last);
+
+	if (code == 0)
+		code = login ? EX_NOPERM : EX_PROTOCOL;
+	if (login && code == EX_NOPERM)
+		return err_set(e, code, "%s: login refused: server said \"%s\"",
+		    what, s->last);
+	return err_set(e, code, "%s: server said \"%s\"", what, s->last);
+}
+
+static int
+raw_exchange(struct pop3 *s, const char *cmd, bool secret, bool multiline,
+    enum wmode wmode, const char *what, bool login, struct err *e)
+{
+	char *line = xasprintf("%s\r\n", cmd);
+	int rc;
+
+	s->wmode = wmode;
+	s->cb_rc = 0;
+	s->cb_err = e;
+	s->linelen = 0;
+	if (secret) {
+		/* "PASS <redacted>": the verb, never the argument. */
+		log_debug(s->account, "C: %.*s <redacted>",
+		    (int)strcspn(cmd, " "), cmd);
+	} else
+		log_debug(s->account, "C: %s", cmd);
+	rc = raw_send(s, line, strlen(line), what, e);
+	util_wipe(line, strlen(line));
+	free(line);
+	if (rc == 0)
+		rc = raw_line(s, what, e);
+	if (rc == 0) {
+		log_debug(s->account, "S: %s", s->last);
+		if (strncmp(s->last, "+OK", 3) != 0)
+			rc = raw_reply_error(s, what, login, e);
+	}
+	if (rc == 0 && wmode == W_BODY && !s->started)
+		pop3i_body_start(s, s->retr_msg);
+	if (rc == 0 && multiline)
+		rc = raw_multiline(s, what, e);
+	s->wmode = W_DISCARD;
+	return rc;
+}
+
+int
+pop3i_raw_command(struct pop3 *s, const char *cmd, bool multiline,
+    enum wmode wmode, const char *what, struct err *e)
+{
+	return raw_exchange(s, cmd, false, multiline, wmode, what, false, e);
+}
+
+int
+pop3i_raw_login(struct pop3 *s, const char *user, const char *password,
+    struct err *e)
+{
+	char *cmd;
+	int rc;
+
+	if (password == NULL)
+		return err_set(e, EX_SOFTWARE, "login: no password");
+	cmd = xasprintf("USER %s", user);
+	rc = raw_exchange(s, cmd, false, false, W_DISCARD, "login", true, e);
+	free(cmd);
+	if (rc != 0)
+		return rc;
+	cmd = xasprintf("PASS %s", password);
+	rc = raw_exchange(s, cmd, true, false, W_DISCARD, "login", true, e);
+	util_free_secret(cmd);
+	return rc;
+}

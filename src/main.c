@@ -10,7 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -60,6 +64,20 @@ usage(FILE *out)
 "      --help          print this help\n"
 "\n"
 "See popfetch(1).\n");
+}
+
+/* Passwords and tokens live in this process's memory for a while: keep
+ * them out of core dumps, and keep other processes of the same user from
+ * reading our memory or environment through /proc or ptrace. */
+static void
+secrets_protect(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	(void)setrlimit(RLIMIT_CORE, &rl);
+#ifdef PR_SET_DUMPABLE
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
 }
 
 static int
@@ -231,6 +249,7 @@ main(int argc, char **argv)
 	 * code from write(), handled like any other, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
+	secrets_protect();
 
 	path = config_discover(opt_config, &tried);
 	if (path == NULL) {

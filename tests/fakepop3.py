@@ -25,11 +25,17 @@ added CRLF - the way Dovecot does it.
 Scenario file (every key optional):
   {
     "user": "alice", "password": "secret",
+    "token": "tok-1",                  # the bearer token XOAUTH2 and
+                                       # OAUTHBEARER accept (default: none)
     "greeting": "fakepop3 ready",      # text after "+OK "
-    "apop": false,                     # add an APOP <timestamp> to it
+    "apop": false,                     # true: add an APOP <timestamp> to
+                                       # it and accept APOP; "greeting":
+                                       # the timestamp only, APOP -> -ERR
     "capa": ["TOP", "UIDL", "RESP-CODES", "USER"],   # null: CAPA -> -ERR
     "uidl": true,                      # false: UIDL -> -ERR, not in CAPA
-    "sasl": ["PLAIN"],                 # AUTH mechanisms offered
+    "sasl": ["PLAIN"],                 # AUTH mechanisms offered, any of
+                                       # PLAIN LOGIN CRAM-MD5 XOAUTH2
+                                       # OAUTHBEARER (others -> -ERR)
     "messages": [
       {"file": "path"} | {"data": "text"} | {"data_b64": "..."},
       # optional: "uidl": "x" (default: file name or "msgN"; duplicates
@@ -66,6 +72,15 @@ A FAULT fires when a command matches "on":
   "commit": true   with "close"/"reset" on QUIT: apply the DELEs first
 Faults are checked in order; the first that matches fires.
 
+SASL: an initial response on the AUTH line is accepted for every mechanism;
+without one the server sends "+ " (CRAM-MD5: "+ <base64 challenge>", LOGIN:
+"+ VXNlcm5hbWU6", "+ UGFzc3dvcmQ6") and reads the response.  Every line the
+client sends, continuations included, goes to --log verbatim.  "*" aborts.
+XOAUTH2 ("user=U^Aauth=Bearer T^A^A") and OAUTHBEARER ("n,a=U,^Ahost=...^A
+port=...^Aauth=Bearer T^A^A") succeed when U is the user and T the token;
+otherwise the server sends "+ <base64 JSON error>", reads the client's
+(empty or ^A) reply and answers "-ERR [AUTH] ...".
+
 Shorthands (added after the scenario's faults; "@C" limits to connection C):
   --cut-retr N:BYTES[@C]      cut message N's body after BYTES bytes, close
   --delay-greeting SECS[@C]   wait SECS before the greeting
@@ -73,10 +88,15 @@ Shorthands (added after the scenario's faults; "@C" limits to connection C):
   --drop CMD[@C]              close the connection when CMD arrives
   --no-uidl                   UIDL unsupported
 
-Other options: --user, --pass, --apop, --tls implicit|starttls with
---cert/--key, --port, --max-conns N (exit after N connections have ended),
---timeout SECS (exit after SECS in any case; default 120), --idle SECS
-(close an idle connection; default 60), -v (trace to stderr).
+Other options: --user, --pass (default: the scenario's, else
+$FAKEPOP3_PASSWORD, else "secret"), --token (default: the scenario's, else
+$FAKEPOP3_TOKEN), --apop, --apop-greeting-only, --sasl MECH,...,
+--tls implicit|starttls with --cert/--key (and --tls-max-version 1.2|1.3;
+--client-ca PEM: require a client certificate signed by PEM), --port,
+--listen ADDR (instead of 127.0.0.1),
+--max-conns N (exit after N connections have ended), --timeout SECS (exit
+after SECS in any case; default 120), --idle SECS (close an idle
+connection; default 60), -v (trace to stderr).
 
 Locking: while one session is logged in, a second login gets
 "-ERR [IN-USE] Mailbox is locked by another session."
@@ -84,7 +104,9 @@ Locking: while one session is logged in, a second login gets
 
 import argparse
 import base64
+import binascii
 import hashlib
+import hmac
 import json
 import os
 import signal
@@ -134,14 +156,20 @@ class Server:
         self.args = args
         self.sc = scenario
         self.user = args.user or scenario.get("user", "alice")
-        self.password = args.password or scenario.get("password", "secret")
+        self.password = args.password or scenario.get(
+            "password", os.environ.get("FAKEPOP3_PASSWORD") or "secret")
+        self.token = args.token or scenario.get(
+            "token", os.environ.get("FAKEPOP3_TOKEN") or None)
         self.uidl_ok = scenario.get("uidl", True) and not args.no_uidl
         capa = scenario.get("capa", ["TOP", "UIDL", "RESP-CODES", "USER"])
         if capa is not None:
             capa = [c for c in capa if self.uidl_ok or c.upper() != "UIDL"]
         self.capa = capa
-        self.sasl = scenario.get("sasl", [])
-        self.apop = args.apop or scenario.get("apop", False)
+        self.sasl = args.sasl.split(",") if args.sasl else scenario.get("sasl", [])
+        if args.apop_greeting_only:
+            self.apop = "greeting"
+        else:
+            self.apop = args.apop or scenario.get("apop", False)
         self.greeting = scenario.get("greeting", "fakepop3 ready")
         self.faults = list(scenario.get("faults", []))
         self.fired = {}
@@ -157,6 +185,13 @@ class Server:
                 sys.exit("fakepop3: --tls needs --cert and --key")
             self.tls_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self.tls_ctx.load_cert_chain(args.cert, args.key)
+            if args.tls_max_version:
+                self.tls_ctx.maximum_version = {
+                    "1.2": ssl.TLSVersion.TLSv1_2,
+                    "1.3": ssl.TLSVersion.TLSv1_3}[args.tls_max_version]
+            if args.client_ca:
+                self.tls_ctx.verify_mode = ssl.CERT_REQUIRED
+                self.tls_ctx.load_verify_locations(args.client_ca)
         self.logf = open(args.log, "ab", buffering=0) if args.log else None
         if args.load_state and args.state and os.path.exists(args.state):
             with open(args.state) as f:
@@ -242,6 +277,10 @@ class Server:
 
 
 class Dropped(Exception):
+    pass
+
+
+class SaslAbort(Exception):
     pass
 
 
@@ -440,6 +479,11 @@ class Session:
         if user != srv.user or password != srv.password:
             self.line("-ERR [AUTH] Authentication failed.")
             return
+        self.grant()
+
+    def grant(self):
+        """Credentials checked: take the maildrop (or report it busy)."""
+        srv = self.srv
         with srv.lock:
             if srv.holder is not None:
                 busy = True
@@ -476,7 +520,7 @@ class Session:
                 return False
             self.login(self.user, raw.decode("utf-8", "surrogateescape")[5:])
             return False
-        if verb == "APOP" and srv.apop and len(args) == 2:
+        if verb == "APOP" and srv.apop is True and len(args) == 2:
             digest = hashlib.md5((self.timestamp + srv.password).encode()).hexdigest()
             if args[0] == srv.user and args[1].lower() == digest:
                 self.login(srv.user, srv.password)
@@ -484,27 +528,106 @@ class Session:
                 self.line("-ERR [AUTH] Authentication failed.")
             return False
         if verb == "AUTH" and args and args[0].upper() in [s.upper() for s in srv.sasl]:
-            if args[0].upper() != "PLAIN":
-                self.line("-ERR Unsupported authentication mechanism.")
-                return False
-            if len(args) > 1:
-                ir = args[1]
-            else:
-                self.line("+ ")
-                ir = self.readline().decode("latin-1")
-                srv.log(ir.encode("latin-1"))
             try:
-                parts = base64.b64decode(ir).split(b"\0")
-                user, pw = parts[1].decode(), parts[2].decode()
-            except Exception:
-                self.line("-ERR Invalid base64 data in initial response.")
-                return False
-            self.login(user, pw)
+                self.sasl(args[0].upper(), args[1] if len(args) > 1 else None)
+            except SaslAbort as e:
+                self.line("-ERR " + str(e))
             return False
         self.line("-ERR Unknown command: %s" % verb if verb not in (
             "STAT", "LIST", "UIDL", "RETR", "DELE", "RSET", "TOP", "NOOP")
             else "-ERR Unknown command: %s (not logged in)" % verb)
         return False
+
+    # -- SASL
+    def sasl_read(self, challenge=b""):
+        """Send "+ <base64 challenge>", read and log the client's reply,
+        return it decoded.  "*" aborts; bad base64 is an error."""
+        self.line(b"+ " + base64.b64encode(challenge))
+        raw = self.readline()
+        self.srv.log(raw)
+        return self.sasl_decode(raw)
+
+    def sasl_decode(self, raw):
+        if isinstance(raw, str):
+            raw = raw.encode("latin-1")
+        if raw.strip() == b"*":
+            raise SaslAbort("Authentication aborted by client.")
+        if raw.strip() == b"=":
+            return b""
+        try:
+            return base64.b64decode(raw.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise SaslAbort("Invalid base64 data in response.")
+
+    def sasl_bearer_fail(self):
+        """RFC 7628 / Google XOAUTH2: an error challenge, the client's
+        dummy reply, then -ERR."""
+        err = json.dumps({"status": "401", "schemes": "bearer",
+                          "scope": "https://mail.example/"}).encode()
+        self.line(b"+ " + base64.b64encode(err))
+        raw = self.readline()
+        self.srv.log(raw)
+        self.line("-ERR [AUTH] Invalid bearer token.")
+
+    def sasl(self, mech, ir):
+        srv = self.srv
+        first = self.sasl_decode(ir) if ir is not None else None
+        if mech == "PLAIN":
+            data = first if first is not None else self.sasl_read()
+            parts = data.split(b"\0")
+            if len(parts) != 3:
+                raise SaslAbort("Invalid PLAIN response.")
+            self.login(parts[1].decode("utf-8", "surrogateescape"),
+                       parts[2].decode("utf-8", "surrogateescape"))
+        elif mech == "LOGIN":
+            user = first if first is not None else self.sasl_read(b"Username:")
+            pw = self.sasl_read(b"Password:")
+            self.login(user.decode("utf-8", "surrogateescape"),
+                       pw.decode("utf-8", "surrogateescape"))
+        elif mech == "CRAM-MD5":
+            if first is not None:
+                raise SaslAbort("CRAM-MD5 takes no initial response.")
+            chal = ("<%d.%d@fakepop3>" % (os.getpid(), int(time.time() * 1000))).encode()
+            resp = self.sasl_read(chal)
+            user, _, digest = resp.decode("utf-8", "surrogateescape").rpartition(" ")
+            want = hmac.new(srv.password.encode("utf-8", "surrogateescape"),
+                            chal, hashlib.md5).hexdigest()
+            if user == srv.user and hmac.compare_digest(digest.lower(), want):
+                self.grant()
+            else:
+                self.line("-ERR [AUTH] Authentication failed.")
+        elif mech == "XOAUTH2":
+            data = first if first is not None else self.sasl_read()
+            kv = {}
+            for item in data.split(b"\x01"):
+                k, eq, v = item.partition(b"=")
+                if eq:
+                    kv[k.decode("latin-1")] = v.decode("utf-8", "surrogateescape")
+            if (srv.token is not None and kv.get("user") == srv.user
+                    and kv.get("auth") == "Bearer " + srv.token):
+                self.grant()
+            else:
+                self.sasl_bearer_fail()
+        elif mech == "OAUTHBEARER":
+            data = first if first is not None else self.sasl_read()
+            gs2, _, rest = data.partition(b"\x01")
+            authzid = None
+            for f in gs2.split(b","):
+                if f.startswith(b"a="):
+                    authzid = f[2:].decode("utf-8", "surrogateescape")
+            kv = {}
+            for item in rest.split(b"\x01"):
+                k, eq, v = item.partition(b"=")
+                if eq:
+                    kv[k.decode("latin-1")] = v.decode("utf-8", "surrogateescape")
+            if (srv.token is not None and gs2.startswith(b"n,")
+                    and authzid == srv.user
+                    and kv.get("auth") == "Bearer " + srv.token):
+                self.grant()
+            else:
+                self.sasl_bearer_fail()
+        else:
+            raise SaslAbort("Unsupported authentication mechanism.")
 
     def transaction(self, verb, args, fault):
         srv = self.srv
@@ -622,6 +745,7 @@ def main():
     ap = argparse.ArgumentParser(description="scriptable fake POP3 server",
                                  epilog="See the module docstring for the scenario format.")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--listen", default="127.0.0.1", metavar="ADDR")
     ap.add_argument("--port-file")
     ap.add_argument("--log")
     ap.add_argument("--state")
@@ -631,10 +755,15 @@ def main():
     ap.add_argument("--user")
     ap.add_argument("--pass", dest="password")
     ap.add_argument("--apop", action="store_true")
+    ap.add_argument("--apop-greeting-only", action="store_true")
+    ap.add_argument("--token")
+    ap.add_argument("--sasl", metavar="MECH,...")
     ap.add_argument("--no-uidl", action="store_true")
     ap.add_argument("--tls", choices=["implicit", "starttls"])
     ap.add_argument("--cert")
     ap.add_argument("--key")
+    ap.add_argument("--tls-max-version", choices=["1.2", "1.3"])
+    ap.add_argument("--client-ca", metavar="PEM")
     ap.add_argument("--cut-retr", action="append", default=[], metavar="N:BYTES[@C]")
     ap.add_argument("--delay-greeting", action="append", default=[], metavar="SECS[@C]")
     ap.add_argument("--err", action="append", default=[], metavar="CMD[:TEXT][@C]")
@@ -656,7 +785,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", a.port))
+    ls.bind((a.listen, a.port))
     ls.listen(16)
     port = ls.getsockname()[1]
     if a.port_file:
@@ -664,7 +793,7 @@ def main():
         with open(tmp, "w") as f:
             f.write("%d\n" % port)
         os.replace(tmp, a.port_file)
-    srv.trace("listening on 127.0.0.1:%d" % port)
+    srv.trace("listening on %s:%d" % (a.listen, port))
 
     deadline = time.monotonic() + a.timeout
     threads = []

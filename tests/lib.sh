@@ -18,6 +18,16 @@
 #   fakepop3_stop
 #   run_popfetch ARGS...     run $POPFETCH, stdout/stderr/exit code captured
 #   setup_tmp NAME, fail, skip, assert_eq, assert_file_eq, pick_port, ...
+#   secret_add SECRET [USER]  one more secret t_cleanup must not find
+#   secret_scan FILE...       grep files for every secret (plain, base64)
+#
+# Secrets: every popfetch run of a test (run_popfetch, or $POPFETCH run
+# directly) appends its redacted -vv dialogue to $T/trace.log
+# ($POPFETCH_TRACE, exported by setup_tmp); run_popfetch keeps every run's
+# stdout and stderr in $T/runs.out and $T/runs.err.  t_cleanup (the EXIT
+# trap) scans those and every out, err, *.out, *.err and trace*.log file
+# directly in $T for $TEST_PASS, $TEST_TOKEN and whatever secret_add
+# registered, and fails the test on a hit.
 
 # ---------------------------------------------------------------- locations
 
@@ -33,7 +43,14 @@ if [ -z "${PYTHON:-}" ]; then
 	[ -n "$PYTHON" ] || PYTHON=python3
 fi
 FAKEPOP3=$TESTS_SRCDIR/fakepop3.py
+export PYTHON
 export TOP_SRCDIR TOP_BUILDDIR POPFETCH
+
+# Distinctive secrets used all through the suite, so that t_cleanup can
+# grep every byte popfetch printed for them (see secret_scan).  The
+# password has YAML and shell metacharacters on purpose.
+TEST_PASS='pw-Zq7!xK2#secret'
+TEST_TOKEN='tok-Vb83!Kq_oauth-x1'
 
 # --------------------------------------------------------------- reporting
 
@@ -76,6 +93,15 @@ assert_grep() {
 		printf -- '--- %s:\n' "$2" >&2
 		cat -- "$2" >&2
 		fail "${3:-output}: no line matches /$1/"
+	fi
+}
+
+# assert_has STRING FILE [WHAT]: the fixed STRING occurs in FILE.
+assert_has() {
+	if ! grep -F -q -- "$1" "$2"; then
+		printf -- '--- %s:\n' "$2" >&2
+		cat -- "$2" >&2
+		fail "${3:-output}: '$1' not found"
 	fi
 }
 
@@ -137,6 +163,9 @@ setup_tmp() {
 	rm -rf -- "$T"
 	mkdir -p -- "$T" || fail "cannot create $T"
 	export T
+	# The -vv dialogue of every popfetch run, at any verbosity.
+	POPFETCH_TRACE=$T/trace.log
+	export POPFETCH_TRACE
 }
 
 # pick_port: print a TCP port on 127.0.0.1 that was free a moment ago.
@@ -180,6 +209,10 @@ run_popfetch() {
 	RC=0
 	timeout -k 5 "${POPFETCH_TEST_TIMEOUT:-60}" "$POPFETCH" "$@" \
 		>"$T/out" 2>"$T/err" </dev/null || RC=$?
+	# Kept for the secret scan at exit ($T/out and $T/err are overwritten
+	# by the next run).
+	cat "$T/out" >>"$T/runs.out" 2>/dev/null
+	cat "$T/err" >>"$T/runs.err" 2>/dev/null
 	if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then
 		cat "$T/err" >&2
 		fail "popfetch $* did not finish within ${POPFETCH_TEST_TIMEOUT:-60} s"
@@ -222,17 +255,30 @@ print("".join(chr(b) if b in ok else "%%%02X" % b for b in raw))
 EOF
 }
 
-# yaml_str STRING: STRING as a double-quoted YAML scalar.
+# yaml_str STRING: STRING as a double-quoted YAML scalar.  Printable ASCII
+# is done in the shell (a python start costs 0.1 s, and a config has many
+# strings); anything else goes through json.dumps.
 yaml_str() {
-	"$PYTHON" -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$1"
+	local s=$1 LC_ALL=C
+	if [[ $s == *[^\ -~]* ]]; then
+		"$PYTHON" -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$1"
+		return
+	fi
+	s=${s//\\/\\\\}
+	s=${s//\"/\\\"}
+	printf '"%s"\n' "$s"
 }
 
 # popfetch_config FILE [KEY=VALUE]...: write a one-account config for the
 # running Dovecot (or, with host=/port= given, any server).  Defaults:
 # name=test, host=127.0.0.1, port=$DOVECOT_PORT, tls=none, user/password
-# from $DOVECOT_USER/$DOVECOT_PASS, maildir=$T/Maildir, state_dir=$T/state.
-# mbox=PATH replaces maildir; other KEY=VALUE pairs are added verbatim
-# (keep=false, timeout=10s, ca_file=...).  VALUE "-" drops a default key.
+# from $DOVECOT_USER/$DOVECOT_PASS (else alice/$TEST_PASS, the fake
+# server's defaults), maildir=$T/Maildir, state_dir=$T/state.
+# mbox=PATH replaces maildir; other KEY=VALUE pairs are added (keep=false,
+# timeout=10s, ca_file=...), VALUE as a quoted YAML string except for
+# port, keep, timeout, tls and insecure_plaintext; KEY:=VALUE writes VALUE
+# as raw YAML (lists: 'oauth2_token_command:=[cat, "/x/token"]').  VALUE
+# "-" drops a default key.
 # The file is mode 600: popfetch refuses a config holding a literal
 # password that group or others can read.
 popfetch_config() {
@@ -257,13 +303,18 @@ popfetch_account() {
 	local -A kv=(
 		[name]=test [host]=127.0.0.1 [port]="${DOVECOT_PORT:-110}"
 		[tls]=none [user]="${DOVECOT_USER:-alice}"
-		[password]="${DOVECOT_PASS:-secret}"
+		[password]="${DOVECOT_PASS:-$TEST_PASS}"
 		[maildir]="$T/Maildir" [state_dir]="$T/state"
 	)
 	local order=(name host port tls user password maildir state_dir) arg k v
+	local -A raw=()
 	for arg in "$@"; do
 		k=${arg%%=*}
 		v=${arg#*=}
+		if [ "${k%:}" != "$k" ]; then
+			k=${k%:}
+			raw[$k]=1
+		fi
 		if [ "$k" = mbox ]; then
 			unset 'kv[maildir]'
 		fi
@@ -278,8 +329,8 @@ popfetch_account() {
 		v=${kv[$k]}
 		[ "$v" = - ] && continue
 		case $k in
-		port | keep | timeout | tls) ;;
-		*) v=$(yaml_str "$v") ;;
+		port | keep | timeout | tls | insecure_plaintext) ;;
+		*) [ -n "${raw[$k]+x}" ] || v=$(yaml_str "$v") ;;
 		esac
 		if [ $first = 1 ]; then
 			printf '  - %s: %s\n' "$k" "$v"
@@ -468,6 +519,8 @@ _doveadm_bin() {
 }
 
 # dovecot_start DIR: start a private Dovecot with every file under DIR.
+# $DOVECOT_EXTRA_CONF, if set, is appended to its configuration (later
+# settings win: e.g. "auth_mechanisms = plain login").
 # Listens on 127.0.0.1:$DOVECOT_PORT (pop3, STLS offered) and
 # 127.0.0.1:$DOVECOT_POP3S_PORT (pop3s).  One user, $DOVECOT_USER with
 # password $DOVECOT_PASS, mailbox $DOVECOT_MAILDIR (empty).  As root, mail
@@ -480,7 +533,7 @@ dovecot_start() {
 	mkdir -p -- "$dir" || return 1
 	dir=$(cd "$dir" && pwd) || return 1
 	local conf=$dir/dovecot.conf log=$dir/dovecot.log
-	local user=${DOVECOT_USER:-alice} pass=${DOVECOT_PASS:-secret}
+	local user=${DOVECOT_USER:-alice} pass=${DOVECOT_PASS:-$TEST_PASS}
 	local home=$dir/home/$user maildir uid gid uname gname
 
 	if [ -f "$conf" ]; then
@@ -604,6 +657,7 @@ service anvil {
   }
 }
 $service_settings
+${DOVECOT_EXTRA_CONF:-}
 EOF
 		if [ ! -f /usr/share/dovecot/dh.pem ]; then
 			sed -i '/^ssl_dh = /d' "$conf"
@@ -704,6 +758,47 @@ dovecot_add_message() {
 	done
 }
 
+# dovecot_log_mark: remember the end of Dovecot's log; dovecot_log_new
+# prints what was logged since.
+dovecot_log_mark() {
+	DOVECOT_LOG_MARK=$(wc -c <"$DOVECOT_LOG")
+}
+dovecot_log_new() {
+	tail -c +"$((${DOVECOT_LOG_MARK:-0} + 1))" "$DOVECOT_LOG"
+}
+
+# dovecot_log_wait REGEX [SECONDS]: wait (default 5 s) until a line logged
+# since dovecot_log_mark matches REGEX (Dovecot's log process writes a
+# moment after the client is gone).  Returns 1 on timeout.
+dovecot_log_wait() {
+	local i
+	for i in $(seq $((${2:-5} * 20))); do
+		dovecot_log_new | grep -E -q -- "$1" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# pubkey_pin CERT.pem: the certificate's public-key pin, "sha256//BASE64",
+# computed with openssl alone.
+pubkey_pin() {
+	local b64
+	b64=$(openssl x509 -in "$1" -pubkey -noout |
+		openssl pkey -pubin -outform der |
+		openssl dgst -sha256 -binary | base64 -w0) || return 1
+	printf 'sha256//%s\n' "$b64"
+}
+
+# assert_only_commands REGEX LOG [WHAT]: every line of the fake server's
+# command LOG matches ^(REGEX)$ (e.g. 'CAPA|QUIT': nothing else was sent).
+assert_only_commands() {
+	if grep -E -v -q -- "^($1)\$" "$2"; then
+		printf -- '--- %s:\n' "$2" >&2
+		cat -- "$2" >&2
+		fail "${3:-commands}: a command other than $1 reached the server"
+	fi
+}
+
 # dovecot_count: number of messages in the server's Maildir (new + cur).
 dovecot_count() {
 	maildir_count "$DOVECOT_MAILDIR"
@@ -749,14 +844,18 @@ EOF
 
 # fakepop3_start DIR ARGS...: start tests/fakepop3.py in the background with
 # --port-file DIR/port --log DIR/commands --state DIR/state.json plus ARGS;
-# wait for its port.  Exports FAKE_PORT FAKE_PID FAKE_LOG FAKE_STATE
-# FAKE_DIR.  Its stderr goes to DIR/server.err.
+# wait for its port.  Its user is alice, password $TEST_PASS and bearer
+# token $TEST_TOKEN unless ARGS say otherwise.  Exports FAKE_PORT FAKE_PID
+# FAKE_LOG FAKE_STATE FAKE_DIR.  Its stderr goes to DIR/server.err.
 fakepop3_start() {
 	local dir=$1 i
 	shift
 	mkdir -p -- "$dir" || return 1
 	rm -f -- "$dir/port"
-	"$PYTHON" "$FAKEPOP3" --port-file "$dir/port" --log "$dir/commands" \
+	# Its default password and token (--pass / the scenario's win); only
+	# in its environment, not in popfetch's.
+	FAKEPOP3_PASSWORD=$TEST_PASS FAKEPOP3_TOKEN=$TEST_TOKEN \
+		"$PYTHON" "$FAKEPOP3" --port-file "$dir/port" --log "$dir/commands" \
 		--state "$dir/state.json" "$@" 2>>"$dir/server.err" </dev/null &
 	FAKE_PID=$!
 	for i in $(seq 100); do
@@ -782,10 +881,118 @@ fakepop3_stop() {
 	FAKE_PID=
 }
 
-# t_cleanup: stop whatever this test started (use as the EXIT trap).
+# ------------------------------------------------------------------ secrets
+
+# Secrets and their users (for the PLAIN and XOAUTH2 forms), in step.
+_secrets=("$TEST_PASS" "$TEST_TOKEN")
+_secret_users=(alice alice)
+
+# secret_add SECRET [USER]: t_cleanup also fails the test if SECRET shows
+# up in popfetch's output.  SECRET should be at least 8 bytes.
+secret_add() {
+	_secrets+=("$1")
+	_secret_users+=("${2:-${DOVECOT_USER:-alice}}")
+}
+
+# secret_outputs: the files popfetch wrote in $T (not configs, not server
+# logs: those legitimately hold the secrets).
+secret_outputs() {
+	[ -n "${T:-}" ] && [ -d "$T" ] || return 0
+	find "$T" -mindepth 1 -maxdepth 1 -type f \( -name out -o -name err \
+		-o -name '*.out' -o -name '*.err' -o -name 'trace*.log' \) | sort
+}
+
+# secret_scan FILE...: look for every registered secret in the files: as
+# is, in hex, and in base64 - of the secret alone, of a SASL PLAIN message
+# ("\0user\0secret", "user\0user\0secret"), of an XOAUTH2 one
+# ("user=U^Aauth=Bearer SECRET^A^A"), and, for the secret inside any
+# base64 blob, the part of its encoding that does not depend on the
+# neighbouring bytes, at each of the three alignments (standard and URL
+# alphabets).  Prints one line per hit ("FILE:LINE: secret N (user U):
+# KIND") and returns 1 if there was any.
+secret_scan() {
+	local i args=()
+	for i in "${!_secrets[@]}"; do
+		args+=("${_secrets[$i]}" "${_secret_users[$i]}")
+	done
+	"$PYTHON" - "${#args[@]}" "${args[@]}" "$@" <<'EOF'
+import base64, sys
+n = int(sys.argv[1])
+pairs = sys.argv[2:2 + n]
+files = sys.argv[2 + n:]
+enc = lambda s: s.encode("utf-8", "surrogateescape")
+
+def forms(secret, user):
+    s, u = enc(secret), enc(user)
+    b64 = lambda b: base64.b64encode(b).rstrip(b"=")
+    out = [("plain", s), ("hex", s.hex().encode()),
+           ("base64", b64(s)),
+           ("base64 SASL PLAIN", b64(b"\0" + u + b"\0" + s)),
+           ("base64 SASL PLAIN with authzid", b64(u + b"\0" + u + b"\0" + s)),
+           ("base64 XOAUTH2", b64(b"user=" + u + b"\x01auth=Bearer " + s + b"\x01\x01"))]
+    for k in range(3):
+        e = base64.b64encode(b"\0" * k + s)
+        # Only the characters made of the secret's bits alone: not those
+        # sharing bits with the k bytes before it, nor the partial last.
+        start = (8 * k + 5) // 6
+        end = (8 * (k + len(s))) // 6
+        core = e[start:end]
+        if len(core) >= 8:
+            out.append(("base64 at offset %d mod 3" % k, core))
+            url = core.translate(bytes.maketrans(b"+/", b"-_"))
+            if url != core:
+                out.append(("base64url at offset %d mod 3" % k, url))
+    return out
+
+hits = 0
+for path in files:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        print("%s: cannot read: %s" % (path, e))
+        hits += 1
+        continue
+    for i in range(0, len(pairs), 2):
+        secret, user = pairs[i], pairs[i + 1]
+        seen = set()
+        for kind, needle in forms(secret, user):
+            if needle in seen:
+                continue
+            seen.add(needle)
+            at = data.find(needle)
+            if at >= 0:
+                line = data.count(b"\n", 0, at) + 1
+                print("%s:%d: secret %d (user %s): %s"
+                      % (path, line, i // 2 + 1, user, kind))
+                hits += 1
+sys.exit(1 if hits else 0)
+EOF
+}
+
+# t_cleanup: stop whatever this test started (use as the EXIT trap), then
+# scan everything popfetch printed for the secrets: a hit fails the test
+# (exit 1), whatever its result was.
+# t_on_exit CMD...: run CMD (a function name and arguments, one word each)
+# from t_cleanup, before the servers are stopped.
+_t_exit_hooks=()
+t_on_exit() {
+	_t_exit_hooks+=("$*")
+}
+
 t_cleanup() {
-	local rc=$?
+	local rc=$? files h
+	for h in "${_t_exit_hooks[@]}"; do
+		$h || true
+	done
 	fakepop3_stop
 	dovecot_stop
+	mapfile -t files < <(secret_outputs)
+	if [ ${#files[@]} -gt 0 ] &&
+		! secret_scan "${files[@]}" >"$T/secret-scan.hits" 2>&1; then
+		cat "$T/secret-scan.hits" >&2
+		printf 'FAIL: %s\n' "a secret appears in popfetch's output (see above)" >&2
+		exit 1
+	fi
 	return $rc
 }

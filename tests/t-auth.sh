@@ -12,6 +12,7 @@ trap t_cleanup EXIT
 dovecot_start "$T/dovecot" || fail "cannot start Dovecot"
 dovecot_add_message "$DATA/plain1.eml" "$DATA/plain2.eml"
 wrong=Wr0ng-Passw0rd-8231
+secret_add "$wrong"
 
 note "Dovecot: wrong password"
 popfetch_config "$T/config.yaml" name=authtest password="$wrong"
@@ -68,6 +69,7 @@ no_secret() {
 	done
 }
 good=G00d-Passw0rd-5120
+secret_add "$good"
 
 note "-vv with USER/PASS: the password is redacted"
 echo '{"password": "'"$good"'"}' >"$T/userpass.json"

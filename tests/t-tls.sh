@@ -4,6 +4,8 @@
 #  - pop3s (tls: implicit) and STLS (tls: starttls) with ca_file: work;
 #    without ca_file: exit 69, one line naming the host, the certificate
 #    and what to configure (ca_file / pinned_pubkey), no login in Dovecot;
+#  - ca_path: a hashed directory with the certificate works, an empty one
+#    fails (69);
 #  - pinned_pubkey (pin computed here with openssl): the right pin works
 #    (pop3s and STLS), a wrong one fails with 69 before any login, a list
 #    with a wrong and the right pin works, the right pin without ca_file
@@ -96,6 +98,20 @@ account stlsnoca tls=starttls host=localhost port="$DOVECOT_PORT"
 run_popfetch -c "$T/stlsnoca.yaml"
 expect_verify_failure stlsnoca localhost "STLS without ca_file"
 expect_no_login "STLS without ca_file"
+
+note "ca_path: a hashed directory holding the certificate"
+mkdir -p "$T/capath" "$T/capath-empty"
+cp "$DOVECOT_CA" "$T/capath/dovecot.pem"
+openssl rehash "$T/capath" 2>/dev/null || c_rehash "$T/capath" >/dev/null 2>&1 ||
+	fail "cannot hash $T/capath"
+account capath tls=implicit port="$DOVECOT_POP3S_PORT" ca_path="$T/capath"
+run_popfetch -c "$T/capath.yaml"
+expect_rc 0 "ca_path with the certificate"
+expect_silent "ca_path with the certificate"
+assert_maildir_matches "$T/Maildir-capath" "${msgs[@]}"
+account capathnone tls=implicit port="$DOVECOT_POP3S_PORT" ca_path="$T/capath-empty"
+run_popfetch -c "$T/capathnone.yaml"
+expect_verify_failure capathnone 127.0.0.1 "ca_path without the certificate"
 
 note "pinned_pubkey: the right pin"
 account pinok tls=implicit port="$DOVECOT_POP3S_PORT" ca_file="$DOVECOT_CA" \

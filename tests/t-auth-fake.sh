@@ -292,43 +292,6 @@ for mech in plain login cram-md5; do
 	fi
 done
 
-# ------------------------------ plaintext over the network: auth: auto
-# A host that is not loopback: this machine's own non-loopback address,
-# reached with tls: none and insecure_plaintext: true.
-ip=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+(\.[0-9]+){3}$' |
-	grep -v '^127\.' | head -n 1) || ip=
-if [ -z "$ip" ]; then
-	note "skipped: no non-loopback IPv4 address here for the plaintext checks"
-else
-	note "auth: auto, plaintext to $ip, only USER/PLAIN/LOGIN offered: refused, nothing sent"
-	fake net-plain --listen "$ip" --sasl PLAIN,LOGIN
-	account netplain host="$ip" insecure_plaintext=true auth=auto
-	run_popfetch -c "$T/netplain.yaml"
-	expect_rc 69 "auth: auto, plaintext mechanisms only, not loopback"
-	assert_lines 1 "$T/err" "stderr (plaintext mechanisms only)"
-	assert_grep '^popfetch: netplain: .*([Mm]echanism|auth|[Pp]laintext)' "$T/err" \
-		"stderr names the account and why"
-	assert_only_commands 'CAPA|QUIT' "$FAKE_LOG" "auth: auto over plaintext to $ip"
-
-	note "auth: auto, plaintext to $ip, CRAM-MD5 offered too: CRAM-MD5"
-	fake net-cram --listen "$ip" --sasl PLAIN,LOGIN,CRAM-MD5
-	account netcram host="$ip" insecure_plaintext=true auth=auto
-	run_popfetch -c "$T/netcram.yaml"
-	expect_rc 0 "auth: auto, CRAM-MD5 offered, not loopback"
-	assert_maildir_matches "$T/Maildir-netcram" "${msgs[@]}"
-	assert_grep '^AUTH CRAM-MD5$' "$FAKE_LOG" "AUTH CRAM-MD5"
-	assert_no_grep '^(USER|PASS|APOP|AUTH PLAIN|AUTH LOGIN)' "$FAKE_LOG" \
-		"a plaintext login with auth: auto"
-
-	note "auth: user, plaintext to $ip with insecure_plaintext: asked for, done"
-	fake net-user --listen "$ip"
-	account netuser host="$ip" insecure_plaintext=true auth=user
-	run_popfetch -c "$T/netuser.yaml"
-	expect_rc 0 "auth: user, not loopback, insecure_plaintext: true"
-	assert_maildir_matches "$T/Maildir-netuser" "${msgs[@]}"
-	assert_grep '^PASS ' "$FAKE_LOG" "USER/PASS as configured"
-fi
-
 # --------------------------------------------------- password sources
 note "password_file, password_command, password_env"
 fake sources
@@ -405,4 +368,41 @@ account pwslow password=- timeout=1s password_command:="[$(yaml_str "$T/slow.sh"
 slow_run "slow password command" "$T/pwslow.yaml"
 assert_grep '^popfetch: pwslow: .*password_command' "$T/err" "stderr names the command"
 assert_no_grep '^(PASS|AUTH|APOP)' "$FAKE_LOG" "a login without a password (slow command)"
+# ------------------------------ plaintext over the network: auth: auto
+# A host that is not loopback: this machine's own non-loopback address,
+# reached with tls: none and insecure_plaintext: true.
+ip=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+(\.[0-9]+){3}$' |
+	grep -v '^127\.' | head -n 1) || ip=
+if [ -z "$ip" ]; then
+	note "skipped: no non-loopback IPv4 address here for the plaintext checks"
+else
+	note "auth: auto, plaintext to $ip, CRAM-MD5 offered too: CRAM-MD5"
+	fake net-cram --listen "$ip" --sasl PLAIN,LOGIN,CRAM-MD5
+	account netcram host="$ip" insecure_plaintext=true auth=auto
+	run_popfetch -c "$T/netcram.yaml"
+	expect_rc 0 "auth: auto, CRAM-MD5 offered, not loopback"
+	assert_maildir_matches "$T/Maildir-netcram" "${msgs[@]}"
+	assert_grep '^AUTH CRAM-MD5$' "$FAKE_LOG" "AUTH CRAM-MD5"
+	assert_no_grep '^(USER|PASS|APOP|AUTH PLAIN|AUTH LOGIN)' "$FAKE_LOG" \
+		"a plaintext login with auth: auto"
+
+	note "auth: user, plaintext to $ip with insecure_plaintext: asked for, done"
+	fake net-user --listen "$ip"
+	account netuser host="$ip" insecure_plaintext=true auth=user
+	run_popfetch -c "$T/netuser.yaml"
+	expect_rc 0 "auth: user, not loopback, insecure_plaintext: true"
+	assert_maildir_matches "$T/Maildir-netuser" "${msgs[@]}"
+	assert_grep '^PASS ' "$FAKE_LOG" "USER/PASS as configured"
+
+	note "auth: auto, plaintext to $ip, only USER/PLAIN/LOGIN offered: refused, nothing sent"
+	fake net-plain --listen "$ip" --sasl PLAIN,LOGIN
+	account netplain host="$ip" insecure_plaintext=true auth=auto
+	run_popfetch -c "$T/netplain.yaml"
+	assert_only_commands 'CAPA|QUIT' "$FAKE_LOG" "auth: auto over plaintext to $ip"
+	expect_rc 69 "auth: auto, plaintext mechanisms only, not loopback"
+	assert_lines 1 "$T/err" "stderr (plaintext mechanisms only)"
+	assert_grep '^popfetch: netplain: .*([Mm]echanism|auth|[Pp]laintext)' "$T/err" \
+		"stderr names the account and why"
+fi
+
 exit 0

@@ -160,6 +160,7 @@ printf 'user=alice\001auth=Bearer %s\001\001' "$TEST_TOKEN" >"$T/payload.want"
 assert_file_eq "$T/payload.want" "$T/payload" "the XOAUTH2 message the server got"
 assert_no_grep '^(USER|PASS|APOP|AUTH PLAIN)' "$FAKE_LOG" "other logins with auth: xoauth2"
 assert_grep 'C: AUTH XOAUTH2' "$T/err" "AUTH XOAUTH2 in the -vv dialogue"
+assert_grep 'C: .*<redacted>' "$T/err" "the XOAUTH2 message redacted in the -vv dialogue"
 vv_clean "auth: xoauth2 -vv"
 
 note "auth: oauthbearer with oauth2_token_command"
@@ -190,6 +191,7 @@ for f in fields:
 sys.exit(0 if ok else 1)
 EOF
 assert_grep 'C: AUTH OAUTHBEARER' "$T/err" "AUTH OAUTHBEARER in the -vv dialogue"
+assert_grep 'C: .*<redacted>' "$T/err" "the OAUTHBEARER message redacted in the -vv dialogue"
 vv_clean "auth: oauthbearer -vv"
 
 note "auth: xoauth2, a token the server rejects: 77"

@@ -57,8 +57,10 @@ for mech in user plain login cram-md5 apop; do
 		assert_grep "C: AUTH $m( <redacted>)?\$" "$T/err" "AUTH $m in the dialogue"
 		assert_no_grep 'C: (USER|APOP)' "$T/err" "USER/APOP with auth: $mech" ;;
 	esac
-	# The dialogue is there, and no secret in it.
+	# The dialogue is there, the secret-bearing lines are shown redacted,
+	# and no secret in any form.
 	assert_grep 'S: \+OK' "$T/err" "server replies in the -vv dialogue"
+	assert_grep 'C: .*<redacted>' "$T/err" "a redacted line in the -vv dialogue (auth: $mech)"
 	secret_scan "$T/out" "$T/err" >&2 || fail "a secret in the -vv output of auth: $mech"
 
 	note "auth: $mech, wrong password"

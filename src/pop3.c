@@ -319,7 +319,34 @@ map_error(struct pop3 *s, CURLcode rc, const char *what, struct err *e)
 		if (reply)
 			return err_set(e, EX_NOPERM, "%s: login refused: "
 			    "server said \"%s\"", what, reply);
-		return err_set(e, EX_NOPERM, "%s: login refused", what);
+		if ((s->auth == AUTH_XOAUTH2 || s->auth == AUTH_OAUTHBEARER) &&
+		    strncmp(s->last, "+ ", 2) == 0)
+			/* The server answers a bad token with a challenge
+			 * (RFC 7628, 3.2.2) and libcurl gives up there. */
+			return err_set(e, EX_NOPERM, "%s: login refused: the "
+			    "server rejected the OAuth2 token (check that "
+			    "oauth2_token_command prints a fresh access token "
+			    "with the right scope)", what);
+		/* No -ERR at all: libcurl found nothing it may use. */
+		if (s->auth == AUTH_AUTO && !s->plaintext_ok)
+			return err_set(e, EX_UNAVAILABLE, "%s: %s offers only "
+			    "mechanisms that would send the password readable "
+			    "on this unencrypted connection; use tls: starttls "
+			    "or implicit, or name a mechanism with auth:", what,
+			    s->host);
+		{
+			char mech[16];
+			size_t i;
+			const char *name = config_auth_name(s->auth);
+
+			for (i = 0; name[i] && i + 1 < sizeof(mech); i++)
+				mech[i] = (char)toupper((unsigned char)name[i]);
+			mech[i] = '\0';
+			return err_set(e, EX_UNAVAILABLE, "%s: %s does not "
+			    "offer %s (auth: %s); its capabilities: %s", what,
+			    s->host, mech, name, s->capa[0] ? s->capa :
+			    "(none listed)");
+		}
 	case CURLE_USE_SSL_FAILED:
 		return err_set(e, EX_UNAVAILABLE, "%s: %s does not offer STLS; "
 		    "no credentials were sent (use tls: implicit, or check the "
@@ -342,8 +369,9 @@ map_error(struct pop3 *s, CURLcode rc, const char *what, struct err *e)
 		    "used: %s", what, detail);
 	case CURLE_SSL_CONNECT_ERROR:
 		return err_set(e, EX_UNAVAILABLE, "%s: TLS with %s failed: %s "
-		    "(check tls, port and tls_min_version)", what, s->host,
-		    detail);
+		    "(check tls, port and tls_min_version%s)", what, s->host,
+		    detail, s->client_cert ? ", and that the server accepts "
+		    "client_cert" : "");
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
 	case CURLE_GOT_NOTHING:
@@ -459,6 +487,9 @@ pop3i_new(const struct pop3_params *p, bool connect_only, bool certinfo,
 
 	s->account = p->account;
 	s->host = p->host;
+	s->auth = p->auth;
+	s->plaintext_ok = p->plaintext_ok;
+	s->client_cert = p->client_cert != NULL;
 	s->timeout_ms = p->timeout_ms;
 	s->timeout_s = (p->timeout_ms + 999) / 1000;
 	s->base_url = make_base_url(p);
@@ -493,10 +524,12 @@ pop3i_new(const struct pop3_params *p, bool connect_only, bool certinfo,
 	    (long)CURL_SSLVERSION_TLSv1_3 : (long)CURL_SSLVERSION_TLSv1_2);
 	if (p->tls == TLS_STARTTLS)
 		curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
-	if (p->ca_file != NULL)
+	if (p->ca_file != NULL || p->ca_path != NULL) {
+		/* Instead of the system's trust store, not in addition: a
+		 * private CA should not widen what else is trusted. */
 		curl_easy_setopt(h, CURLOPT_CAINFO, p->ca_file);
-	if (p->ca_path != NULL)
 		curl_easy_setopt(h, CURLOPT_CAPATH, p->ca_path);
+	}
 	if (p->pinned_pubkey != NULL)
 		curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, p->pinned_pubkey);
 	if (p->client_cert != NULL) {

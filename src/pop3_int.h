@@ -23,6 +23,8 @@ struct pop3 {
 	char *base_url;
 	const char *account;
 	const char *host;
+	enum auth_mech auth;
+	bool plaintext_ok, client_cert;
 	long timeout_ms, timeout_s;
 	bool established;    /* logged in: no further sockets allowed */
 	bool lost;           /* libcurl tried to open another connection */

@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "pop3_int.h"
+#include "pop3_parse.h"
 
 /* ---- callbacks ------------------------------------------------------------ */
 
@@ -43,7 +44,7 @@ pop3i_clean_line(char *dst, size_t dstlen, const char *src, size_t len)
 static void
 login_line(struct pop3 *s)
 {
-	const char *l = s->last, *lt, *gt;
+	const char *l = s->last;
 	char word[16];
 	size_t i = 0, n;
 
@@ -51,9 +52,7 @@ login_line(struct pop3 *s)
 		memcpy(s->greeting, l, sizeof(s->greeting));
 		/* "<...@...>" anywhere in the greeting is an APOP timestamp,
 		 * which makes libcurl try APOP (RFC 1939, 7). */
-		lt = strchr(l, '<');
-		gt = lt ? strchr(lt, '>') : NULL;
-		s->greet_apop = gt != NULL && memchr(lt, '@', (size_t)(gt - lt));
+		s->greet_apop = pop3_parse_apop_greeting(l, strlen(l));
 		return;
 	}
 	if (l[0] == '+' || l[0] == '-') {
@@ -137,8 +136,10 @@ pop3i_body_start(struct pop3 *s, const struct pop3_msg *m)
 	/* "+OK 1234 octets" when the server says; else the LIST size. */
 	s->started = true;
 	s->expect = m->size;
-	if (strncmp(p, "+OK ", 4) == 0 && isdigit((unsigned char)p[4]))
-		s->expect = strtoull(p + 4, NULL, 10);
+	unsigned long long n;
+
+	if (pop3_parse_octets(p, strlen(p), &n) == 0)
+		s->expect = n;
 }
 
 static size_t
@@ -273,22 +274,7 @@ quote_reply(struct pop3 *s)
 int
 pop3i_respcode_exit(const char *line)
 {
-	static const struct { const char *code; int ex; } map[] = {
-		{ "[AUTH]", EX_NOPERM },
-		{ "[IN-USE]", EX_TEMPFAIL },
-		{ "[LOGIN-DELAY]", EX_TEMPFAIL },
-		{ "[SYS/TEMP]", EX_TEMPFAIL },
-		{ "[SYS/PERM]", EX_UNAVAILABLE },
-	};
-
-	if (line == NULL || strncmp(line, "-ERR [", 6) != 0)
-		return 0;
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		size_t l = strlen(map[i].code);
-		if (strncasecmp(line + 5, map[i].code, l) == 0)
-			return map[i].ex;
-	}
-	return 0;
+	return line == NULL ? 0 : pop3_parse_respcode(line, strlen(line));
 }
 
 static int
@@ -618,7 +604,7 @@ pop3_open(const struct pop3_params *p, struct pop3 **out,
 	if (rc != 0)
 		goto fail;
 	s->established = true;
-	if (sscanf(s->last, "+OK %lu %llu", count, octets) != 2) {
+	if (pop3_parse_stat(s->last, strlen(s->last), count, octets) != 0) {
 		rc = err_set(e, EX_PROTOCOL, "STAT: unexpected reply \"%s\"",
 		    s->last);
 		goto fail;
@@ -641,10 +627,8 @@ list_line(struct pop3 *s, char *line, size_t len, struct err *e)
 {
 	unsigned long num;
 	unsigned long long size;
-	char extra;
 
-	(void)len;
-	if (sscanf(line, "%lu %llu %c", &num, &size, &extra) < 2 || num == 0)
+	if (pop3_parse_list(line, len, &num, &size) != 0)
 		return err_set(e, EX_PROTOCOL, "LIST: unexpected line \"%.80s\"",
 		    line);
 	if (s->nmsgs > 0 && num <= s->msgs[s->nmsgs - 1].num)
@@ -703,13 +687,12 @@ find_msg(struct pop3_msg *msgs, size_t n, unsigned long num)
 static int
 uidl_line(struct pop3 *s, char *line, size_t len, struct err *e)
 {
-	char *end;
+	const char *uidl;
+	size_t ulen;
 	unsigned long num;
 	struct pop3_msg *m;
 
-	errno = 0;
-	num = strtoul(line, &end, 10);
-	if (errno || end == line || *end != ' ' || end[1] == '\0')
+	if (pop3_parse_uidl(line, len, &num, &uidl, &ulen) != 0)
 		return err_set(e, EX_PROTOCOL, "UIDL: unexpected line "
 		    "\"%.80s\"", line);
 	m = find_msg(s->msgs, s->nmsgs, num);
@@ -718,11 +701,10 @@ uidl_line(struct pop3 *s, char *line, size_t len, struct err *e)
 	if (m->uidl != NULL)
 		return err_set(e, EX_PROTOCOL, "UIDL: message %lu listed "
 		    "twice", num);
-	/* The rest of the line, byte for byte (RFC 1939 says 0x21-0x7e, but
-	 * servers differ; the state file escapes whatever comes). */
-	end++;
-	m->uidl_len = len - (size_t)(end - line);
-	m->uidl = xstrndup(end, m->uidl_len);
+	/* Byte for byte (RFC 1939 says 0x21-0x7e, but servers differ; the
+	 * state file escapes whatever comes). */
+	m->uidl_len = ulen;
+	m->uidl = xstrndup(uidl, ulen);
 	return 0;
 }
 

@@ -26,6 +26,7 @@
 
 #define TIMEOUT_MAX	(24L * 3600 * 1000)
 #define TIMEOUT_DEFAULT	60000L
+#define LOCK_TIMEOUT_DEFAULT 30000L
 
 /* At most 32 keys: struct slots keeps sets of them in an unsigned. The
  * credential keys, K_PASSWORD to K_OAUTH2_TOKEN_COMMAND, stay together:
@@ -36,7 +37,7 @@ enum key {
 	K_TLS_MIN_VERSION, K_AUTH, K_USER,
 	K_PASSWORD, K_PASSWORD_COMMAND, K_PASSWORD_ENV, K_PASSWORD_FILE,
 	K_OAUTH2_TOKEN_COMMAND,
-	K_MAILDIR, K_MBOX, K_KEEP, K_TIMEOUT, K_STATE_DIR, NKEYS
+	K_MAILDIR, K_MBOX, K_KEEP, K_TIMEOUT, K_LOCK_TIMEOUT, K_STATE_DIR, NKEYS
 };
 
 static const char *const key_names[NKEYS] = {
@@ -45,7 +46,7 @@ static const char *const key_names[NKEYS] = {
 	"tls_min_version", "auth", "user",
 	"password", "password_command", "password_env", "password_file",
 	"oauth2_token_command",
-	"maildir", "mbox", "keep", "timeout", "state_dir"
+	"maildir", "mbox", "keep", "timeout", "lock_timeout", "state_dir"
 };
 
 #define BIT(id)		(1u << (id))
@@ -602,6 +603,9 @@ convert(struct yamltree *yt, const struct slots *s, struct account *a)
 		case K_TIMEOUT:
 			ok = get_timeout(yt, k, v, &a->timeout_ms);
 			break;
+		case K_LOCK_TIMEOUT:
+			ok = get_timeout(yt, k, v, &a->lock_timeout_ms);
+			break;
 		case K_STATE_DIR:
 			ok = get_path(yt, k, v, &a->state_dir);
 			break;
@@ -919,6 +923,7 @@ account_build(struct yamltree *yt, const struct ynode *map, size_t index,
 	a->column = map->col;
 	a->keep = true;
 	a->timeout_ms = TIMEOUT_DEFAULT;
+	a->lock_timeout_ms = LOCK_TIMEOUT_DEFAULT;
 	a->tls_min_version = 12;
 	a->auth = AUTH_AUTO;
 	bad = convert(yt, &s, a);
@@ -1347,6 +1352,8 @@ config_print(const struct config *cfg, FILE *out)
 		fprintf(out, "  keep: %s\n", a->keep ? "true" : "false");
 		config_format_duration(a->timeout_ms, t, sizeof(t));
 		fprintf(out, "  timeout: %s\n", t);
+		config_format_duration(a->lock_timeout_ms, t, sizeof(t));
+		fprintf(out, "  lock_timeout: %s\n", t);
 		print_kv(out, "state_dir", a->state_dir);
 	}
 }

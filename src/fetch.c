@@ -24,7 +24,6 @@
 
 #define BATCH_MSGS  64
 #define BATCH_BYTES (32ULL * 1024 * 1024)
-#define MBOX_LOCK_TIMEOUT_MS 30000L
 
 struct ctx {
 	const struct account *a;
@@ -71,7 +70,7 @@ recover(struct ctx *c, struct err *e)
 		}
 	} else if (p->has_mark) {
 		rc = sink_mbox_recover(c->a->store_path, p->mark,
-		    MBOX_LOCK_TIMEOUT_MS, e);
+		    c->a->lock_timeout_ms, e);
 		if (rc != 0) {
 			err_prefix(e, "recovering an interrupted run");
 			return rc;
@@ -362,7 +361,7 @@ fetch_account(const struct account *a, struct fetch_stats *stats,
 	if (a->store == STORE_MAILDIR)
 		rc = sink_open_maildir(a->store_path, &c.sink, e);
 	else
-		rc = sink_open_mbox(a->store_path, MBOX_LOCK_TIMEOUT_MS, &c.sink,
+		rc = sink_open_mbox(a->store_path, a->lock_timeout_ms, &c.sink,
 		    e);
 	if (rc != 0)
 		goto out;

@@ -1155,6 +1155,7 @@ test_print(void)
 	    "  maildir: %s/Mail/work\n"
 	    "  keep: true\n"
 	    "  timeout: 90s\n"
+	    "  lock_timeout: 30s\n"
 	    "  state_dir: %s/.local/state/popfetch\n"
 	    "\n"
 	    "account home (%s:10:5)\n"
@@ -1169,6 +1170,7 @@ test_print(void)
 	    "  mbox: /var/mail/u\n"
 	    "  keep: false\n"
 	    "  timeout: 1500ms\n"
+	    "  lock_timeout: 30s\n"
 	    "  state_dir: /s\n"
 	    "\n"
 	    "account env (%s:20:5)\n"
@@ -1182,6 +1184,7 @@ test_print(void)
 	    "  maildir: /m\n"
 	    "  keep: true\n"
 	    "  timeout: 90s\n"
+	    "  lock_timeout: 30s\n"
 	    "  state_dir: /s\n", path, home, home, path, path);
 	CHECK_STR(out, want);
 	CHECK(out != NULL && strstr(out, "hunter2") == NULL);
@@ -1584,6 +1587,7 @@ test_print_tls(void)
 	    "  maildir: /m\n"
 	    "  keep: true\n"
 	    "  timeout: 60s\n"
+	    "  lock_timeout: 30s\n"
 	    "  state_dir: /s\n"
 	    "\n"
 	    "account o (%s:14:5)\n"
@@ -1598,6 +1602,7 @@ test_print_tls(void)
 	    "  maildir: /m\n"
 	    "  keep: true\n"
 	    "  timeout: 60s\n"
+	    "  lock_timeout: 30s\n"
 	    "  state_dir: /s\n", path, path);
 	CHECK_STR(out, want);
 	free(want);

@@ -12,7 +12,13 @@ Mailbox
   --scenario FILE    JSON, see below (may also define the messages)
   --state FILE       JSON written at start and after every session: the
                      messages left on the server, the UIDLs deleted so far,
-                     and the number of connections served
+                     the number of connections served and ended; for each
+                     message left ("messages") and deleted ("deleted_msgs")
+                     also "n" (its place in the original mailbox, 1-based)
+                     and "sha1"/"sha1nl": the SHA-1 of the bytes a client
+                     should store (the wire form without dot-stuffing and
+                     without an added final CRLF, CRLF -> LF), and of
+                     those with a final LF added if missing (as in an mbox)
   --load-state       if --state exists at start, serve only the messages
                      it lists as remaining (to restart a server "in place")
 
@@ -42,7 +48,8 @@ Scenario file (every key optional):
       #   are allowed), "list_size": N (a lie told by LIST/STAT/RETR),
       #   "retr_size": N (a lie told only by the RETR +OK line),
       #   "raw": true (data is already the wire form: sent verbatim, then
-      #   ".\\r\\n"), "no_uidl": true (left out of the UIDL listing)
+      #   ".\\r\\n"), "no_uidl": true (left out of the UIDL listing),
+      #   "no_list": true (left out of LIST and STAT, still in UIDL)
     ],
     "faults": [ FAULT, ... ]
   }
@@ -61,7 +68,8 @@ A FAULT fires when a command matches "on":
     "stall"    send nothing for "seconds" (default 3600), then close
     "delay"    wait "seconds", then handle the command normally
     "closeafter"  handle the command normally, then close the connection
-               (the client finds it dead before its next command)
+               (the client finds it dead before its next command);
+               "then": "reset" closes it with a RST instead
     "hugeline" send a line of "bytes" 'x' characters (no CRLF unless
                "crlf": true), then close
     "cut"      (RETR, LIST, UIDL, TOP, CAPA) send the +OK line (for RETR
@@ -136,6 +144,21 @@ def to_wire(data):
     return body, octets
 
 
+def stored_form(data, raw=False):
+    """The bytes a client should store for a message: its wire form
+    without dot-stuffing, CRLF -> LF, and without the CRLF a server adds
+    to a message lacking a final newline.  raw: data is the wire form."""
+    if raw:
+        lines = data.split(CRLF)
+        tail = lines.pop()  # b"" when data ends with CRLF
+        lines = [l[1:] if l.startswith(b"..") else l for l in lines]
+        return b"".join(l + b"\n" for l in lines) + tail
+    lines = data.split(b"\n")
+    last = lines.pop()
+    out = [l[:-1] if l.endswith(b"\r") else l for l in lines]
+    return b"".join(l + b"\n" for l in out) + last
+
+
 class Message:
     def __init__(self, data, uidl, spec=None):
         spec = spec or {}
@@ -149,6 +172,14 @@ class Message:
         self.list_size = spec.get("list_size", self.octets)
         self.retr_size = spec.get("retr_size", self.list_size)
         self.no_uidl = bool(spec.get("no_uidl"))
+        self.no_list = bool(spec.get("no_list"))
+        self.n = 0  # set by Server.load_messages
+        # What a client should store: the unstuffed wire form (CRLF -> LF),
+        # without the CRLF the server adds to a message lacking one.
+        store = stored_form(data, bool(spec.get("raw")))
+        self.sha1 = hashlib.sha1(store).hexdigest()
+        self.sha1nl = hashlib.sha1(store if store.endswith(b"\n")
+                                   else store + b"\n").hexdigest()
 
 
 class Server:
@@ -176,6 +207,7 @@ class Server:
         self.lock = threading.Lock()
         self.mailbox = self.load_messages()
         self.deleted = []
+        self.deleted_msgs = []
         self.holder = None  # connection number holding the maildrop
         self.nconns = 0
         self.ended = 0
@@ -198,6 +230,8 @@ class Server:
                 st = json.load(f)
             keep = [m["uidl"] for m in st.get("messages", [])]
             self.deleted = list(st.get("deleted", []))
+            gone = set(d["n"] for d in st.get("deleted_msgs", []))
+            self.deleted_msgs = [m for m in self.mailbox if m.n in gone]
             left = []
             for m in self.mailbox:
                 if m.uidl in keep:
@@ -229,6 +263,8 @@ class Server:
                 data = spec.get("data", "").encode("utf-8", "surrogateescape")
                 uidl = "msg%d" % (len(msgs) + 1)
             msgs.append(Message(data, spec.get("uidl", uidl), spec))
+        for i, m in enumerate(msgs, 1):
+            m.n = i
         return msgs
 
     def log(self, line):
@@ -244,10 +280,14 @@ class Server:
     def write_state(self):
         if not self.args.state:
             return
+        desc = lambda m: {"uidl": m.uidl, "size": m.octets, "n": m.n,
+                          "sha1": m.sha1, "sha1nl": m.sha1nl}
         st = {
-            "messages": [{"uidl": m.uidl, "size": m.octets} for m in self.mailbox],
+            "messages": [desc(m) for m in self.mailbox],
             "deleted": self.deleted,
+            "deleted_msgs": [desc(m) for m in self.deleted_msgs],
             "connections": self.nconns,
+            "ended": self.ended,
         }
         tmp = self.args.state + ".tmp"
         with open(tmp, "w") as f:
@@ -347,7 +387,7 @@ class Session:
             time.sleep(fl.get("seconds", 1))
             return False
         if act == "closeafter":
-            self.close_after = True
+            self.close_after = fl.get("then", "close")
             return False
         if act == "cut" and verb in ("RETR", "LIST", "UIDL", "TOP", "CAPA"):
             return False  # handled by send_multi
@@ -398,6 +438,7 @@ class Session:
                 if m in srv.mailbox:
                     srv.mailbox.remove(m)
                     srv.deleted.append(m.uidl)
+                    srv.deleted_msgs.append(m)
             self.dele = set()
         srv.trace("conn %d: committed %d deletion(s)" % (self.no, len(gone)))
         return len(gone)
@@ -431,8 +472,8 @@ class Session:
                     continue
                 if self.dispatch(verb, args, raw, fl):
                     break
-                if getattr(self, "close_after", False):
-                    self.close()
+                if getattr(self, "close_after", None):
+                    self.close(reset=(self.close_after == "reset"))
                     raise Dropped("closeafter")
         except Dropped as e:
             srv.trace("conn %d: %s" % (self.no, e))
@@ -632,17 +673,18 @@ class Session:
     def transaction(self, verb, args, fault):
         srv = self.srv
         live = [i for i in range(len(self.msgs)) if i not in self.dele]
+        listed = [i for i in live if not self.msgs[i].no_list]
         if verb == "STAT":
-            total = sum(self.msgs[i].list_size for i in live)
-            self.line("+OK %d %d" % (len(live), total))
+            total = sum(self.msgs[i].list_size for i in listed)
+            self.line("+OK %d %d" % (len(listed), total))
         elif verb == "LIST":
             if args:
                 i = self.visible(args[0])
                 if i is not None:
                     self.line("+OK %d %d" % (i + 1, self.msgs[i].list_size))
             else:
-                self.send_multi("+OK %d messages:" % len(live), b"".join(
-                    b"%d %d\r\n" % (i + 1, self.msgs[i].list_size) for i in live), fault)
+                self.send_multi("+OK %d messages:" % len(listed), b"".join(
+                    b"%d %d\r\n" % (i + 1, self.msgs[i].list_size) for i in listed), fault)
         elif verb == "UIDL":
             if not srv.uidl_ok:
                 self.line("-ERR Unknown command: UIDL")

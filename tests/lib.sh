@@ -881,6 +881,29 @@ fakepop3_stop() {
 	FAKE_PID=
 }
 
+# check_promises maildir|mbox STORE STATEFILE [OPTION...]: after a run
+# against the fake server, compare the store and popfetch's journal with
+# what the server held and deleted (tests/promises.py: lost, duplicated or
+# partial messages, a journal listing an unstored UIDL or missing a stored
+# one; options --settle SECS, --dele-log LOG, --complete keep|delete,
+# --no-uidl).  Sets LOST and DUP; fails the test on any problem.
+check_promises() {
+	local out rc=0
+	out=$("$PYTHON" "$TESTS_SRCDIR/promises.py" "$@" -- "$FAKE_STATE") || rc=$?
+	LOST=${out#lost }
+	LOST=${LOST%% *}
+	DUP=${out##* }
+	[ "$rc" -eq 0 ] || fail "promises broken (store $2): $out"
+	return 0
+}
+
+# scenario_report NAME: print "SCENARIO NAME: exit $RC lost $LOST dup $DUP",
+# the line fault tests leave for a summary table (after check_promises,
+# with RC the exit code of the run that met the fault).
+scenario_report() {
+	printf 'SCENARIO %s: exit %s lost %s dup %s\n' "$1" "$RC" "${LOST:-?}" "${DUP:-?}"
+}
+
 # ------------------------------------------------------------------ secrets
 
 # Secrets and their users (for the PLAIN and XOAUTH2 forms), in step.

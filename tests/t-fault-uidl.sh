@@ -1,0 +1,143 @@
+#!/bin/bash
+# t-fault-uidl: inventories a server gets wrong.
+#  - duplicate UIDLs (two messages share one): both are stored, none twice
+#    on reruns; in delete mode both are deleted.  And when the second one
+#    fails to download (cut), the rerun must still store it, not DELE it
+#    as "already stored" under its twin's record.
+#  - UIDLs with spaces, 8-bit bytes, "/", "%" and 75 characters: stored
+#    byte-exact (escaped) in the journal; a rerun stores nothing.
+#  - LIST shows a message UIDL does not: 76, nothing fetched or deleted.
+#  - UIDL shows a message LIST does not: ignored, the others stored.
+#  - LIST sizes that lie: smaller (the body is longer: all of it stored),
+#    bigger (the body is "short": not stored, not deleted, 75).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fault.sh"
+t_init
+setup_tmp t-fault-uidl
+trap t_cleanup EXIT
+mkdir -p "$T/m"
+cp "$DATA/plain1.eml" "$T/m/1"
+cp "$DATA/plain2.eml" "$T/m/2"
+cp "$DATA/plain3.eml" "$T/m/3"
+FAULT_MSGS=
+
+# msgs 'UIDL1' 'UIDL2' 'UIDL3' [EXTRA-JSON-FOR-2]: the three messages
+# with these UIDLs (JSON strings, without quotes).
+msgs() {
+	FAULT_SCENARIO_EXTRA="\"messages\": [
+  {\"file\": \"$T/m/1\", \"uidl\": \"$1\"},
+  {\"file\": \"$T/m/2\", \"uidl\": \"$2\"${4:+, $4}},
+  {\"file\": \"$T/m/3\", \"uidl\": \"$3\"}]"
+}
+
+dup_delete() {
+	note "duplicate UIDLs, keep: false"
+	msgs dup dup u3
+	fault_begin dup-uidl-delete '[]'
+	fault_run1 0
+	fault_promises --complete delete
+	scenario_report "$FNAME"
+	fault_end
+}
+
+dup_keep() {
+	note "duplicate UIDLs, keep: true: both stored once, the rerun stores nothing"
+	FAULT_KEEP=true
+	msgs dup dup u3
+	fault_begin dup-uidl-keep '[]'
+	fault_run1 0
+	fault_promises --complete keep
+	fault_rerun
+	assert_eq 3 "$(grep -c '^RETR' "$FAKE_LOG")" "$FNAME: RETRs in both runs"
+	FAULT_KEEP=false
+}
+
+dup_cut() {
+	note "duplicate UIDLs, the second one cut: the rerun stores it"
+	msgs dup dup u3
+	fault_begin dup-uidl-cut '[{"on": "RETR 2", "conn": 1, "action": "cut", "bytes": 100}]'
+	fault_run1 75
+	not_saw 'DELE 2'
+	fault_rerun
+}
+
+odd_uidl() {
+	note "odd UIDLs: byte-exact in the journal, nothing stored twice"
+	# A space inside, an 8-bit byte (0xE9 as UTF-8 C3 A9, and a lone 0xFF),
+	# "/" and "%", and 75 characters.
+	long=$(printf 'L%.0s' $(seq 75))
+	FAULT_KEEP=true
+	msgs 'a b  c' 'caf\u00e9/\udcff%41' "$long"
+	fault_begin odd-uidl '[]'
+	fault_run1 0
+	fault_promises --complete keep
+	grep '^S ' "$FSTATE" | cut -d' ' -f3 | sort >"$S/uidls"
+	printf '%s\n' 'a%20b%20%20c' 'caf%C3%A9/%FF%2541' "$long" | sort >"$S/want"
+	assert_file_eq "$S/want" "$S/uidls" "$FNAME: the escaped UIDLs in the journal"
+	fault_rerun
+	assert_eq 3 "$(grep -c '^RETR' "$FAKE_LOG")" "$FNAME: RETRs in both runs"
+	FAULT_KEEP=false
+	msgs 'a b  c' 'caf\u00e9/\udcff%41' "$long"
+	fault_begin odd-uidl-delete '[{"on": "DELE 3", "conn": 1, "action": "close"}]'
+	fault_run1 75
+	fault_rerun
+	assert_eq 3 "$(grep -c '^RETR' "$FAKE_LOG")" "$FNAME: RETRs in both runs"
+}
+
+list_not_uidl() {
+	note "a message in LIST but not in UIDL: 76, nothing fetched or deleted"
+	msgs m1 m2 m3 '"no_uidl": true'
+	fault_begin list-not-uidl '[]'
+	fault_run1 76 'UIDL.*message 2'
+	not_saw 'RETR.*|DELE.*'
+	assert_eq 0 "$(maildir_count "$FSTORE_PATH")" "$FNAME: messages stored"
+	scenario_report "$FNAME"
+	fault_end
+}
+
+uidl_not_list() {
+	note "a message in UIDL but not in LIST: ignored"
+	msgs m1 m2 m3 '"no_list": true'
+	fault_begin uidl-not-list '[]'
+	fault_run1 0
+	expect_silent "$FNAME"
+	not_saw 'RETR 2|DELE 2'
+	"$PYTHON" -c 'import json,sys; l=[m["uidl"] for m in json.load(open(sys.argv[1]))["messages"]]; sys.exit(l != ["m2"])' \
+		"$FAKE_STATE" || fail "$FNAME: the server should hold only m2"
+	assert_eq 2 "$(maildir_count "$FSTORE_PATH")" "$FNAME: messages stored"
+	scenario_report "$FNAME"
+	fault_end
+}
+
+list_smaller() {
+	note "LIST says 100 octets less than the message has: all of it is stored"
+	msgs m1 m2 m3 "\"list_size\": $(($(wc -c <"$T/m/2") + $(wc -l <"$T/m/2") - 100))"
+	fault_begin list-smaller '[]'
+	fault_run1 0
+	fault_promises --complete delete
+	scenario_report "$FNAME"
+	fault_end
+}
+
+list_bigger() {
+	note "LIST says 100 octets more: short body, not stored, not deleted, 75"
+	msgs m1 m2 m3 "\"list_size\": $(($(wc -c <"$T/m/2") + $(wc -l <"$T/m/2") + 100))"
+	fault_begin list-bigger '[]'
+	fault_run1 75 'RETR 2|message 2'
+	not_saw 'DELE 2'
+	"$PYTHON" -c 'import json,sys; l=[m["uidl"] for m in json.load(open(sys.argv[1]))["messages"]]; sys.exit("m2" not in l)' \
+		"$FAKE_STATE" || fail "$FNAME: m2 was deleted"
+	scenario_report "$FNAME"
+	fault_end
+}
+
+scenario dup-delete dup_delete
+scenario dup-keep dup_keep
+scenario dup-cut dup_cut
+scenario odd-uidl odd_uidl
+scenario list-not-uidl list_not_uidl
+scenario uidl-not-list uidl_not_list
+scenario list-smaller list_smaller
+scenario list-bigger list_bigger
+fault_summary
+exit 0

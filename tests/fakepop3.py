@@ -18,7 +18,8 @@ Mailbox
                      and "sha1"/"sha1nl": the SHA-1 of the bytes a client
                      should store (the wire form without dot-stuffing and
                      without an added final CRLF, CRLF -> LF), and of
-                     those with a final LF added if missing (as in an mbox)
+                     those with a final LF added if missing (as in an
+                     mbox; an empty message stays empty)
   --load-state       if --state exists at start, serve only the messages
                      it lists as remaining (to restart a server "in place")
 
@@ -178,7 +179,7 @@ class Message:
         # without the CRLF the server adds to a message lacking one.
         store = stored_form(data, bool(spec.get("raw")))
         self.sha1 = hashlib.sha1(store).hexdigest()
-        self.sha1nl = hashlib.sha1(store if store.endswith(b"\n")
+        self.sha1nl = hashlib.sha1(store if store.endswith(b"\n") or not store
                                    else store + b"\n").hexdigest()
 
 
@@ -850,6 +851,7 @@ def main():
         with srv.lock:
             srv.nconns += 1
             no = srv.nconns
+            srv.write_state()  # "connections" > "ended": a session is on
         srv.trace("conn %d from %s:%d" % (no, peer[0], peer[1]))
         sock.settimeout(a.idle)
         t = threading.Thread(target=Session(srv, sock, no).run, daemon=True)

@@ -12,10 +12,11 @@
 #       $FAULT_TIMEOUT, default 5s; mbox when FAULT_STORE=mbox; more
 #       KEY=VALUE pairs in the array FAULT_CONF).
 #   fault_run1 'RC-PATTERN' [ERROR-REGEX]
-#       run popfetch; the exit code matches the case pattern ("75",
+#       run popfetch; the exit code is one of RC-PATTERN ("75",
 #       "75|76"), stdout is empty, stderr is one line
 #       "popfetch: NAME: ..." matching ERROR-REGEX; then the promises
 #       (check_promises: lost 0, dup 0, nothing partial, journal right).
+#       RUN_MS: how long the run took.
 #       and no DELE names an unstored message.
 #   fault_rerun
 #       a clean run: exit 0, silent; promises again; every message stored
@@ -91,10 +92,12 @@ fault_promises() {
 
 fault_run1() {
 	local pat=$1 re=${2:-}
+	local t0
+	t0=$(date +%s%N)
 	run_popfetch -c "$S/config.yaml"
-	# shellcheck disable=SC2254
-	case $RC in
-	$pat) ;;
+	RUN_MS=$((($(date +%s%N) - t0) / 1000000))
+	case "|$pat|" in
+	*"|$RC|"*) ;;
 	*) show_run; fail "$FNAME: expected exit $pat, got $RC" ;;
 	esac
 	if [ "$RC" != 0 ]; then

@@ -423,7 +423,8 @@ make_cert() {
 
 # assert_mbox_matches MBOX ORIG...: MBOX is exactly the mboxrd rendering of the
 # originals, in order: "From MAILER-DAEMON <date>", the message with
-# ^(>*)From  quoted as >\1From , a final LF if missing, an empty line.
+# ^(>*)From  quoted as >\1From , a final LF if missing (an empty message
+# gets none), an empty line.
 # The date is matched loosely (asctime form).  No ORIG: MBOX is empty or
 # absent.
 assert_mbox_matches() {
@@ -447,7 +448,7 @@ for i, o in enumerate(origs, 1):
         sys.exit(1)
     pos = m.end()
     want = quote_re.sub(rb">\1From ", data)
-    if not want.endswith(b"\n"):
+    if want and not want.endswith(b"\n"):
         want += b"\n"
     want += b"\n"
     got = mbox[pos:pos + len(want)]

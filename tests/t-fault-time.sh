@@ -1,0 +1,88 @@
+#!/bin/bash
+# t-fault-time: servers that never finish or go away between commands.
+#  - a reply line that never ends (50 MB without CRLF, then close) to
+#    LIST and to RETR: the account fails (75 or 76), popfetch's peak RSS
+#    stays under 64 MB (/usr/bin/time), nothing partial stored;
+#  - with "timeout: 2s", a server that stalls in the middle of a body,
+#    that never answers QUIT, or that is slow to greet: the run ends
+#    within 10 s with 75, nothing partial, no DELE for the stalled
+#    message; the rerun completes (QUIT: without downloading again);
+#  - the server drops the idle connection after LIST, UIDL, RETR 1 or
+#    DELE 1 (libcurl would reconnect silently): 75, no second connection
+#    in that run, nothing fetched or deleted under another number.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fault.sh"
+t_init
+setup_tmp t-fault-time
+trap t_cleanup EXIT
+fault_default_msgs
+[ -x /usr/bin/time ] || note "no /usr/bin/time: peak memory not measured"
+
+hugeline() {
+	local on=$1 orig=$POPFETCH
+	fault_begin "hugeline-${on// /}" "[{\"on\": \"$on\", \"conn\": 1, \"action\": \"hugeline\", \"bytes\": 52428800}]"
+	if [ -x /usr/bin/time ]; then
+		printf '#!/bin/sh\nexec /usr/bin/time -f %%M -o "%s" "%s" "$@"\n' \
+			"$S/rss" "$POPFETCH" >"$S/timed"
+		chmod 755 "$S/timed"
+		POPFETCH=$S/timed
+	fi
+	fault_run1 '75|76'
+	not_saw 'DELE.*'
+	if [ -s "$S/rss" ]; then
+		local kb
+		kb=$(tail -n 1 "$S/rss")
+		note "$FNAME: peak RSS $kb KB"
+		[ "$kb" -lt 65536 ] || fail "$FNAME: peak RSS $kb KB (limit 64 MB)"
+	fi
+	POPFETCH=$orig
+	fault_rerun
+}
+
+# timed_run1 RC: fault_run1, and the run took less than 10 s.
+timed_run1() {
+	fault_run1 "$@"
+	note "$FNAME: the run took $RUN_MS ms (timeout: 2s)"
+	[ "$RUN_MS" -lt 10000 ] || fail "$FNAME: the run took $RUN_MS ms with timeout: 2s"
+}
+
+stall() {
+	local name=$1 fl=$2
+	FAULT_TIMEOUT=2s FAULT_SETTLE=15
+	fault_begin "$name" "[$fl]"
+	timed_run1 75 'timed out|timeout'
+	case $name in
+	stall-body) not_saw 'DELE 2|DELE 3' ;;
+	esac
+	fault_rerun
+	case $name in
+	stall-quit)
+		assert_eq 3 "$(grep -c '^RETR' "$FAKE_LOG")" "$FNAME: RETRs" ;;
+	esac
+}
+
+closeafter() {
+	local on=$1
+	fault_begin "idle-drop-after-${on// /}" "[{\"on\": \"$on\", \"conn\": 1, \"action\": \"closeafter\"}]"
+	fault_run1 75 'connection'
+	"$PYTHON" -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["connections"] != 1)' \
+		"$FAKE_STATE" || fail "$FNAME: popfetch connected again in the same run"
+	case $on in
+	LIST | UIDL) not_saw 'RETR.*|DELE.*' ;;
+	"RETR 1") not_saw 'RETR [23]|DELE.*' ;;
+	"DELE 1") not_saw 'DELE [23]' ;;
+	esac
+	fault_rerun
+}
+
+scenario hugeline-LIST hugeline LIST
+scenario hugeline-RETR2 hugeline "RETR 2"
+scenario stall-body stall stall-body \
+	'{"on": "RETR 2", "conn": 1, "action": "cut", "bytes": 300, "then": "stall", "seconds": 6}'
+scenario stall-quit stall stall-quit '{"on": "QUIT", "conn": 1, "action": "stall", "seconds": 6}'
+scenario stall-greeting stall stall-greeting '{"on": "greeting", "conn": 1, "action": "stall", "seconds": 6}'
+for on in LIST UIDL "RETR 1" "DELE 1"; do
+	scenario "idle-drop-after-$on" closeafter "$on"
+done
+fault_summary
+exit 0

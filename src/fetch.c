@@ -21,6 +21,7 @@
 #include "pop3.h"
 #include "sink.h"
 #include "state.h"
+#include "testhook.h"
 
 #define BATCH_MSGS  64
 #define BATCH_BYTES (32ULL * 1024 * 1024)
@@ -44,6 +45,7 @@ body_write(void *arg, const char *buf, size_t len, struct err *e)
 {
 	struct ctx *c = arg;
 
+	TESTHOOK("msg-chunk");
 	return c->sink->ops->msg_write(c->sink, buf, len, e);
 }
 
@@ -63,7 +65,7 @@ recover(struct ctx *c, struct err *e)
 		for (size_t i = 0; i < p->nintents; i++) {
 			if (sink_maildir_recover(c->a->store_path,
 			    p->intent_name[i]) == 1) {
-				state_stored(c->st, p->intent_uidl[i],
+				state_recovered(c->st, p->intent_uidl[i],
 				    p->intent_uidl_len[i]);
 				found++;
 			}
@@ -89,6 +91,7 @@ dele(struct ctx *c, unsigned long num, struct err *e)
 {
 	int rc = pop3_dele(c->pop, num, e);
 
+	TESTHOOK("dele");
 	if (rc == 0) {
 		c->dele = xrealloc(c->dele, (c->ndele + 1) * sizeof(*c->dele));
 		c->dele[c->ndele++] = num;
@@ -133,16 +136,20 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 			goto out;
 		c->batch_open = true;
 	}
+	TESTHOOK("batch-journalled");
 
 	for (size_t i = 0; i < count; i++) {
 		struct pop3_msg *m = batch[i];
 
 		if ((rc = ops->msg_begin(c->sink, names[i], e)) != 0)
 			break;
+		TESTHOOK("msg-begin");
 		rc = pop3_retr(c->pop, m, &body, e);
-		if (rc == 0)
+		if (rc == 0) {
+			TESTHOOK("msg-received");
 			rc = ops->msg_commit(c->sink, e);
-		else
+			TESTHOOK("msg-committed");
+		} else
 			ops->msg_abort(c->sink);
 		if (rc != 0) {
 			err_prefix(e, "message %lu", m->num);
@@ -155,7 +162,9 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	}
 
 	/* Make what was stored durable, even after a failure above. */
-	if ((rc2 = ops->batch_sync(c->sink, &e2)) != 0) {
+	rc2 = ops->batch_sync(c->sink, &e2);
+	TESTHOOK("batch-synced");
+	if (rc2 != 0) {
 		ops->batch_abort(c->sink);
 		if (c->a->store == STORE_MBOX && c->have_uidl) {
 			/* Rolled back: close the batch so no later run cuts
@@ -183,6 +192,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 		}
 		c->batch_open = false;
 	}
+	TESTHOOK("batch-recorded");
 	c->stats->stored += done;
 
 	/* Promise 1: only now, with file, directory and record synced. */
@@ -201,7 +211,8 @@ out:
 static int
 fetch_all(struct ctx *c, struct err *e)
 {
-	struct pop3_msg **batch = xcalloc(BATCH_MSGS, sizeof(*batch));
+	size_t batch_max = (size_t)TESTHOOK_BATCH(BATCH_MSGS);
+	struct pop3_msg **batch = xcalloc(batch_max, sizeof(*batch));
 	unsigned long long bytes = 0;
 	size_t nb = 0;
 	int rc = 0;
@@ -209,8 +220,7 @@ fetch_all(struct ctx *c, struct err *e)
 	for (size_t i = 0; i < c->nmsgs && rc == 0; i++) {
 		struct pop3_msg *m = &c->msgs[i];
 
-		if (c->have_uidl && state_is_stored(c->st, m->uidl,
-		    m->uidl_len)) {
+		if (c->have_uidl && state_claim(c->st, m->uidl, m->uidl_len)) {
 			/* Stored by an earlier run that died before its
 			 * QUIT: delete without downloading again. */
 			if (!c->a->keep)
@@ -219,7 +229,7 @@ fetch_all(struct ctx *c, struct err *e)
 		}
 		batch[nb++] = m;
 		bytes += m->size;
-		if (nb == BATCH_MSGS || bytes >= BATCH_BYTES) {
+		if (nb == batch_max || bytes >= BATCH_BYTES) {
 			rc = run_batch(c, batch, nb, e);
 			nb = 0;
 			bytes = 0;
@@ -325,7 +335,12 @@ session(struct ctx *c, struct err *e)
 	rc = fetch_all(c, e);
 	if (rc == 0) {
 		struct err qe;
-		if (pop3_quit(c->pop, &qe) == 0)
+		int qrc;
+
+		TESTHOOK("quit");
+		qrc = pop3_quit(c->pop, &qe);
+		TESTHOOK("quit-done");
+		if (qrc == 0)
 			quit_ok = true;
 		else if (c->ndele > 0) {
 			rc = qe.code;
@@ -337,8 +352,10 @@ session(struct ctx *c, struct err *e)
 	}
 	if (quit_ok)
 		c->stats->deleted = c->ndele;
-	if (c->have_uidl && !c->batch_open)
+	if (c->have_uidl && !c->batch_open) {
 		compact(c, quit_ok);
+		TESTHOOK("compacted");
+	}
 	return rc;
 }
 
@@ -358,6 +375,7 @@ fetch_account(const struct account *a, struct fetch_stats *stats,
 		goto out;
 	if ((rc = recover(&c, e)) != 0)
 		goto out;
+	TESTHOOK("recovered");
 	if (a->store == STORE_MAILDIR)
 		rc = sink_open_maildir(a->store_path, &c.sink, e);
 	else

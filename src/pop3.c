@@ -86,7 +86,13 @@ pop3i_header_cb(char *buf, size_t size, size_t n, void *arg)
 	size_t len = size * n;
 
 	pop3i_clean_line(s->last, sizeof(s->last), buf, len);
-	if (s->wmode == W_BODY && !s->started && s->last[0] == '+')
+	/* After an -ERR libcurl sends QUIT itself, and that reply would
+	 * overwrite the line the user needs to see. (While logging in, the
+	 * last -ERR counts: a server without CAPA says -ERR to it first.) */
+	if (s->last[0] == '-' && (s->err_line[0] == '\0' || s->in_login))
+		memcpy(s->err_line, s->last, sizeof(s->err_line));
+	if (s->wmode == W_BODY && !s->started && s->last[0] == '+' &&
+	    s->err_line[0] == '\0')
 		pop3i_body_start(s, s->retr_msg);
 	if (s->in_login)
 		login_line(s);
@@ -267,6 +273,8 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 static const char *
 quote_reply(struct pop3 *s)
 {
+	if (s->err_line[0] != '\0')
+		return s->err_line;
 	return s->last[0] == '-' ? s->last : NULL;
 }
 
@@ -397,6 +405,7 @@ pop3i_perform(struct pop3 *s, const char *path, const char *custom, bool multili
 	curl_easy_setopt(s->h, CURLOPT_NOBODY, multiline ? 0L : 1L);
 	s->wmode = wmode;
 	s->last[0] = '\0';
+	s->err_line[0] = '\0';
 	s->errbuf[0] = '\0';
 	s->cb_rc = 0;
 	s->cb_err = e;
@@ -408,8 +417,10 @@ pop3i_perform(struct pop3 *s, const char *path, const char *custom, bool multili
 	curl_easy_getinfo(s->h, CURLINFO_NUM_CONNECTS, &connects);
 	if (s->established && connects > 0)
 		s->lost = true;
-	if (rc != CURLE_OK)
+	if (rc != CURLE_OK) {
+		s->broken = true;
 		return map_error(s, rc, what, e);
+	}
 	if (s->lost)
 		return map_error(s, CURLE_COULDNT_CONNECT, what, e);
 	/* A CONNECT_ONLY perform ends after CAPA: no reply of its own. */
@@ -756,10 +767,15 @@ pop3_retr(struct pop3 *s, const struct pop3_msg *msg,
 	rc = s->raw ? pop3i_raw_command(s, what, true, W_BODY, what, e) :
 	    pop3i_perform(s, path, NULL, true, W_BODY, what, e);
 	s->body = NULL;
-	if (rc == EX_TEMPFAIL && s->started && s->got < s->expect)
-		return err_set(e, EX_TEMPFAIL, "%s: connection closed after "
+	if (rc == EX_TEMPFAIL && s->started && s->got < s->expect &&
+	    s->err_line[0] == '\0') {
+		char why[sizeof(e->msg)];
+
+		memcpy(why, e->msg, sizeof(why));
+		return err_set(e, EX_TEMPFAIL, "%s: connection lost after "
 		    "%llu of %llu bytes; message not stored (%s)", what,
-		    s->got, s->expect, e->msg);
+		    s->got, s->expect, why);
+	}
 	if (rc != 0)
 		return rc;
 	if (!s->started)
@@ -803,8 +819,15 @@ pop3_close(struct pop3 *s)
 {
 	if (s == NULL)
 		return;
-	if (s->h != NULL)
+	if (s->h != NULL) {
+		/* Cleanup sends QUIT when the connection looks alive; after
+		 * a timeout or a stalled server, do not wait the whole
+		 * response timeout a second time for its reply. */
+		if (s->broken)
+			curl_easy_setopt(s->h, CURLOPT_SERVER_RESPONSE_TIMEOUT,
+			    1L);
 		curl_easy_cleanup(s->h);
+	}
 	pop3_msgs_free(s->msgs, s->nmsgs);
 	free(s->base_url);
 	free(s->rbuf);

@@ -28,9 +28,11 @@ struct pop3 {
 	long timeout_ms, timeout_s;
 	bool established;    /* logged in: no further sockets allowed */
 	bool lost;           /* libcurl tried to open another connection */
+	bool broken;         /* a command failed: the session is over */
 
 	/* Single-line replies of the current perform (header callback). */
 	char last[LINE_MAX_LEN];
+	char err_line[LINE_MAX_LEN];   /* the first -ERR of this perform */
 	bool in_login;       /* the first perform: greeting, CAPA, auth */
 	bool capa_seen, capa_uidl, capa_sasl;
 	bool greet_apop;     /* the greeting carries an APOP timestamp */

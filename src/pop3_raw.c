@@ -236,6 +236,8 @@ raw_exchange(struct pop3 *s, const char *cmd, bool secret, bool multiline,
 	if (rc == 0 && multiline)
 		rc = raw_multiline(s, what, e);
 	s->wmode = W_DISCARD;
+	if (rc != 0)
+		s->broken = true;
 	return rc;
 }
 

@@ -36,6 +36,12 @@ struct entry {
 	char *uidl;      /* NULL: free slot */
 	size_t len;
 	long long when;
+	/* A server may list one UIDL for several messages: count the
+	 * stored copies, and how many occurrences this run has accounted
+	 * for (stored now, or matched to a stored copy). */
+	unsigned stored;
+	unsigned claimed;
+	unsigned kept;   /* scratch for state_compact */
 };
 
 struct state {
@@ -105,20 +111,43 @@ set_add(struct state *st, const char *u, size_t len, long long when)
 	if ((st->count + 1) * 2 > st->tabsize)
 		set_grow(st);
 	slot = set_slot(st->tab, st->tabsize, u, len);
-	if (slot->uidl != NULL)
+	if (slot->uidl != NULL) {
+		slot->stored++;
 		return;
+	}
 	slot->uidl = xstrndup(u, len);
 	slot->len = len;
 	slot->when = when;
+	slot->stored = 1;
 	st->count++;
+}
+
+static struct entry *
+set_find(const struct state *st, const char *u, size_t len)
+{
+	struct entry *en;
+
+	if (st->tabsize == 0)
+		return NULL;
+	en = set_slot(st->tab, st->tabsize, u, len);
+	return en->uidl != NULL ? en : NULL;
 }
 
 int
 state_is_stored(const struct state *st, const char *uidl, size_t len)
 {
-	if (st->tabsize == 0)
+	return set_find(st, uidl, len) != NULL;
+}
+
+int
+state_claim(struct state *st, const char *uidl, size_t len)
+{
+	struct entry *en = set_find(st, uidl, len);
+
+	if (en == NULL || en->claimed >= en->stored)
 		return 0;
-	return set_slot(st->tab, st->tabsize, uidl, len)->uidl != NULL;
+	en->claimed++;
+	return 1;
 }
 
 size_t
@@ -479,8 +508,8 @@ state_intent(struct state *st, const char *uidl, size_t len,
 	buf_add(st, "\n", 1);
 }
 
-void
-state_stored(struct state *st, const char *uidl, size_t len)
+static void
+record_stored(struct state *st, const char *uidl, size_t len, bool claim)
 {
 	char head[40];
 	long long now = (long long)time(NULL);
@@ -489,9 +518,26 @@ state_stored(struct state *st, const char *uidl, size_t len)
 	buf_add(st, head, (size_t)n);
 	buf_add_escaped(st, uidl, len);
 	buf_add(st, "\n", 1);
-	/* Visible to state_is_stored at once: the caller syncs before it
-	 * acts on it (DELE). */
+	/* Visible to state_claim at once: the caller syncs before it acts
+	 * on it (DELE). */
 	set_add(st, uidl, len, now);
+	if (claim)
+		set_find(st, uidl, len)->claimed++;
+}
+
+void
+state_stored(struct state *st, const char *uidl, size_t len)
+{
+	/* Stored now, for the occurrence being fetched: accounted for. */
+	record_stored(st, uidl, len, true);
+}
+
+void
+state_recovered(struct state *st, const char *uidl, size_t len)
+{
+	/* Found stored by crash recovery: still to be matched to one of
+	 * the server's occurrences by state_claim(). */
+	record_stored(st, uidl, len, false);
 }
 
 void
@@ -528,16 +574,18 @@ state_compact(struct state *st, char *const *keep_uidls,
 	/* Build the new content in a scratch buffer using the same writer. */
 	memset(&fresh, 0, sizeof(fresh));
 	buf_add(&fresh, STATE_MAGIC, strlen(STATE_MAGIC));
+	for (size_t i = 0; i < st->tabsize; i++)
+		st->tab[i].kept = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct entry *en;
 		char head[40];
 		int hn;
 
-		if (st->tabsize == 0)
-			break;
-		en = set_slot(st->tab, st->tabsize, keep_uidls[i], keep_lens[i]);
-		if (en->uidl == NULL)
+		/* One record per stored copy still on the server. */
+		en = set_find(st, keep_uidls[i], keep_lens[i]);
+		if (en == NULL || en->kept >= en->stored)
 			continue;
+		en->kept++;
 		hn = snprintf(head, sizeof(head), "S %lld ", en->when);
 		buf_add(&fresh, head, (size_t)hn);
 		buf_add_escaped(&fresh, keep_uidls[i], keep_lens[i]);

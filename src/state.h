@@ -54,6 +54,15 @@ int state_open(const char *dir, const char *host, const char *user,
 /* 1 when uidl (len bytes, any bytes allowed) is recorded as stored. */
 int state_is_stored(const struct state *st, const char *uidl, size_t len);
 
+/*
+ * For one occurrence of uidl in the server's inventory, in order: 1 when
+ * a stored copy is left to match it (and take that copy), 0 when this
+ * occurrence must be fetched. A server may give several messages one
+ * UIDL; each stored copy covers one of them, so a run cut short between
+ * two such messages neither refetches the first nor skips the second.
+ */
+int state_claim(struct state *st, const char *uidl, size_t len);
+
 /* The batch a crash left open (pending->open false when none). */
 const struct state_pending *state_pending(const struct state *st);
 
@@ -62,7 +71,10 @@ void state_begin_maildir(struct state *st);
 void state_begin_mbox(struct state *st, off_t mark);
 void state_intent(struct state *st, const char *uidl, size_t len,
     const char *name);
+/* The message fetched for this occurrence of uidl is stored. */
 void state_stored(struct state *st, const char *uidl, size_t len);
+/* Crash recovery found a stored copy of uidl (not yet matched). */
+void state_recovered(struct state *st, const char *uidl, size_t len);
 void state_commit(struct state *st);
 
 /* Write the buffered records and fsync the journal. */
@@ -70,7 +82,8 @@ int state_sync(struct state *st, struct err *e);
 
 /*
  * Rewrite the journal atomically with only the stored UIDLs that are in
- * `keep_uidls` (the server's current inventory minus what was deleted).
+ * `keep_uidls` (the server's current inventory minus what was deleted;
+ * a UIDL listed k times keeps at most k of its stored copies).
  * Called after a complete session; clears any pending batch.
  */
 int state_compact(struct state *st, char *const *keep_uidls,

@@ -182,6 +182,51 @@ test_compact_and_lock(void)
 }
 
 static void
+test_duplicates(void)
+{
+	struct state *st = NULL;
+	struct err e;
+	char *inv[] = { "dup", "dup", "one" };
+	size_t lens[] = { 3, 3, 3 };
+
+	err_clear(&e);
+	CHECK(state_open(dir, "dups", "me", &st, &e) == 0);
+	if (st == NULL)
+		return;
+	/* Two messages share "dup"; a first run stored only one of them. */
+	state_stored(st, "dup", 3);
+	CHECK(state_sync(st, &e) == 0);
+	state_close(st);
+
+	CHECK(state_open(dir, "dups", "me", &st, &e) == 0);
+	if (st == NULL)
+		return;
+	/* The inventory lists dup twice: one is covered, one to fetch. */
+	CHECK(state_claim(st, "dup", 3) == 1);
+	CHECK(state_claim(st, "dup", 3) == 0);
+	CHECK(state_claim(st, "one", 3) == 0);
+	/* Fetching the second copy accounts for it. */
+	state_stored(st, "dup", 3);
+	CHECK(state_claim(st, "dup", 3) == 0);
+	/* Crash recovery finds a copy without matching it. */
+	state_recovered(st, "one", 3);
+	CHECK(state_claim(st, "one", 3) == 1);
+	CHECK(state_sync(st, &e) == 0);
+	/* Compaction keeps one record per stored copy still listed. */
+	CHECK(state_compact(st, inv, lens, 2, &e) == 0);
+	state_close(st);
+
+	CHECK(state_open(dir, "dups", "me", &st, &e) == 0);
+	if (st == NULL)
+		return;
+	CHECK(state_claim(st, "dup", 3) == 1);
+	CHECK(state_claim(st, "dup", 3) == 1);
+	CHECK(state_claim(st, "dup", 3) == 0);
+	CHECK(!state_is_stored(st, "one", 3));   /* not in the inventory */
+	state_close(st);
+}
+
+static void
 test_garbage(void)
 {
 	char path[512];
@@ -208,6 +253,7 @@ main(void)
 	test_persist();
 	test_open_batch();
 	test_compact_and_lock();
+	test_duplicates();
 	test_garbage();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 8), dir);
 	if (system(cmd) != 0)

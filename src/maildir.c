@@ -23,6 +23,7 @@
 
 #include "msgfilter.h"
 #include "sink.h"
+#include "testhook.h"
 #include "util.h"
 
 #define MD_BUFSIZE (64 * 1024)
@@ -261,6 +262,7 @@ md_publish(struct maildir *md, struct err *e)
 	if (link(md->tmpname, md->newname) == 0) {
 		/* A tmp/ leftover after a crash here is harmless: the
 		 * message is whole in new/, and recover() removes it. */
+		TESTHOOK("maildir-linked");
 		(void)unlink(md->tmpname);
 		return 0;
 	}

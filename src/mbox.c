@@ -30,6 +30,7 @@
 #include "log.h"
 #include "msgfilter.h"
 #include "sink.h"
+#include "testhook.h"
 #include "util.h"
 
 #define MB_BUFSIZE (64 * 1024)
@@ -367,6 +368,9 @@ mb_flush(struct mbox *mb)
 
 	if (mb->used == 0)
 		return 0;
+	/* A crash between two flushes leaves part of a message in the
+	 * file: exactly what recovery must undo. */
+	TESTHOOK("mbox-flush");
 	if ((rc = util_write_all(mb->lk.fd, mb->buf, mb->used)) != 0)
 		return rc;
 	mb->size += (off_t)mb->used;

@@ -110,7 +110,8 @@ static int
 raw_line(struct pop3 *s, const char *what, struct err *e)
 {
 	for (;;) {
-		char *nl = memchr(s->rbuf + s->rpos, '\n', s->rlen - s->rpos);
+		char *nl = s->rbuf == NULL ? NULL :
+		    memchr(s->rbuf + s->rpos, '\n', s->rlen - s->rpos);
 		int rc;
 
 		if (s->rbuf != NULL && nl != NULL) {

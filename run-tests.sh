@@ -23,7 +23,7 @@ while IFS= read -r trs; do
 	SKIP) skipped=$((skipped + 1)) ;;
 	*) failed=$((failed + 1)); echo "failed: ${trs%.trs}" ;;
 	esac
-done < <(find tests -name '*.trs' 2>/dev/null | sort)
+done < <(find tests fuzz -name '*.trs' 2>/dev/null | sort)
 if [ $check_rc -ne 0 ] && [ $failed -eq 0 ]; then
 	failed=1   # make check failed before or outside the tests
 	echo "make check failed (exit $check_rc)"

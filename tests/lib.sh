@@ -203,12 +203,31 @@ file_count() {
 # ---------------------------------------------------------------- popfetch
 
 # run_popfetch ARGS...: run the binary with stdout in $T/out, stderr in
-# $T/err and the exit code in $RC.  Never fails by itself.  A run is
-# bounded by $POPFETCH_TEST_TIMEOUT seconds (default 60).
+# $T/err and the exit code in $RC.  Never fails by itself, except when a
+# checker finds an error (below).  A run is bounded by
+# $POPFETCH_TEST_TIMEOUT seconds (default 60).
+#
+# Checkers ("make check-valgrind", "configure --enable-sanitizers"):
+# $POPFETCH_WRAPPER, when set, is a command prefix for the run (split on
+# blanks), e.g. valgrind with --error-exitcode=99 and
+# --log-file=%q{POPFETCH_WRAPPER_LOG}: each run gets its own log,
+# $T/wrapper.N.log.  Exit 99, or a log without "ERROR SUMMARY: 0 errors",
+# fails the test with the log, whatever exit code the test expected.  In
+# a sanitizer build ($POPFETCH_SANITIZERS set by make check), a report on
+# stderr (ASan, LSan, UBSan) fails it the same way.
+_run_seq=0
 run_popfetch() {
 	RC=0
-	timeout -k 5 "${POPFETCH_TEST_TIMEOUT:-60}" "$POPFETCH" "$@" \
-		>"$T/out" 2>"$T/err" </dev/null || RC=$?
+	local wrap=() wlog=
+	if [ -n "${POPFETCH_WRAPPER:-}" ]; then
+		read -r -a wrap <<<"$POPFETCH_WRAPPER"
+		_run_seq=$((_run_seq + 1))
+		wlog=$T/wrapper.$_run_seq.log
+		rm -f -- "$wlog"
+	fi
+	POPFETCH_WRAPPER_LOG=$wlog \
+	timeout -k 5 "${POPFETCH_TEST_TIMEOUT:-60}" ${wrap[@]+"${wrap[@]}"} \
+		"$POPFETCH" "$@" >"$T/out" 2>"$T/err" </dev/null || RC=$?
 	# Kept for the secret scan at exit ($T/out and $T/err are overwritten
 	# by the next run).
 	cat "$T/out" >>"$T/runs.out" 2>/dev/null
@@ -216,6 +235,17 @@ run_popfetch() {
 	if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then
 		cat "$T/err" >&2
 		fail "popfetch $* did not finish within ${POPFETCH_TEST_TIMEOUT:-60} s"
+	fi
+	if [ -n "$wlog" ] && { [ "$RC" -eq 99 ] ||
+		! grep -q 'ERROR SUMMARY: 0 errors' "$wlog" 2>/dev/null; }; then
+		cat -- "$wlog" >&2 2>/dev/null
+		fail "popfetch $*: ${wrap[0]} reported errors (exit $RC, log $wlog)"
+	fi
+	if [ -n "${POPFETCH_SANITIZERS:-}" ] && grep -E -q \
+		'^(==[0-9]+==ERROR: [A-Za-z]+Sanitizer|[^ ]+:[0-9]+:[0-9]+: runtime error: )' \
+		"$T/err"; then
+		cat -- "$T/err" >&2
+		fail "popfetch $*: a sanitizer reported an error (exit $RC)"
 	fi
 	return 0
 }

@@ -21,7 +21,9 @@ fault_default_msgs
 hugeline() {
 	local on=$1 orig=$POPFETCH
 	fault_begin "hugeline-${on// /}" "[{\"on\": \"$on\", \"conn\": 1, \"action\": \"hugeline\", \"bytes\": 52428800}]"
-	if [ -x /usr/bin/time ]; then
+	# Under valgrind (POPFETCH_WRAPPER) the RSS would be valgrind's, and
+	# valgrind would run the script, not popfetch: not measured there.
+	if [ -x /usr/bin/time ] && [ -z "${POPFETCH_WRAPPER:-}" ]; then
 		printf '#!/bin/sh\nexec /usr/bin/time -f %%M -o "%s" "%s" "$@"\n' \
 			"$S/rss" "$POPFETCH" >"$S/timed"
 		chmod 755 "$S/timed"

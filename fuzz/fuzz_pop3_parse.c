@@ -1,0 +1,226 @@
+/*
+ * fuzz_pop3_parse.c - every parser of pop3_parse.h on the same input line,
+ * each checked against a reference written here from the header's
+ * description (differential), plus the bounds of what it returns.
+ *
+ * The references are deliberately naive (index loops, no shared helper
+ * with the code under test). Where pop3_parse.c is stricter than the RFC
+ * (a number has at most 19 digits, so it cannot overflow), the reference
+ * says so explicitly.
+ */
+#include "autoconf.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "fuzz.h"
+#include "pop3_parse.h"
+
+const char fuzz_name[] = "pop3_parse";
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	return 0;
+}
+
+/* Digits at line[*i]: at least 1, at most 19. */
+static bool
+ref_number(const char *line, size_t len, size_t *i, unsigned long long *v)
+{
+	size_t start = *i;
+
+	*v = 0;
+	while (*i < len && line[*i] >= '0' && line[*i] <= '9') {
+		*v = *v * 10 + (unsigned long long)(line[*i] - '0');
+		(*i)++;
+		if (*i - start > 19)
+			return false;
+	}
+	return *i > start;
+}
+
+/* "N SIZE" or "N SIZE more...", N from 1 to ULONG_MAX. */
+static bool
+ref_list(const char *line, size_t len, unsigned long *num,
+    unsigned long long *size)
+{
+	unsigned long long n;
+	size_t i = 0;
+
+	if (!ref_number(line, len, &i, &n) || n == 0 ||
+	    n > (unsigned long)-1)
+		return false;
+	if (i >= len || line[i] != ' ')
+		return false;
+	i++;
+	if (!ref_number(line, len, &i, size))
+		return false;
+	if (i < len && line[i] != ' ')
+		return false;
+	*num = (unsigned long)n;
+	return true;
+}
+
+/* "N UIDL": everything after the first space, at least one byte. */
+static bool
+ref_uidl(const char *line, size_t len, unsigned long *num, size_t *off)
+{
+	unsigned long long n;
+	size_t i = 0;
+
+	if (!ref_number(line, len, &i, &n) || n == 0 ||
+	    n > (unsigned long)-1)
+		return false;
+	if (i + 1 >= len || line[i] != ' ')
+		return false;
+	*num = (unsigned long)n;
+	*off = i + 1;
+	return true;
+}
+
+static bool
+starts(const char *line, size_t len, const char *word)
+{
+	size_t n = strlen(word);
+
+	return len >= n && memcmp(line, word, n) == 0;
+}
+
+/* "+OK COUNT OCTETS" and anything after the octets. */
+static bool
+ref_stat(const char *line, size_t len, unsigned long *count,
+    unsigned long long *octets)
+{
+	unsigned long long c;
+	size_t i = 4;
+
+	if (!starts(line, len, "+OK "))
+		return false;
+	if (!ref_number(line, len, &i, &c) || c > (unsigned long)-1)
+		return false;
+	if (i >= len || line[i] != ' ')
+		return false;
+	i++;
+	if (!ref_number(line, len, &i, octets))
+		return false;
+	*count = (unsigned long)c;
+	return true;
+}
+
+/* "+OK N..." */
+static bool
+ref_octets(const char *line, size_t len, unsigned long long *n)
+{
+	size_t i = 4;
+
+	return starts(line, len, "+OK ") && ref_number(line, len, &i, n);
+}
+
+static int
+ref_respcode(const char *line, size_t len)
+{
+	static const char *const codes[] = {
+		"AUTH]", "IN-USE]", "LOGIN-DELAY]", "SYS/TEMP]", "SYS/PERM]"
+	};
+	static const int ex[] = {
+		EX_NOPERM, EX_TEMPFAIL, EX_TEMPFAIL, EX_TEMPFAIL,
+		EX_UNAVAILABLE
+	};
+
+	if (!starts(line, len, "-ERR ["))
+		return 0;
+	for (size_t c = 0; c < 5; c++) {
+		size_t n = strlen(codes[c]), j;
+
+		if (len - 6 < n)
+			continue;
+		for (j = 0; j < n; j++) {
+			char a = line[6 + j], b = codes[c][j];
+
+			if (a >= 'a' && a <= 'z')
+				a = (char)(a - 'a' + 'A');
+			if (a != b)
+				break;
+		}
+		if (j == n)
+			return ex[c];
+	}
+	return 0;
+}
+
+/* The first '<', the first '>' after it, an '@' between them. */
+static bool
+ref_apop(const char *line, size_t len)
+{
+	size_t i, j;
+
+	for (i = 0; i < len && line[i] != '<'; i++)
+		;
+	for (j = i + 1; j < len && line[j] != '>'; j++)
+		;
+	if (i >= len || j >= len)
+		return false;
+	for (size_t k = i + 1; k < j; k++)
+		if (line[k] == '@')
+			return true;
+	return false;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *line = (const char *)data;
+	unsigned long num = 0, rnum = 0;
+	unsigned long long size_ = 0, rsize = 0;
+	const char *uidl = NULL;
+	size_t ulen = 0, roff = 0;
+	bool ok, rok;
+	int rc;
+
+	ok = pop3_parse_list(line, size, &num, &size_) == 0;
+	rok = ref_list(line, size, &rnum, &rsize);
+	if (ok != rok)
+		fuzz_fail("LIST: parser says %d, reference %d", ok, rok);
+	if (ok && (num != rnum || size_ != rsize))
+		fuzz_fail("LIST: parser %lu %llu, reference %lu %llu", num,
+		    size_, rnum, rsize);
+
+	ok = pop3_parse_uidl(line, size, &num, &uidl, &ulen) == 0;
+	rok = ref_uidl(line, size, &rnum, &roff);
+	if (ok != rok)
+		fuzz_fail("UIDL: parser says %d, reference %d", ok, rok);
+	if (ok) {
+		fuzz_check(num == rnum);
+		fuzz_check(uidl == line + roff);
+		fuzz_check(ulen == size - roff && ulen > 0);
+	}
+
+	ok = pop3_parse_stat(line, size, &num, &size_) == 0;
+	rok = ref_stat(line, size, &rnum, &rsize);
+	if (ok != rok)
+		fuzz_fail("STAT: parser says %d, reference %d", ok, rok);
+	if (ok && (num != rnum || size_ != rsize))
+		fuzz_fail("STAT: parser %lu %llu, reference %lu %llu", num,
+		    size_, rnum, rsize);
+
+	ok = pop3_parse_octets(line, size, &size_) == 0;
+	rok = ref_octets(line, size, &rsize);
+	if (ok != rok)
+		fuzz_fail("RETR: parser says %d, reference %d", ok, rok);
+	if (ok && size_ != rsize)
+		fuzz_fail("RETR: parser %llu, reference %llu", size_, rsize);
+
+	rc = pop3_parse_respcode(line, size);
+	if (rc != ref_respcode(line, size))
+		fuzz_fail("RESP-CODE: parser %d, reference %d", rc,
+		    ref_respcode(line, size));
+
+	ok = pop3_parse_apop_greeting(line, size);
+	if (ok != ref_apop(line, size))
+		fuzz_fail("APOP greeting: parser %d, reference %d", ok, !ok);
+	return 0;
+}

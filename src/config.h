@@ -84,9 +84,9 @@ struct account {
 	enum store_kind store;
 	char *store_path;         /* ~ expanded */
 	bool keep;                /* default true: never DELE */
-	long timeout_ms;
+	long timeout_ms;          /* default 60000 */
 	long lock_timeout_ms;     /* how long to wait for the mbox locks;
-	                             default 30000 */          /* default 60000 */
+	                             default 30000 */
 	char *state_dir;          /* default $XDG_STATE_HOME/popfetch or
 	                             ~/.local/state/popfetch; ~ expanded */
 	int line, column;         /* where the account's mapping starts */

@@ -40,7 +40,8 @@ log_close_trace(void)
 	trace = NULL;
 }
 
-static void
+/* clang's -Wformat-nonliteral wants the va_list form marked too. */
+static void __attribute__((format(printf, 4, 0)))
 vlog(FILE *out, const char *account, const char *kind, const char *fmt,
     va_list ap)
 {

@@ -152,19 +152,22 @@ ref_respcode(const char *line, size_t len)
 	return 0;
 }
 
-/* The first '<', the first '>' after it, an '@' between them. */
+/* Ends in '>' (CR/LF aside); the first '<' at index 3 or later and
+ * before that '>'; an '@' between them. */
 static bool
 ref_apop(const char *line, size_t len)
 {
-	size_t i, j;
+	size_t n = len, i;
 
-	for (i = 0; i < len && line[i] != '<'; i++)
-		;
-	for (j = i + 1; j < len && line[j] != '>'; j++)
-		;
-	if (i >= len || j >= len)
+	while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == '\n'))
+		n--;
+	if (n < 5 || line[n - 1] != '>')
 		return false;
-	for (size_t k = i + 1; k < j; k++)
+	for (i = 3; i < n - 1 && line[i] != '<'; i++)
+		;
+	if (i >= n - 1)
+		return false;
+	for (size_t k = i + 1; k < n - 1; k++)
 		if (line[k] == '@')
 			return true;
 	return false;

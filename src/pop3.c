@@ -50,8 +50,8 @@ login_line(struct pop3 *s)
 
 	if (s->greeting[0] == '\0') {
 		memcpy(s->greeting, l, sizeof(s->greeting));
-		/* "<...@...>" anywhere in the greeting is an APOP timestamp,
-		 * which makes libcurl try APOP (RFC 1939, 7). */
+		/* A greeting ending in a "<...@...>" timestamp makes libcurl
+		 * try APOP (RFC 1939, 7) under auth: auto. */
 		s->greet_apop = pop3_parse_apop_greeting(l, strlen(l));
 		return;
 	}

@@ -89,10 +89,11 @@ pop3_parse_stat(const char *line, size_t len, unsigned long *count,
 int
 pop3_parse_octets(const char *line, size_t len, unsigned long long *n)
 {
-	const char *p = line + 4, *end = line + len;
+	const char *p, *end = line + len;
 
 	if (len < 5 || memcmp(line, "+OK ", 4) != 0)
 		return -1;
+	p = line + 4;
 	return number(&p, end, n);
 }
 
@@ -120,10 +121,16 @@ pop3_parse_respcode(const char *line, size_t len)
 bool
 pop3_parse_apop_greeting(const char *line, size_t len)
 {
-	const char *lt = memchr(line, '<', len), *gt;
+	const char *lt, *gt;
 
-	if (lt == NULL)
+	/* libcurl's rule, so that we agree with it on when it tried APOP:
+	 * the greeting ends in '>', the first '<' from the fourth byte on
+	 * opens the timestamp, and the timestamp holds an '@'. */
+	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+		len--;
+	if (len < 5 || line[len - 1] != '>')
 		return false;
-	gt = memchr(lt, '>', len - (size_t)(lt - line));
-	return gt != NULL && memchr(lt, '@', (size_t)(gt - lt)) != NULL;
+	gt = line + len - 1;
+	lt = memchr(line + 3, '<', (size_t)(gt - (line + 3)));
+	return lt != NULL && memchr(lt, '@', (size_t)(gt - lt)) != NULL;
 }

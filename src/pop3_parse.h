@@ -33,7 +33,9 @@ int pop3_parse_octets(const char *line, size_t len, unsigned long long *n);
  * [SYS/PERM] EX_UNAVAILABLE; 0 when none of those. */
 int pop3_parse_respcode(const char *line, size_t len);
 
-/* True when a greeting carries an APOP timestamp "<...@...>". */
+/* True when libcurl will offer APOP for this greeting: it ends in '>'
+ * (after any CR/LF), and from its fourth byte on the first '<' opens a
+ * timestamp "<...@...>" that runs to that '>'. */
 bool pop3_parse_apop_greeting(const char *line, size_t len);
 
 #endif

@@ -749,6 +749,31 @@ pop3_msgs_free(struct pop3_msg *msgs, size_t n)
 	free(msgs);
 }
 
+/*
+ * Fewer bytes than announced. libcurl ends a RETR with CURLE_OK both at
+ * the "." line and when the server closes the connection mid-body, so the
+ * count alone cannot tell a cut body from a server whose sizes are wrong
+ * (some report sizes of another form of the message). The connection
+ * can: after a cut it is gone, and libcurl may not reconnect (the socket
+ * guard), so a NOOP answered on it proves the reply ended at its "."
+ * line. Our own reader (raw) returns 0 only after the "." line.
+ */
+static int
+retr_short(struct pop3 *s, const char *what, struct err *e)
+{
+	struct err probe;
+
+	if (!s->raw && pop3i_perform(s, "", "NOOP", false, W_DISCARD, "NOOP",
+	    &probe) != 0)
+		return err_set(e, EX_TEMPFAIL, "%s: connection closed after "
+		    "%llu of %llu bytes; message not stored", what, s->got,
+		    s->expect);
+	log_warn(s->account, "%s: the server announced %llu bytes but sent "
+	    "%llu, ending its reply properly; stored as sent", what,
+	    s->expect, s->got);
+	return 0;
+}
+
 int
 pop3_retr(struct pop3 *s, const struct pop3_msg *msg,
     const struct pop3_body *body, struct err *e)
@@ -780,10 +805,8 @@ pop3_retr(struct pop3 *s, const struct pop3_msg *msg,
 		return rc;
 	if (!s->started)
 		pop3i_body_start(s, msg);
-	if (s->got < s->expect)
-		return err_set(e, EX_TEMPFAIL, "%s: connection closed after "
-		    "%llu of %llu bytes; message not stored", what, s->got,
-		    s->expect);
+	if (s->got < s->expect && (rc = retr_short(s, what, e)) != 0)
+		return rc;
 	/* Held-back bytes beyond the announced size: a lone CRLF is the
 	 * server's own line end for a message without one; anything else
 	 * belongs to the message. */

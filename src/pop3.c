@@ -85,6 +85,7 @@ pop3i_header_cb(char *buf, size_t size, size_t n, void *arg)
 	struct pop3 *s = arg;
 	size_t len = size * n;
 
+	s->last_rx_ms = util_now_ms();
 	pop3i_clean_line(s->last, sizeof(s->last), buf, len);
 	/* After an -ERR libcurl sends QUIT itself, and that reply would
 	 * overwrite the line the user needs to see. (While logging in, the
@@ -193,6 +194,7 @@ pop3i_write_cb(char *buf, size_t size, size_t n, void *arg)
 	struct pop3 *s = arg;
 	size_t len = size * n;
 
+	s->last_rx_ms = util_now_ms();
 	switch (s->wmode) {
 	case W_LINES:
 		return lines_write(s, buf, len);
@@ -300,6 +302,8 @@ map_error(struct pop3 *s, CURLcode rc, const char *what, struct err *e)
 		    "numbers could change)", what);
 	if ((code = pop3i_respcode_exit(reply)) != 0)
 		return err_set(e, code, "%s: server said \"%s\"", what, reply);
+	if (rc == CURLE_ABORTED_BY_CALLBACK && s->stalled)
+		rc = CURLE_OPERATION_TIMEDOUT;   /* progress_cb's verdict */
 
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
@@ -410,6 +414,8 @@ pop3i_perform(struct pop3 *s, const char *path, const char *custom, bool multili
 	s->cb_rc = 0;
 	s->cb_err = e;
 	s->linelen = 0;
+	s->last_rx_ms = util_now_ms();
+	s->stalled = false;
 	rc = curl_easy_perform(s->h);
 	free(url);
 	s->wmode = W_DISCARD;
@@ -428,6 +434,27 @@ pop3i_perform(struct pop3 *s, const char *path, const char *custom, bool multili
 		return err_set(e, EX_PROTOCOL, "%s: unexpected reply \"%s\"",
 		    what, s->last);
 	return 0;
+}
+
+/*
+ * When a server stalls, libcurl's timeouts end the command, but libcurl
+ * then sends QUIT on its way out and waits the whole response timeout a
+ * second time for the reply, so a run took twice its timeout. libcurl
+ * calls this about once a second, also while it waits for that QUIT's
+ * reply: once the server has been silent for the timeout, give up, so a
+ * stalled run ends within the timeout plus about a second.
+ */
+static int
+progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct pop3 *s = arg;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	if (util_now_ms() - s->last_rx_ms < s->timeout_ms)
+		return 0;
+	s->stalled = true;
+	return 1;
 }
 
 static char *
@@ -509,6 +536,9 @@ pop3i_new(const struct pop3_params *p, bool connect_only, bool certinfo,
 	curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, s->timeout_s);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, s->timeout_s);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, s);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	/* libcurl drops a connection idle for 118 s by default, and with it
 	 * the session and its pending DELEs: a slow store must not cause
 	 * that. */

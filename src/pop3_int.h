@@ -29,6 +29,8 @@ struct pop3 {
 	bool established;    /* logged in: no further sockets allowed */
 	bool lost;           /* libcurl tried to open another connection */
 	bool broken;         /* a command failed: the session is over */
+	long long last_rx_ms;   /* when the server last sent us a byte */
+	bool stalled;        /* progress_cb gave up waiting for the server */
 
 	/* Single-line replies of the current perform (header callback). */
 	char last[LINE_MAX_LEN];

@@ -71,12 +71,17 @@ recover(struct ctx *c, struct err *e)
 			}
 		}
 	} else if (p->has_mark) {
-		rc = sink_mbox_recover(c->a->store_path, p->mark,
-		    c->a->lock_timeout_ms, e);
+		struct err warn;
+
+		rc = sink_mbox_recover(c->a->store_path, &p->mark,
+		    c->a->lock_timeout_ms, &warn, e);
 		if (rc != 0) {
 			err_prefix(e, "recovering an interrupted run");
 			return rc;
 		}
+		if (warn.msg[0] != '\0')
+			log_warn(c->a->name, "recovering an interrupted run: %s",
+			    warn.msg);
 	}
 	state_commit(c->st);
 	if ((rc = state_sync(c->st, e)) != 0)
@@ -113,7 +118,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	struct pop3_body body = { body_write, c };
 	struct err e2;
 	size_t done = 0;
-	off_t mark = 0;
+	struct sink_mark mark = { 0, 0, 0, 0 };
 	int rc = 0, rc2;
 
 	err_clear(&e2);
@@ -123,7 +128,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 		if (c->a->store == STORE_MAILDIR)
 			state_begin_maildir(c->st);
 		else
-			state_begin_mbox(c->st, mark);
+			state_begin_mbox(c->st, &mark);
 	}
 	for (size_t i = 0; i < count; i++) {
 		names[i] = sink_maildir_name();

@@ -169,12 +169,12 @@ md_drop(struct maildir *md)
 }
 
 static int
-md_batch_begin(struct sink *s, off_t *mark, struct err *e)
+md_batch_begin(struct sink *s, struct sink_mark *mark, struct err *e)
 {
 	struct maildir *md = s->priv;
 
 	(void)e;
-	*mark = 0;
+	memset(mark, 0, sizeof(*mark));
 	md->in_batch = 1;
 	return 0;
 }

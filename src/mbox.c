@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mbox_recover.h"
 #include "msgfilter.h"
 #include "sink.h"
 #include "testhook.h"
@@ -54,6 +55,7 @@ struct mbox {
 	struct mbox_lock lk;
 	off_t size;		/* bytes in the file (written out) */
 	off_t mark;		/* size at batch_begin */
+	long long stamp;	/* the batch's From_ line time */
 	off_t msg_start;	/* size at msg_begin */
 	int in_batch, in_msg;
 	int ends_lf;		/* the file is empty or ends with LF */
@@ -422,7 +424,7 @@ mb_write_failed(struct mbox *mb, int errnum, const char *what,
 }
 
 static int
-mb_batch_begin(struct sink *s, off_t *mark, struct err *e)
+mb_batch_begin(struct sink *s, struct sink_mark *mark, struct err *e)
 {
 	struct mbox *mb = s->priv;
 	struct stat st;
@@ -434,32 +436,17 @@ mb_batch_begin(struct sink *s, off_t *mark, struct err *e)
 		return err_sys(e, EX_IOERR, errno, "cannot stat %s", mb->path);
 	mb->size = st.st_size;
 	mb->mark = st.st_size;
+	/* One From_ line for the whole batch: recovery tells the batch's
+	 * bytes from anything appended after them by it. */
+	mb->stamp = (long long)time(NULL);
 	mb->ends_lf = mb_read_ends_lf(mb);
 	mb->in_batch = 1;
 	mb_touch_lock(mb);
-	*mark = mb->mark;
+	mark->size = mb->mark;
+	mark->dev = (unsigned long long)st.st_dev;
+	mark->ino = (unsigned long long)st.st_ino;
+	mark->stamp = mb->stamp;
 	return 0;
-}
-
-/* "From MAILER-DAEMON Fri Nov 27 03:21:19 2026\n": the asctime() layout,
- * in UTC, with English names whatever the locale. */
-static void
-mb_from_line(char *out, size_t outsize)
-{
-	static const char days[7][4] = {
-		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
-	};
-	static const char months[12][4] = {
-		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
-	};
-	time_t now = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&now, &tm);
-	snprintf(out, outsize, "From MAILER-DAEMON %s %s %2d %02d:%02d:%02d "
-	    "%d\n", days[tm.tm_wday % 7], months[tm.tm_mon % 12], tm.tm_mday,
-	    tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_year + 1900);
 }
 
 static int
@@ -484,7 +471,7 @@ mb_msg_begin(struct sink *s, const char *name, struct err *e)
 	 * our From_ line to its last line. */
 	if (!mb->ends_lf && mb_out(mb, "\n", 1) != 0)
 		return mb_write_failed(mb, mb->werr, "write to", e);
-	mb_from_line(line, sizeof(line));
+	mbox_from_line(mb->stamp, line, sizeof(line));
 	if (mb_out(mb, line, strlen(line)) != 0)
 		return mb_write_failed(mb, mb->werr, "write to", e);
 	return 0;
@@ -672,13 +659,16 @@ fail:
 }
 
 int
-sink_mbox_recover(const char *path, off_t mark, long lock_timeout_ms,
-    struct err *e)
+sink_mbox_recover(const char *path, const struct sink_mark *mark,
+    long lock_timeout_ms, struct err *warn, struct err *e)
 {
 	struct mbox_lock lk;
 	struct stat st;
-	int rc = 0;
+	enum mbox_tail kind;
+	off_t foreign;
+	int nl, rc = 0;
 
+	err_clear(warn);
 	if (stat(path, &st) != 0 && errno == ENOENT)
 		return 0;
 	if ((rc = mbox_lock_take(&lk, path, 0, lock_timeout_ms, e)) != 0)
@@ -689,11 +679,43 @@ sink_mbox_recover(const char *path, off_t mark, long lock_timeout_ms,
 		rc = err_sys(e, EX_IOERR, errno, "cannot stat %s", path);
 		goto done;
 	}
-	if (st.st_size <= mark)
+	if (st.st_size <= mark->size)
 		goto done;
-	if (ftruncate(lk.fd, mark) != 0 || fsync(lk.fd) != 0)
-		rc = err_sys(e, EX_IOERR, errno, "cannot truncate %s to %lld "
-		    "bytes", path, (long long)mark);
+	if ((mark->dev != 0 || mark->ino != 0) &&
+	    ((unsigned long long)st.st_dev != mark->dev ||
+	    (unsigned long long)st.st_ino != mark->ino)) {
+		err_set(warn, EX_OK, "%s is another file than when the "
+		    "interrupted run wrote to it; left as it is (messages of "
+		    "that run may be in it twice)", path);
+		goto done;
+	}
+	if ((rc = mbox_tail_scan(lk.fd, mark->size, st.st_size, mark->stamp,
+	    &kind, &foreign, &nl, e)) != 0) {
+		err_prefix(e, "%s", path);
+		goto done;
+	}
+	switch (kind) {
+	case MBOX_TAIL_CHANGED:
+		err_set(warn, EX_OK, "%s was changed after the interrupted run "
+		    "wrote to it; left as it is (messages of that run may be "
+		    "in it twice, the last one cut short)", path);
+		break;
+	case MBOX_TAIL_FOREIGN:
+		if ((rc = mbox_tail_move(lk.fd, foreign, mark->size,
+		    st.st_size, nl, e)) != 0) {
+			err_prefix(e, "%s", path);
+			break;
+		}
+		err_set(warn, EX_OK, "%s: kept the %lld bytes another program "
+		    "appended after the interrupted run", path,
+		    (long long)(st.st_size - foreign));
+		break;
+	case MBOX_TAIL_OURS:
+		if (ftruncate(lk.fd, mark->size) != 0 || fsync(lk.fd) != 0)
+			rc = err_sys(e, EX_IOERR, errno, "cannot truncate %s "
+			    "to %lld bytes", path, (long long)mark->size);
+		break;
+	}
 done:
 	mbox_lock_release(&lk);
 	return rc;

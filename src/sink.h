@@ -41,11 +41,20 @@
 
 struct sink;
 
+/* Where an mbox batch begins: what crash recovery needs to take the
+ * batch out again, and only the batch (see mbox_recover.h). */
+struct sink_mark {
+	off_t size;                /* the file's size before the batch */
+	unsigned long long dev, ino;   /* the file; 0 0: not known */
+	long long stamp;           /* the time in the batch's From_ lines;
+	                              0: not known */
+};
+
 struct sink_ops {
-	/* Start a batch. For mbox this records the file size to roll back to
-	 * (returned through *mark, so the caller can journal it before any
-	 * byte is written); for Maildir *mark is 0. */
-	int (*batch_begin)(struct sink *s, off_t *mark, struct err *e);
+	/* Start a batch. For mbox this fills *mark (the caller journals it
+	 * before any byte is written); for Maildir *mark is all 0. */
+	int (*batch_begin)(struct sink *s, struct sink_mark *mark,
+	    struct err *e);
 	/* Start one message. For Maildir `name` is the unique file name the
 	 * message will have in new/ (from sink_maildir_name()); mbox ignores
 	 * it. */
@@ -98,11 +107,16 @@ char *sink_maildir_name(void);
  * removes a leftover path/tmp/name. */
 int sink_maildir_recover(const char *path, const char *name);
 
-/* Truncate the mbox at path back to `mark` if it is longer (a batch that
- * was written but never recorded). Takes the locks. A missing or shorter
- * file is left alone (returns 0). */
-int sink_mbox_recover(const char *path, off_t mark, long lock_timeout_ms,
-    struct err *e);
+/* Take out of the mbox at path what a batch begun at mark wrote and never
+ * recorded, under the locks: truncate to mark.size when all after it is
+ * the batch's; move data another program appended since back to the mark
+ * and keep it. A missing file, or one not longer than the mark, is left
+ * alone. When the file is another one now, or the bytes at the mark are
+ * not the batch's, it is left as it is and *warn says so (the batch's
+ * messages may then be there twice; nothing is lost). 0 or a sysexits
+ * code. */
+int sink_mbox_recover(const char *path, const struct sink_mark *mark,
+    long lock_timeout_ms, struct err *warn, struct err *e);
 
 /* Shared by maildir.c and mbox.c: mkdir -p with mode 0700, fsyncing the
  * parent of every directory it creates so the new entries survive a

@@ -5,7 +5,11 @@
  *
  *   popfetch-state 1          first line, the format version
  *   B                         a Maildir batch begins
- *   M <mark>                  an mbox batch begins; <mark> = size before it
+ *   M <size> <dev> <ino> <stamp>
+ *                             an mbox batch begins: the file's size before
+ *                             it, its device and inode, the time in the
+ *                             batch's From_ lines (older journals: "M
+ *                             <size>" alone)
  *   T <uidl> <name>           (Maildir) the message will be file <name>
  *   S <unixtime> <uidl>       the message is stored
  *   C                         the open batch is committed
@@ -263,7 +267,7 @@ prov_clear(struct state *st)
 }
 
 static void
-load_begin(struct state *st, bool mbox, off_t mark)
+load_begin(struct state *st, bool mbox, const struct sink_mark *mark)
 {
 	/* A batch left open before a later begin was abandoned by a run
 	 * that then went on (it could not have): resolve conservatively by
@@ -272,7 +276,8 @@ load_begin(struct state *st, bool mbox, off_t mark)
 	prov_clear(st);
 	st->pending.open = true;
 	st->pending.has_mark = mbox;
-	st->pending.mark = mark;
+	if (mbox)
+		st->pending.mark = *mark;
 }
 
 static void
@@ -328,16 +333,28 @@ load_record(struct state *st, char *line)
 
 	switch (line[0]) {
 	case 'B':
-		load_begin(st, false, 0);
+		load_begin(st, false, NULL);
 		return 0;
-	case 'M':
-		a = line + 1;
-		errno = 0;
-		long long mark = strtoll(a, &b, 10);
-		if (errno || b == a || mark < 0)
+	case 'M': {
+		struct sink_mark m = { 0, 0, 0, 0 };
+		unsigned long long dev, ino;
+		long long size, stamp;
+		int got = sscanf(line + 1, " %lld %llu %llu %lld", &size,
+		    &dev, &ino, &stamp);
+
+		/* "M <size>" from before the file's identity and the From_
+		 * time were recorded; those stay 0 (not known). */
+		if ((got != 1 && got != 4) || size < 0)
 			return -1;
-		load_begin(st, true, (off_t)mark);
+		m.size = (off_t)size;
+		if (got == 4) {
+			m.dev = dev;
+			m.ino = ino;
+			m.stamp = stamp;
+		}
+		load_begin(st, true, &m);
 		return 0;
+	}
 	case 'C':
 		load_commit(st);
 		return 0;
@@ -489,10 +506,11 @@ state_begin_maildir(struct state *st)
 }
 
 void
-state_begin_mbox(struct state *st, off_t mark)
+state_begin_mbox(struct state *st, const struct sink_mark *mark)
 {
-	char line[64];
-	int n = snprintf(line, sizeof(line), "M %lld\n", (long long)mark);
+	char line[128];
+	int n = snprintf(line, sizeof(line), "M %lld %llu %llu %lld\n",
+	    (long long)mark->size, mark->dev, mark->ino, mark->stamp);
 
 	buf_add(st, line, (size_t)n);
 }

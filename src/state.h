@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "sink.h"
 #include "util.h"
 
 struct state;
@@ -31,7 +32,7 @@ struct state;
 struct state_pending {
 	bool open;            /* a batch was begun and never committed */
 	bool has_mark;        /* mbox batch: mark is valid */
-	off_t mark;           /* mbox size to truncate back to */
+	struct sink_mark mark;   /* where the mbox batch began */
 	size_t nintents;      /* Maildir batch: uidl -> file name */
 	char **intent_uidl;
 	size_t *intent_uidl_len;
@@ -68,7 +69,7 @@ const struct state_pending *state_pending(const struct state *st);
 
 /* Journal records; they are buffered until state_sync(). */
 void state_begin_maildir(struct state *st);
-void state_begin_mbox(struct state *st, off_t mark);
+void state_begin_mbox(struct state *st, const struct sink_mark *mark);
 void state_intent(struct state *st, const char *uidl, size_t len,
     const char *name);
 /* The message fetched for this occurrence of uidl is stored. */

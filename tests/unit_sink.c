@@ -17,8 +17,10 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "mbox_recover.h"
 #include "sink.h"
 #include "unit.h"
 #include "util.h"
@@ -203,14 +205,15 @@ test_maildir_deliver(void)
 	char *names[3];
 	struct sink *s;
 	struct err e;
-	off_t mark = -1;
+	struct sink_mark mark = { -1, 9, 9, 9 };
 
 	err_clear(&e);
 	CHECK(sink_open_maildir(md, &s, &e) == 0);
 	if (s == NULL)
 		goto out;
 	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
-	CHECK(mark == 0);
+	CHECK(mark.size == 0 && mark.dev == 0 && mark.ino == 0 &&
+	    mark.stamp == 0);
 	for (int i = 0; i < 3; i++) {
 		names[i] = sink_maildir_name();
 		/* Odd chunk sizes split CRLF pairs. */
@@ -247,7 +250,7 @@ test_maildir_abort_and_errors(void)
 	char *tmpdir = tpath("Maildir2/tmp"), *name, *p;
 	struct sink *s;
 	struct err e;
-	off_t mark;
+	struct sink_mark mark;
 	size_t len;
 	char *got;
 
@@ -318,7 +321,7 @@ test_maildir_recover(void)
 	char *n3 = sink_maildir_name(), *p, *q;
 	struct sink *s;
 	struct err e;
-	off_t mark;
+	struct sink_mark mark;
 
 	err_clear(&e);
 	CHECK(sink_open_maildir(md, &s, &e) == 0);
@@ -422,7 +425,7 @@ child_fsize_maildir(const char *md)
 	struct rlimit rl = { 50000, 50000 };
 	struct sink *s;
 	struct err e;
-	off_t mark;
+	struct sink_mark mark;
 	int fails = 0;
 	char *name;
 
@@ -548,7 +551,7 @@ test_mbox_deliver(void)
 	struct sink *s;
 	struct err e;
 	struct stat st;
-	off_t mark = -1;
+	struct sink_mark mark = { -1, 9, 9, 9 };
 
 	err_clear(&e);
 	CHECK(sink_open_mbox(path, 1000, &s, &e) == 0);
@@ -557,7 +560,12 @@ test_mbox_deliver(void)
 	CHECK(exists(lock));
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
 	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
-	CHECK(mark == 0);
+	CHECK(mark.size == 0);
+	/* The identity recovery checks, and the batch's From_ time. */
+	CHECK(stat(path, &st) == 0 && mark.dev == (unsigned long long)st.st_dev
+	    && mark.ino == (unsigned long long)st.st_ino);
+	CHECK(mark.stamp > 0 && mark.stamp <= (long long)time(NULL) &&
+	    mark.stamp >= (long long)time(NULL) - 60);
 	CHECK(deliver(s, NULL, m1, sizeof(m1) - 1, 3, &e) == 0);
 	CHECK(deliver(s, NULL, m2, sizeof(m2) - 1, 1, &e) == 0);
 	CHECK(s->ops->batch_sync(s, &e) == 0);
@@ -571,7 +579,7 @@ test_mbox_deliver(void)
 	if (s == NULL)
 		goto out;
 	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
-	CHECK(mark == fsize(path));
+	CHECK(mark.size == fsize(path));
 	CHECK(deliver(s, NULL, "", 0, 1, &e) == 0);
 	CHECK(s->ops->batch_sync(s, &e) == 0);
 	s->ops->close(s);
@@ -594,7 +602,7 @@ test_mbox_foreign_tail(void)
 	const char *want[1] = { "hi\n\n" };
 	struct sink *s;
 	struct err e;
-	off_t mark;
+	struct sink_mark mark;
 
 	spew(path, "old", 3);
 	err_clear(&e);
@@ -602,7 +610,7 @@ test_mbox_foreign_tail(void)
 	if (s == NULL)
 		goto out;
 	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
-	CHECK(mark == 3);
+	CHECK(mark.size == 3);
 	CHECK(deliver(s, NULL, "hi\r\n", 4, 4, &e) == 0);
 	CHECK(s->ops->batch_sync(s, &e) == 0);
 	s->ops->close(s);
@@ -618,7 +626,8 @@ test_mbox_rollback(void)
 	const char *want[2] = { "one\n\n", "two\n\n" };
 	struct sink *s;
 	struct err e;
-	off_t mark, before;
+	struct sink_mark mark;
+	off_t before;
 
 	err_clear(&e);
 	CHECK(sink_open_mbox(path, 1000, &s, &e) == 0);
@@ -635,7 +644,7 @@ test_mbox_rollback(void)
 	/* msg_abort: exactly back to the size before the From_ line, even
 	 * after more than a buffer's worth went out. */
 	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
-	CHECK(mark == before);
+	CHECK(mark.size == before);
 	CHECK(s->ops->msg_begin(s, NULL, &e) == 0);
 	for (int i = 0; i < 3000; i++)
 		CHECK(s->ops->msg_write(s, "0123456789012345678901234567890"
@@ -660,7 +669,7 @@ test_mbox_rollback(void)
 	/* batch_abort: back to the mark, committed messages included. */
 	before = fsize(path);
 	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
-	CHECK(mark == before);
+	CHECK(mark.size == before);
 	CHECK(deliver(s, NULL, "three\r\n", 7, 7, &e) == 0);
 	CHECK(deliver(s, NULL, "four\r\n", 6, 7, &e) == 0);
 	CHECK(s->ops->msg_begin(s, NULL, &e) == 0);
@@ -754,7 +763,13 @@ test_mbox_locks(void)
 	waited = util_now_ms() - t0;
 	CHECK(waited >= 300);
 	CHECK(exists(lock));	/* not ours: left alone */
-	CHECK(sink_mbox_recover(path, 0, 200, &e) == EX_TEMPFAIL);
+	{
+		struct sink_mark m0 = { 0, 0, 0, 0 };
+		struct err w;
+
+		CHECK(sink_mbox_recover(path, &m0, 200, &w, &e) ==
+		    EX_TEMPFAIL);
+	}
 
 	/* The same dotlock ten minutes old is stale and broken. */
 	{
@@ -814,7 +829,8 @@ child_fsize_mbox(const char *path)
 	struct rlimit rl;
 	struct sink *s;
 	struct err e;
-	off_t mark, before;
+	struct sink_mark mark;
+	off_t before;
 	int fails = 0;
 
 	signal(SIGXFSZ, SIG_IGN);
@@ -852,29 +868,204 @@ test_mbox_write_error(void)
 	free(path);
 }
 
+/* Write `parts` (NULL-terminated) one after another as the file at path. */
+static void
+spew_parts(const char *path, const char *const *parts)
+{
+	size_t len = 0, off = 0;
+	char *buf;
+
+	for (int i = 0; parts[i] != NULL; i++)
+		len += strlen(parts[i]);
+	buf = xmalloc(len + 1);
+	for (int i = 0; parts[i] != NULL; i++) {
+		memcpy(buf + off, parts[i], strlen(parts[i]));
+		off += strlen(parts[i]);
+	}
+	spew(path, buf, len);
+	free(buf);
+}
+
+/* The file at path holds exactly the concatenation of `parts`. */
+static void
+check_parts(const char *path, const char *const *parts)
+{
+	size_t len = 0, got_len = 0, off = 0;
+	char *got = slurp(path, &got_len), *want;
+
+	for (int i = 0; parts[i] != NULL; i++)
+		len += strlen(parts[i]);
+	want = xmalloc(len + 1);
+	for (int i = 0; parts[i] != NULL; i++) {
+		memcpy(want + off, parts[i], strlen(parts[i]));
+		off += strlen(parts[i]);
+	}
+	CHECK(got != NULL);
+	if (got != NULL)
+		CHECK_MEM(got, got_len, want, len);
+	free(got);
+	free(want);
+}
+
+/* Recovery after a crash in the middle of an mbox batch: what the batch
+ * wrote goes; what was there before, and what another program appended
+ * after the crash, stays byte for byte. */
 static void
 test_mbox_recover(void)
 {
 	char *path = tpath("recover"), *lock = tpath("recover.lock");
-	char *missing = tpath("nothere");
-	char data[100];
-	struct err e;
+	char *missing = tpath("nothere"), *other = tpath("recover.new");
+	static const char old[] = "From a@b.example Thu Jan  1 00:00:00 2026\n"
+	    "Subject: old\n\nold\n\n";
+	static const char old_nolf[] = "From a@b.example Thu Jan  1 00:00:00 "
+	    "2026\nSubject: old\n\nno final newline";
+	static const char foreign[] = "From c@d.example Fri Nov 27 07:00:00 "
+	    "2026\nSubject: delivered later\n\n>From quoted\nforeign\n\n";
+	const long long stamp = 1795762608;  /* Fri Nov 27 06:56:48 2026 UTC */
+	char from[96], mine[512], part[256];
+	struct sink_mark m = { (off_t)(sizeof(old) - 1), 0, 0, stamp };
+	struct stat st;
+	struct err e, w;
 
-	memset(data, 'a', sizeof(data));
-	spew(path, data, sizeof(data));
-	err_clear(&e);
-	CHECK(sink_mbox_recover(path, 40, 1000, &e) == 0);
-	CHECK(fsize(path) == 40);
-	CHECK(sink_mbox_recover(path, 100, 1000, &e) == 0);
-	CHECK(fsize(path) == 40);
-	CHECK(sink_mbox_recover(path, 40, 1000, &e) == 0);
-	CHECK(fsize(path) == 40);
-	CHECK(!exists(lock));
-	CHECK(sink_mbox_recover(missing, 0, 1000, &e) == 0);
+	mbox_from_line(stamp, from, sizeof(from));
+	CHECK_STR(from, "From MAILER-DAEMON Fri Nov 27 06:56:48 2026\n");
+	/* Two whole messages of the batch and a third cut mid-line. */
+	snprintf(mine, sizeof(mine), "%sSubject: 1\n\n>From x\none\n\n"
+	    "%sSubject: 2\n\ntwo\n\n", from, from);
+	snprintf(part, sizeof(part), "%sSubject: 3\n\nthree, cut he", from);
+
+	/* Only the batch's bytes after the mark: cut back to the mark. */
+	{
+		const char *const f[] = { old, mine, part, NULL };
+		const char *const want[] = { old, NULL };
+
+		spew_parts(path, f);
+		CHECK(stat(path, &st) == 0);
+		m.dev = (unsigned long long)st.st_dev;
+		m.ino = (unsigned long long)st.st_ino;
+		err_clear(&e);
+		CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
+		CHECK_STR(w.msg, "");
+		check_parts(path, want);
+		CHECK(!exists(lock));
+		/* Again: nothing more to do. */
+		CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
+		CHECK_STR(w.msg, "");
+		check_parts(path, want);
+	}
+	/* Mail appended after the crash, at a line start: kept, moved to
+	 * the mark. */
+	{
+		const char *const f[] = { old, mine, part, "\n", foreign,
+		    foreign, NULL };
+		const char *const want[] = { old, foreign, foreign, NULL };
+
+		spew_parts(path, f);
+		CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
+		CHECK(strstr(w.msg, "kept the") != NULL);
+		check_parts(path, want);
+	}
+	/* Glued to the line the crash cut, without a newline first. */
+	{
+		const char *const f[] = { old, mine, part, foreign, NULL };
+		const char *const want[] = { old, foreign, NULL };
+
+		spew_parts(path, f);
+		CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
+		CHECK(strstr(w.msg, "kept the") != NULL);
+		check_parts(path, want);
+	}
+	/* Right after the batch's last whole message. */
+	{
+		const char *const f[] = { old, mine, foreign, NULL };
+		const char *const want[] = { old, foreign, NULL };
+
+		spew_parts(path, f);
+		CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
+		check_parts(path, want);
+	}
+	/* A file that did not end with a newline got one before the batch;
+	 * it stays, so the foreign From_ line starts a line. */
+	{
+		const char *const f[] = { old_nolf, "\n", mine, part, "\n",
+		    foreign, NULL };
+		const char *const want[] = { old_nolf, "\n", foreign, NULL };
+		struct sink_mark m2 = m;
+
+		m2.size = (off_t)(sizeof(old_nolf) - 1);
+		spew_parts(path, f);
+		CHECK(sink_mbox_recover(path, &m2, 1000, &w, &e) == 0);
+		check_parts(path, want);
+		/* ... and without foreign data it goes with the batch. */
+		const char *const f2[] = { old_nolf, "\n", mine, part, NULL };
+		const char *const want2[] = { old_nolf, NULL };
+
+		spew_parts(path, f2);
+		CHECK(sink_mbox_recover(path, &m2, 1000, &w, &e) == 0);
+		check_parts(path, want2);
+	}
+	/* A From_ line of another time is not the batch's. */
+	{
+		char late[96];
+		const char *const f[] = { old, mine, NULL };
+		const char *const want[] = { old, NULL };
+		struct sink_mark m3 = m;
+
+		m3.stamp = stamp + 1;
+		mbox_from_line(stamp + 1, late, sizeof(late));
+		CHECK(strcmp(late, from) != 0);
+		spew_parts(path, f);
+		CHECK(sink_mbox_recover(path, &m3, 1000, &w, &e) == 0);
+		CHECK(strstr(w.msg, "was changed after") != NULL);
+		const char *const unchanged[] = { old, mine, NULL };
+		check_parts(path, unchanged);
+		/* A journal from before stamps (0): any MAILER-DAEMON From_
+		 * line is taken for the batch's. */
+		m3.stamp = 0;
+		CHECK(sink_mbox_recover(path, &m3, 1000, &w, &e) == 0);
+		CHECK_STR(w.msg, "");
+		check_parts(path, want);
+	}
+	/* Rewritten by a mail reader (a new inode): left alone. */
+	{
+		const char *const f[] = { old, mine, part, NULL };
+
+		spew_parts(other, f);
+		CHECK(rename(other, path) == 0);
+		CHECK(stat(path, &st) == 0);
+		if ((unsigned long long)st.st_ino != m.ino) {
+			CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
+			CHECK(strstr(w.msg, "another file") != NULL);
+			check_parts(path, f);
+		}
+	}
+	/* Bytes at the mark that are not the batch's: left alone. */
+	{
+		const char *const f[] = { old, foreign, mine, NULL };
+
+		spew_parts(path, f);
+		CHECK(stat(path, &st) == 0);
+		m.ino = (unsigned long long)st.st_ino;
+		CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
+		CHECK(strstr(w.msg, "was changed after") != NULL);
+		check_parts(path, f);
+	}
+	/* Not longer than the mark, or missing: nothing to do. */
+	{
+		const char *const f[] = { old, NULL };
+
+		spew_parts(path, f);
+		CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
+		CHECK_STR(w.msg, "");
+		check_parts(path, f);
+	}
+	CHECK(sink_mbox_recover(missing, &m, 1000, &w, &e) == 0);
 	CHECK(!exists(missing));
+	CHECK(!exists(lock));
 	free(path);
 	free(lock);
 	free(missing);
+	free(other);
 }
 
 int

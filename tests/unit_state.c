@@ -142,8 +142,19 @@ test_open_batch(void)
 	append(path, "M 12345\nS 3 u9\n");
 	st = open_ok();
 	p = state_pending(st);
-	CHECK(p->open && p->has_mark && p->mark == 12345);
+	CHECK(p->open && p->has_mark && p->mark.size == 12345 &&
+	    p->mark.dev == 0 && p->mark.ino == 0 && p->mark.stamp == 0);
 	CHECK(!state_is_stored(st, "u9", 2));
+	state_close(st);
+
+	/* With the file's identity and the From_ time. */
+	append(path, "M 777 2049 123456 1795762608\nS 3 u8\n");
+	st = open_ok();
+	p = state_pending(st);
+	CHECK(p->open && p->has_mark && p->mark.size == 777 &&
+	    p->mark.dev == 2049 && p->mark.ino == 123456 &&
+	    p->mark.stamp == 1795762608);
+	CHECK(!state_is_stored(st, "u8", 2));
 	state_close(st);
 }
 

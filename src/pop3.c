@@ -192,17 +192,23 @@ size_t
 pop3i_write_cb(char *buf, size_t size, size_t n, void *arg)
 {
 	struct pop3 *s = arg;
-	size_t len = size * n;
+	size_t len = size * n, r;
 
-	s->last_rx_ms = util_now_ms();
 	switch (s->wmode) {
 	case W_LINES:
-		return lines_write(s, buf, len);
+		r = lines_write(s, buf, len);
+		break;
 	case W_BODY:
-		return body_write(s, buf, len) == len ? len : 0;
+		r = body_write(s, buf, len) == len ? len : 0;
+		break;
 	default:
-		return len;
+		r = len;
+		break;
 	}
+	/* After the store's work, not before: time spent writing (a slow
+	 * disk) is not the server being silent. */
+	s->last_rx_ms = util_now_ms();
+	return r;
 }
 
 static curl_socket_t
@@ -821,30 +827,34 @@ pop3_retr(struct pop3 *s, const struct pop3_msg *msg,
 	s->started = false;
 	rc = s->raw ? pop3i_raw_command(s, what, true, W_BODY, what, e) :
 	    pop3i_perform(s, path, NULL, true, W_BODY, what, e);
-	s->body = NULL;
 	if (rc == EX_TEMPFAIL && s->started && s->got < s->expect &&
 	    s->err_line[0] == '\0') {
 		char why[sizeof(e->msg)];
 
 		memcpy(why, e->msg, sizeof(why));
-		return err_set(e, EX_TEMPFAIL, "%s: connection lost after "
+		rc = err_set(e, EX_TEMPFAIL, "%s: connection lost after "
 		    "%llu of %llu bytes; message not stored (%s)", what,
 		    s->got, s->expect, why);
+		goto out;
 	}
 	if (rc != 0)
-		return rc;
+		goto out;
 	if (!s->started)
 		pop3i_body_start(s, msg);
 	if (s->got < s->expect && (rc = retr_short(s, what, e)) != 0)
-		return rc;
+		goto out;
 	/* Held-back bytes beyond the announced size: a lone CRLF is the
 	 * server's own line end for a message without one; anything else
-	 * belongs to the message. */
+	 * belongs to the message (s->body is still set for that). */
 	if (s->nhold > 0 && !(s->nhold == 2 && s->hold[0] == '\r' &&
-	    s->hold[1] == '\n'))
-		return body_deliver(s, s->hold, s->nhold) == 0 ? 0 :
-		    s->cb_err->code;
-	return 0;
+	    s->hold[1] == '\n')) {
+		s->cb_err = e;
+		rc = body_deliver(s, s->hold, s->nhold);
+	}
+out:
+	s->body = NULL;
+	s->cb_err = NULL;
+	return rc;
 }
 
 int

@@ -5,13 +5,39 @@
 
 #ifdef POPFETCH_TEST_HOOKS
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testhook.h"
+
+/* POPFETCH_HOOK_SLEEP=NAME:MS:N: sleep MS milliseconds at the Nth time
+ * NAME is reached (a slow disk, say). */
+static void
+testhook_sleep(const char *name)
+{
+	static long seen;
+	const char *c = getenv("POPFETCH_HOOK_SLEEP");
+	size_t n = c ? strcspn(c, ":") : 0;
+	long ms, at;
+	char *end;
+
+	if (c == NULL || c[n] != ':' || strlen(name) != n ||
+	    strncmp(c, name, n) != 0)
+		return;
+	ms = strtol(c + n + 1, &end, 10);
+	at = *end == ':' ? atol(end + 1) : 0;
+	if (++seen != at || ms <= 0 || ms > 60000)
+		return;
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
 
 void
 testhook_hit(const char *name)
@@ -41,7 +67,9 @@ testhook_hit(const char *name)
 	if (crash_at > 0 && strcmp(name, crash_name) == 0 &&
 	    ++seen == crash_at)
 		raise(SIGKILL);
+	testhook_sleep(name);
 }
+
 
 int
 testhook_batch(int dflt)

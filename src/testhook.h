@@ -9,6 +9,8 @@
  *                            reached (as a power cut or kill -9 would)
  *   POPFETCH_BATCH=N         messages per batch (default 64), so small
  *                            mailboxes still have several batches
+ *   POPFETCH_HOOK_SLEEP=NAME:MS:N  sleep MS ms the Nth time NAME is
+ *                            reached (a slow disk under the store)
  */
 #ifndef POPFETCH_TESTHOOK_H
 #define POPFETCH_TESTHOOK_H

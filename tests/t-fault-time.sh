@@ -7,6 +7,8 @@
 #    that never answers QUIT, or that is slow to greet: the run ends
 #    within 10 s with 75, nothing partial, no DELE for the stalled
 #    message; the rerun completes (QUIT: without downloading again);
+#  - a slow store (2.5 s per body chunk, tests/popfetch_hooks) with a
+#    prompt server and "timeout: 2s": not a timeout, all stored;
 #  - the server drops the idle connection after LIST, UIDL, RETR 1 or
 #    DELE 1 (libcurl would reconnect silently): 75, no second connection
 #    in that run, nothing fetched or deleted under another number.
@@ -63,6 +65,39 @@ stall() {
 	esac
 }
 
+# slow_store: the store is slow (tests/popfetch_hooks sleeps 2.5 s while
+# it hands the last body chunk of the only message to the store) while the
+# server is prompt, with "timeout: 2s": time spent writing is not server
+# silence, so the message is stored and the run succeeds. (It once failed
+# with "timed out" after the whole body had arrived.)
+slow_store() {
+	local hooks=${POPFETCH_HOOKS:-$TOP_BUILDDIR/tests/popfetch_hooks} orig=$POPFETCH n
+	[ -x "$hooks" ] || fail "no $hooks (make check builds it)"
+	mkdir -p "$T/one"
+	cp "$DATA/plain1.eml" "$T/one/m1"
+	FAULT_TIMEOUT=2s FAULT_MSGS=$T/one
+	fault_begin slow-store '[]'
+	# Count the chunks in a keep-mode run first.
+	sed 's/^    keep: false$/    keep: true/' "$S/config.yaml" >"$S/count.yaml"
+	chmod 600 "$S/count.yaml"
+	sed -i "s|state_dir: .*|state_dir: \"$S/count-state\"|; s|maildir: .*|maildir: \"$S/count-md\"|" "$S/count.yaml"
+	POPFETCH_HOOK_LOG=$S/hooks.log "$hooks" -c "$S/count.yaml" ||
+		fail "$FNAME: the counting run failed"
+	n=$(grep -c '^msg-chunk$' "$S/hooks.log")
+	[ "$n" -ge 1 ] || fail "$FNAME: no msg-chunk in the counting run"
+	note "$FNAME: $n chunks; the store sleeps 2.5 s at the last"
+	POPFETCH=$hooks
+	export POPFETCH_HOOK_SLEEP=msg-chunk:2500:$n
+	fault_run1 0
+	unset POPFETCH_HOOK_SLEEP
+	POPFETCH=$orig
+	expect_silent "$FNAME"
+	fault_promises --complete delete
+	assert_eq 1 "$(maildir_count "$FSTORE_PATH")" "$FNAME: messages stored"
+	scenario_report "$FNAME"
+	fault_end
+}
+
 closeafter() {
 	local on=$1
 	fault_begin "idle-drop-after-${on// /}" "[{\"on\": \"$on\", \"conn\": 1, \"action\": \"closeafter\"}]"
@@ -82,6 +117,7 @@ scenario hugeline-RETR2 hugeline "RETR 2"
 scenario stall-body stall stall-body \
 	'{"on": "RETR 2", "conn": 1, "action": "cut", "bytes": 300, "then": "stall", "seconds": 6}'
 scenario stall-quit stall stall-quit '{"on": "QUIT", "conn": 1, "action": "stall", "seconds": 6}'
+scenario slow-store slow_store
 scenario stall-greeting stall stall-greeting '{"on": "greeting", "conn": 1, "action": "stall", "seconds": 6}'
 for on in LIST UIDL "RETR 1" "DELE 1"; do
 	scenario "idle-drop-after-$on" closeafter "$on"

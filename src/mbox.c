@@ -56,6 +56,7 @@ struct mbox {
 	off_t size;		/* bytes in the file (written out) */
 	off_t mark;		/* size at batch_begin */
 	long long stamp;	/* the batch's From_ line time */
+	off_t our_end;		/* size after our last batch; -1: none */
 	off_t msg_start;	/* size at msg_begin */
 	int in_batch, in_msg;
 	int ends_lf;		/* the file is empty or ends with LF */
@@ -434,11 +435,21 @@ mb_batch_begin(struct sink *s, struct sink_mark *mark, struct err *e)
 		    "a message", mb->path);
 	if (fstat(mb->lk.fd, &st) != 0)
 		return err_sys(e, EX_IOERR, errno, "cannot stat %s", mb->path);
+	/* One From_ line for the whole batch: recovery tells the batch's
+	 * bytes from anything appended after them by it. Its time must
+	 * differ from that of a batch another popfetch may have left
+	 * unfinished in this file, which began no later than the file's last
+	 * change: unless the file is as our last batch left it, begin in a
+	 * later second than that change (a wait under a second, only right
+	 * after somebody else wrote). */
+	if (st.st_size != mb->our_end) {
+		for (int i = 0; i < 24 && (long long)time(NULL) <=
+		    (long long)st.st_mtime; i++)
+			sleep_ms(50);
+	}
+	mb->stamp = (long long)time(NULL);
 	mb->size = st.st_size;
 	mb->mark = st.st_size;
-	/* One From_ line for the whole batch: recovery tells the batch's
-	 * bytes from anything appended after them by it. */
-	mb->stamp = (long long)time(NULL);
 	mb->ends_lf = mb_read_ends_lf(mb);
 	mb->in_batch = 1;
 	mb_touch_lock(mb);
@@ -545,6 +556,7 @@ mb_batch_sync(struct sink *s, struct err *e)
 		    "a message", mb->path);
 	if (fsync(mb->lk.fd) == 0) {
 		mb->in_batch = 0;
+		mb->our_end = mb->size;
 		return 0;
 	}
 	errnum = errno;
@@ -648,6 +660,7 @@ sink_open_mbox(const char *path, long lock_timeout_ms, struct sink **out,
 	mb->sink.priv = mb;
 	mb->path = xstrdup(path);
 	mb->size = st.st_size;
+	mb->our_end = -1;
 	mb->ends_lf = mb_read_ends_lf(mb);
 	mb->buf = xmalloc(MB_BUFSIZE);
 	*out = &mb->sink;

@@ -18,7 +18,7 @@
 #define CHUNK 65536
 #define DAEMON_PREFIX "From MAILER-DAEMON "
 
-void
+bool
 mbox_from_line(long long stamp, char *out, size_t outsize)
 {
 	static const char days[7][4] = {
@@ -32,28 +32,15 @@ mbox_from_line(long long stamp, char *out, size_t outsize)
 	struct tm tm;
 
 	/* asctime()'s layout in UTC, English names whatever the locale. */
-	gmtime_r(&t, &tm);
+	if ((long long)t != stamp || gmtime_r(&t, &tm) == NULL ||
+	    tm.tm_year + 1900 < 1000 || tm.tm_year + 1900 > 9999) {
+		snprintf(out, outsize, "From MAILER-DAEMON ?\n");
+		return false;
+	}
 	snprintf(out, outsize, "From MAILER-DAEMON %s %s %2d %02d:%02d:%02d "
 	    "%d\n", days[tm.tm_wday % 7], months[tm.tm_mon % 12], tm.tm_mday,
 	    tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_year + 1900);
-}
-
-/* Is this line (its first len bytes; complete when it ends with "\n") one
- * of the batch's From_ lines? An incomplete one at the end of the file
- * counts when it is a prefix of ours: the crash came while writing it. */
-static bool
-ours(const char *line, size_t len, bool complete, const char *from,
-    size_t fromlen, long long stamp)
-{
-	if (stamp == 0) {
-		size_t n = strlen(DAEMON_PREFIX);
-
-		return len >= n ? memcmp(line, DAEMON_PREFIX, n) == 0 :
-		    !complete && memcmp(line, DAEMON_PREFIX, len) == 0;
-	}
-	if (complete)
-		return len == fromlen && memcmp(line, from, fromlen) == 0;
-	return len <= fromlen && memcmp(line, from, len) == 0;
+	return true;
 }
 
 static bool
@@ -65,9 +52,58 @@ digits(const char *p, size_t n)
 	return true;
 }
 
-/* Does p[0..n), which ends with "\n", look like a From_ line: "From ",
- * an address, then an asctime() date "Www Mmm dd hh:mm:ss" and a line
- * that ends with a four-digit year (a zone may come between)? */
+/* "Fri Nov 27 07:00:00" or "Fri Nov  7 07:00:00" at p (19 bytes there). */
+static bool
+asctime_date(const char *p)
+{
+	return p[3] == ' ' && p[7] == ' ' && p[10] == ' ' && p[13] == ':' &&
+	    p[16] == ':' && (p[8] == ' ' || digits(p + 8, 1)) &&
+	    digits(p + 9, 1) && digits(p + 11, 2) && digits(p + 14, 2) &&
+	    digits(p + 17, 2);
+}
+
+/* The layout of every From_ line popfetch writes, whatever its time:
+ * "From MAILER-DAEMON Fri Nov 27 07:00:00 2026\n", single spaces. */
+static bool
+daemon_layout(const char *line, size_t len)
+{
+	size_t n = strlen(DAEMON_PREFIX);
+
+	return len == n + 25 && memcmp(line, DAEMON_PREFIX, n) == 0 &&
+	    asctime_date(line + n) && line[n + 19] == ' ' &&
+	    digits(line + n + 20, 4) && line[n + 24] == '\n';
+}
+
+/* Is this whole line (ending with "\n") one of the batch's From_ lines?
+ * With stamp 0 (a journal from before stamps), any line of popfetch's
+ * own layout counts. */
+static bool
+ours(const char *line, size_t len, const char *from, size_t fromlen,
+    long long stamp)
+{
+	if (stamp == 0)
+		return daemon_layout(line, len);
+	return len == fromlen && memcmp(line, from, fromlen) == 0;
+}
+
+/* May this incomplete last line be the start of one of the batch's From_
+ * lines, cut by the crash? */
+static bool
+ours_prefix(const char *line, size_t len, const char *from, size_t fromlen,
+    long long stamp)
+{
+	if (stamp == 0) {
+		size_t n = strlen(DAEMON_PREFIX);
+
+		return memcmp(line, DAEMON_PREFIX, len < n ? len : n) == 0;
+	}
+	return len <= fromlen && memcmp(line, from, len) == 0;
+}
+
+/* Does p[0..n), which ends with "\n", look like a From_ line as mail
+ * delivery programs write it: "From ", an address, one or more spaces,
+ * an asctime() date "Www Mmm dd hh:mm:ss", and a four-digit year before
+ * the end of the line (zones and "remote from" may follow the time)? */
 static bool
 fromline_like(const char *p, size_t n)
 {
@@ -77,55 +113,101 @@ fromline_like(const char *p, size_t n)
 		return false;
 	while (i < n && p[i] != ' ' && p[i] != '\n')
 		i++;
-	if (i == 5 || i + 1 + 25 > n || p[i] != ' ')
+	if (i == 5 || i >= n || p[i] != ' ')
 		return false;
-	p += i + 1;
-	n -= i + 1;
-	/* "Fri Nov 27 07:00:00 ... 2026\n", or "Nov  7" */
-	if (p[3] != ' ' || p[7] != ' ' || p[10] != ' ' || p[13] != ':' ||
-	    p[16] != ':' || !(p[8] == ' ' || digits(p + 8, 1)) ||
-	    !digits(p + 9, 1) || !digits(p + 11, 2) || !digits(p + 14, 2) ||
-	    !digits(p + 17, 2))
+	while (i < n && p[i] == ' ')
+		i++;
+	if (n - i < 19 + 6 || !asctime_date(p + i))
 		return false;
-	return p[n - 6] == ' ' && digits(p + n - 5, 4);
+	for (i += 19; i + 5 < n; i++)
+		if (p[i] == ' ' && digits(p + i + 1, 4) &&
+		    (p[i + 5] == ' ' || p[i + 5] == '\n'))
+			return true;
+	return false;
 }
 
-/* Where in the line that ends at the end of the ring (its last `len`
- * bytes, at most sizeof ring) a glued-on From_ line begins: data
- * appended right after a line the crash cut, without a "\n" first.
- * Returns its distance from the end of the line, or 0. */
-static size_t
-glued_from(const char *ring, size_t ringsize, size_t end, size_t len)
-{
-	char tmp[160];
+/* The scanner's view of the line being read: its start, its first bytes,
+ * and its last bytes (a ring), for lines of any length. */
+struct line {
+	off_t start;
+	size_t len;                /* bytes so far */
+	char head[128];
+	char ring[1024];
+	size_t rpos;               /* next write position in ring */
+};
 
-	if (len > sizeof(tmp))
-		len = sizeof(tmp);
-	if (len > ringsize)
-		len = ringsize;
-	for (size_t i = 0; i < len; i++)
-		tmp[i] = ring[(end + ringsize - len + i) % ringsize];
-	for (size_t i = 1; i + 5 <= len; i++)
-		if (tmp[i] == 'F' && fromline_like(tmp + i, len - i))
-			return len - i;
-	return 0;
+/* Copy the last min(len, sizeof ring) bytes of the line to out. */
+static size_t
+line_tail(const struct line *l, char *out)
+{
+	size_t n = l->len < sizeof(l->ring) ? l->len : sizeof(l->ring);
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = l->ring[(l->rpos + sizeof(l->ring) - n + i) %
+		    sizeof(l->ring)];
+	return n;
+}
+
+/*
+ * Where in this whole line a From_ line glued onto it begins: data
+ * appended right after a line the crash cut, with no "\n" first. -1 when
+ * none. What comes before it must not be only '>' (mboxrd quoting of a
+ * line in one of our messages, ">From ...") and, when the line itself
+ * starts with "From ", must be the start of our From_ line (the crash cut
+ * our From_ line).
+ */
+static off_t
+glued(const struct line *l, const char *from, size_t fromlen,
+    long long stamp)
+{
+	char tail[sizeof(l->ring)];
+	size_t n = line_tail(l, tail), skip = l->len - n;
+
+	for (size_t i = skip == 0 ? 1 : 0; i + 5 <= n; i++) {
+		size_t before = skip + i;   /* bytes of the line before it */
+		bool quoted = true;
+
+		if (tail[i] != 'F' || !fromline_like(tail + i, n - i))
+			continue;
+		for (size_t k = 0; k < before && k < sizeof(l->head); k++)
+			if (l->head[k] != '>')
+				quoted = false;
+		if (quoted && before <= sizeof(l->head))
+			continue;
+		if (before <= sizeof(l->head) && l->len >= 5 &&
+		    memcmp(l->head, "From ", 5) == 0 &&
+		    !ours_prefix(l->head, before, from, fromlen, stamp))
+			continue;
+		return l->start + (off_t)before;
+	}
+	return -1;
+}
+
+static bool
+starts_from(const struct line *l)
+{
+	return l->len >= 5 && memcmp(l->head, "From ", 5) == 0;
 }
 
 int
 mbox_tail_scan(int fd, off_t mark, off_t size, long long stamp,
     enum mbox_tail *kind, off_t *foreign, int *nl, struct err *e)
 {
-	char from[96], line[128], ring[160], *buf = xmalloc(CHUNK);
-	size_t fromlen, llen = 0, rpos = 0, d;
-	off_t pos = mark, lstart;
+	char from[96], *buf = xmalloc(CHUNK);
+	struct line *l = xcalloc(1, sizeof(*l));
+	size_t fromlen;
+	off_t pos = mark, cand = -1, g;
 	bool first = true;
 	int rc = 0;
 
-	mbox_from_line(stamp, from, sizeof(from));
-	fromlen = strlen(from);
 	*kind = MBOX_TAIL_OURS;
 	*foreign = size;
 	*nl = 0;
+	if (!mbox_from_line(stamp, from, sizeof(from)) && stamp != 0) {
+		*kind = MBOX_TAIL_CHANGED;   /* a stamp no clock makes */
+		goto out;
+	}
+	fromlen = strlen(from);
 
 	/* A file that did not end with "\n" got one before the From_ line. */
 	if (mark > 0) {
@@ -136,7 +218,7 @@ mbox_tail_scan(int fd, off_t mark, off_t size, long long stamp,
 		if (c == '\n')
 			*nl = 1;
 	}
-	pos = lstart = mark + *nl;
+	pos = l->start = mark + *nl;
 	while (pos < size) {
 		size_t want = size - pos < CHUNK ? (size_t)(size - pos) : CHUNK;
 		ssize_t got = pread(fd, buf, want, pos);
@@ -144,53 +226,74 @@ mbox_tail_scan(int fd, off_t mark, off_t size, long long stamp,
 		if (got <= 0)
 			goto ioerr;
 		for (ssize_t i = 0; i < got; i++) {
-			if (llen < sizeof(line))
-				line[llen] = buf[i];
-			llen++;
-			ring[rpos] = buf[i];
-			rpos = (rpos + 1) % sizeof(ring);
+			if (l->len < sizeof(l->head))
+				l->head[l->len] = buf[i];
+			l->len++;
+			l->ring[l->rpos] = buf[i];
+			l->rpos = (l->rpos + 1) % sizeof(l->ring);
 			if (buf[i] != '\n')
 				continue;
-			/* A whole line: only one that starts with "From "
-			 * matters, and only the first must be ours. */
-			if ((first || (llen >= 5 &&
-			    memcmp(line, "From ", 5) == 0)) &&
-			    !(llen <= sizeof(line) && ours(line, llen, true,
-			    from, fromlen, stamp))) {
-				*kind = first ? MBOX_TAIL_CHANGED :
-				    MBOX_TAIL_FOREIGN;
-				*foreign = lstart;
+
+			bool mine = l->len <= sizeof(l->head) && ours(l->head,
+			    l->len, from, fromlen, stamp);
+
+			if (first && !mine) {
+				/* The mark does not start the batch, unless
+				 * the crash cut our first From_ line and
+				 * another one was glued on. */
+				g = glued(l, from, fromlen, stamp);
+				*kind = g >= 0 ? MBOX_TAIL_FOREIGN :
+				    MBOX_TAIL_CHANGED;
+				*foreign = g >= 0 ? g : size;
 				goto out;
 			}
-			/* Appended right after a line the crash cut. */
-			if (!first && (d = glued_from(ring, sizeof(ring), rpos,
-			    llen)) > 0) {
+			if (mine) {
+				/* Our data goes on: an earlier "glued" From_
+				 * line was a line of one of our messages. */
+				cand = -1;
+			} else if ((g = glued(l, from, fromlen, stamp)) >= 0) {
+				if (cand < 0)
+					cand = g;
+			} else if (starts_from(l)) {
+				/* Not ours: mboxrd quotes such lines inside
+				 * our messages. Foreign from here, or from a
+				 * glued From_ line before. */
 				*kind = MBOX_TAIL_FOREIGN;
-				*foreign = pos + i + 1 - (off_t)d;
+				*foreign = cand >= 0 ? cand : l->start;
 				goto out;
 			}
 			first = false;
-			lstart = pos + i + 1;
-			llen = 0;
+			l->start = pos + i + 1;
+			l->len = 0;
 		}
 		pos += got;
 	}
-	/* The last line, cut by the crash. */
-	if (llen > 0) {
-		size_t n = llen < sizeof(line) ? llen : sizeof(line);
+	/* The last line, if the crash cut it, is ours only as a prefix of our
+	 * From_ line; as the first line it must be one. */
+	if (l->len > 0) {
+		size_t n = l->len < sizeof(l->head) ? l->len : sizeof(l->head);
 
-		if (first ? !ours(line, n, false, from, fromlen, stamp) :
-		    (n >= 5 && memcmp(line, "From ", 5) == 0 &&
-		    !ours(line, n, false, from, fromlen, stamp))) {
-			*kind = first ? MBOX_TAIL_CHANGED : MBOX_TAIL_FOREIGN;
-			*foreign = lstart;
+		if (first && !ours_prefix(l->head, n, from, fromlen, stamp)) {
+			*kind = MBOX_TAIL_CHANGED;
+			goto out;
 		}
+		if (!first && starts_from(l) &&
+		    !ours_prefix(l->head, n, from, fromlen, stamp)) {
+			*kind = MBOX_TAIL_FOREIGN;
+			*foreign = cand >= 0 ? cand : l->start;
+			goto out;
+		}
+	}
+	if (cand >= 0) {
+		*kind = MBOX_TAIL_FOREIGN;
+		*foreign = cand;
 	}
 	goto out;
 ioerr:
 	rc = err_sys(e, EX_IOERR, errno ? errno : EIO, "cannot read the "
 	    "mbox after %lld bytes", (long long)pos);
 out:
+	free(l);
 	free(buf);
 	return rc;
 }

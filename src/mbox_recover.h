@@ -27,19 +27,22 @@ enum mbox_tail {
 };
 
 /* The batch's From_ line for stamp (seconds since the epoch, UTC):
- * "From MAILER-DAEMON Fri Nov 27 03:21:19 2026\n". */
-void mbox_from_line(long long stamp, char *out, size_t outsize);
+ * "From MAILER-DAEMON Fri Nov 27 03:21:19 2026\n". False (and a line
+ * that matches nothing) for a stamp outside years 1000-9999. */
+bool mbox_from_line(long long stamp, char *out, size_t outsize);
 
 /*
  * Classify the bytes of fd from mark to size (size > mark). They must
  * start with the batch's From_ line, after a "\n" when the file did not
  * end with one (*nl = 1 then): else MBOX_TAIL_CHANGED. The first later
  * line that starts with "From " and is not the batch's From_ line (mboxrd
- * quotes every such line inside a message) begins foreign data, and so
- * does a From_ line glued to the end of a line the crash cut ("From ", an
- * address, an asctime() date, to the line's end): its offset goes to
- * *foreign. stamp 0 (a journal without it): any "From MAILER-DAEMON "
- * line counts as the batch's. 0 or EX_IOERR.
+ * quotes every such line inside a message) begins foreign data; so does
+ * a From_ line glued to the end of a line the crash cut ("From ", an
+ * address, spaces, an asctime() date, a year before the line's end), if
+ * no line of the batch's follows it. Its offset goes to *foreign. stamp
+ * 0 (a journal without it): any From_ line of popfetch's own layout
+ * counts as the batch's. A stamp no clock makes: MBOX_TAIL_CHANGED.
+ * 0 or EX_IOERR.
  */
 int mbox_tail_scan(int fd, off_t mark, off_t size, long long stamp,
     enum mbox_tail *kind, off_t *foreign, int *nl, struct err *e);

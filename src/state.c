@@ -336,21 +336,32 @@ load_record(struct state *st, char *line)
 		load_begin(st, false, NULL);
 		return 0;
 	case 'M': {
+		/* "M <size> <dev> <ino> <stamp>", or "M <size>" from before
+		 * the file's identity and the From_ time were recorded (those
+		 * stay 0: not known). Decimal numbers, nothing else. */
 		struct sink_mark m = { 0, 0, 0, 0 };
-		unsigned long long dev, ino;
-		long long size, stamp;
-		int got = sscanf(line + 1, " %lld %llu %llu %lld", &size,
-		    &dev, &ino, &stamp);
+		unsigned long long v[4];
+		int k = 0;
 
-		/* "M <size>" from before the file's identity and the From_
-		 * time were recorded; those stay 0 (not known). */
-		if ((got != 1 && got != 4) || size < 0)
+		a = line + 1;
+		while (*a == ' ' && k < 4) {
+			a++;
+			if (*a < '0' || *a > '9')
+				return -1;
+			errno = 0;
+			v[k++] = strtoull(a, &b, 10);
+			if (errno != 0)
+				return -1;
+			a = b;
+		}
+		if (*a != '\0' || (k != 1 && k != 4) || v[0] > INT64_MAX ||
+		    (k == 4 && v[3] > INT64_MAX))
 			return -1;
-		m.size = (off_t)size;
-		if (got == 4) {
-			m.dev = dev;
-			m.ino = ino;
-			m.stamp = stamp;
+		m.size = (off_t)v[0];
+		if (k == 4) {
+			m.dev = v[1];
+			m.ino = v[2];
+			m.stamp = (long long)v[3];
 		}
 		load_begin(st, true, &m);
 		return 0;

@@ -578,8 +578,13 @@ test_mbox_deliver(void)
 	CHECK(sink_open_mbox(path, 1000, &s, &e) == 0);
 	if (s == NULL)
 		goto out;
+	/* The file changed within this second (our first batch, but another
+	 * sink: it could have been another popfetch): the new batch's From_
+	 * time must be later than that change. */
+	CHECK(stat(path, &st) == 0);
 	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
 	CHECK(mark.size == fsize(path));
+	CHECK(mark.stamp > (long long)st.st_mtime);
 	CHECK(deliver(s, NULL, "", 0, 1, &e) == 0);
 	CHECK(s->ops->batch_sync(s, &e) == 0);
 	s->ops->close(s);
@@ -922,7 +927,7 @@ test_mbox_recover(void)
 	static const char foreign[] = "From c@d.example Fri Nov 27 07:00:00 "
 	    "2026\nSubject: delivered later\n\n>From quoted\nforeign\n\n";
 	const long long stamp = 1795762608;  /* Fri Nov 27 06:56:48 2026 UTC */
-	char from[96], mine[512], part[256];
+	char from[96], mine[512], part[256], late_buf[96];
 	struct sink_mark m = { (off_t)(sizeof(old) - 1), 0, 0, stamp };
 	struct stat st;
 	struct err e, w;
@@ -1025,6 +1030,93 @@ test_mbox_recover(void)
 		CHECK(sink_mbox_recover(path, &m3, 1000, &w, &e) == 0);
 		CHECK_STR(w.msg, "");
 		check_parts(path, want);
+	}
+	/* Postfix local(8) writes two spaces before the date. */
+	{
+		static const char pf[] = "From joe@example.com  Fri Nov 27 "
+		    "08:00:00 2026\nSubject: postfix\n\nhi\n\n";
+		const char *const f[] = { old, mine, part, pf, NULL };
+		const char *const want[] = { old, pf, NULL };
+
+		spew_parts(path, f);
+		CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
+		CHECK(strstr(w.msg, "kept the") != NULL);
+		check_parts(path, want);
+	}
+	/* A long glued From_ line (a VERP bounce address), with a zone. */
+	{
+		char lf[600];
+		const char *const f[] = { old, mine, part, lf, NULL };
+		const char *const want[] = { old, lf, NULL };
+
+		snprintf(lf, sizeof(lf), "From bounce-%0300d=user=example.org@"
+		    "lists.example.net Fri Nov 27 08:00:00 2026 +0000\n"
+		    "Subject: long\n\nx\n\n", 7);
+		spew_parts(path, f);
+		CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
+		check_parts(path, want);
+	}
+	/* Lines of our own messages that look like From_ lines: quoted ones
+	 * (a git patch in a body) and one inside a line, in a message that
+	 * our next From_ line follows. All the batch's: cut. */
+	{
+		char body[512];
+		const char *const f[] = { old, body, part, NULL };
+		const char *const want[] = { old, NULL };
+
+		snprintf(body, sizeof(body), "%sSubject: patch\n\n"
+		    ">From 0123abc Mon Sep 17 00:00:00 2001\n"
+		    ">>From x Mon Sep 17 00:00:00 2001\n"
+		    "-- forwarded From joe@x Fri Nov 27 07:00:00 2026\n\n",
+		    from);
+		spew_parts(path, f);
+		CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
+		CHECK_STR(w.msg, "");
+		check_parts(path, want);
+	}
+	/* The crash cut our second From_ line; a foreign one is glued on. */
+	{
+		char cut[64];
+		const char *const f[] = { old, mine, cut, foreign, NULL };
+		const char *const want[] = { old, foreign, NULL };
+
+		memcpy(cut, from, 25);
+		cut[25] = '\0';
+		spew_parts(path, f);
+		CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
+		check_parts(path, want);
+		/* ... and the first one. */
+		const char *const f2[] = { old, cut, foreign, NULL };
+
+		spew_parts(path, f2);
+		CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
+		check_parts(path, want);
+	}
+	/* A journal without a stamp takes only popfetch's own layout for the
+	 * batch's: a Postfix bounce appended is kept. */
+	{
+		static const char bounce[] = "From MAILER-DAEMON  Fri Nov 27 "
+		    "08:00:00 2026\nSubject: bounce\n\nx\n\n";
+		const char *const f[] = { old, mine, bounce, NULL };
+		const char *const want[] = { old, bounce, NULL };
+		struct sink_mark m4 = m;
+
+		m4.stamp = 0;
+		spew_parts(path, f);
+		CHECK(sink_mbox_recover(path, &m4, 1000, &w, &e) == 0);
+		check_parts(path, want);
+	}
+	/* A stamp no clock makes (a damaged journal): left alone. */
+	{
+		const char *const f[] = { old, mine, NULL };
+		struct sink_mark m5 = m;
+
+		m5.stamp = 9223372036854775807LL;
+		CHECK(!mbox_from_line(m5.stamp, late_buf, sizeof(late_buf)));
+		spew_parts(path, f);
+		CHECK(sink_mbox_recover(path, &m5, 1000, &w, &e) == 0);
+		CHECK(strstr(w.msg, "was changed after") != NULL);
+		check_parts(path, f);
 	}
 	/* Rewritten by a mail reader (a new inode): left alone. */
 	{

@@ -151,32 +151,30 @@ line_tail(const struct line *l, char *out)
 /*
  * Where in this whole line a From_ line glued onto it begins: data
  * appended right after a line the crash cut, with no "\n" first. -1 when
- * none. What comes before it must not be only '>' (mboxrd quoting of a
- * line in one of our messages, ">From ...") and, when the line itself
- * starts with "From ", must be the start of our From_ line (the crash cut
- * our From_ line).
+ * none. On the first line, or one that starts with "From ", what comes
+ * before it must be the start of our From_ line (the crash cut that).
+ * A line of ours such as ">From x Mon Sep 17 00:00:00 2001" is a
+ * candidate too (it could be ">" cut by the crash with a From_ line glued
+ * on): the caller drops it when a line of the batch's follows.
  */
 static off_t
-glued(const struct line *l, const char *from, size_t fromlen,
+glued(const struct line *l, bool first, const char *from, size_t fromlen,
     long long stamp)
 {
 	char tail[sizeof(l->ring)];
 	size_t n = line_tail(l, tail), skip = l->len - n;
+	/* The first line, and a line that starts like a From_ line, can
+	 * only be our From_ line cut by the crash. */
+	bool must_be_ours = first ||
+	    (l->len >= 5 && memcmp(l->head, "From ", 5) == 0);
 
 	for (size_t i = skip == 0 ? 1 : 0; i + 5 <= n; i++) {
 		size_t before = skip + i;   /* bytes of the line before it */
-		bool quoted = true;
 
 		if (tail[i] != 'F' || !fromline_like(tail + i, n - i))
 			continue;
-		for (size_t k = 0; k < before && k < sizeof(l->head); k++)
-			if (l->head[k] != '>')
-				quoted = false;
-		if (quoted && before <= sizeof(l->head))
-			continue;
-		if (before <= sizeof(l->head) && l->len >= 5 &&
-		    memcmp(l->head, "From ", 5) == 0 &&
-		    !ours_prefix(l->head, before, from, fromlen, stamp))
+		if (must_be_ours && (before > sizeof(l->head) ||
+		    !ours_prefix(l->head, before, from, fromlen, stamp)))
 			continue;
 		return l->start + (off_t)before;
 	}
@@ -241,7 +239,7 @@ mbox_tail_scan(int fd, off_t mark, off_t size, long long stamp,
 				/* The mark does not start the batch, unless
 				 * the crash cut our first From_ line and
 				 * another one was glued on. */
-				g = glued(l, from, fromlen, stamp);
+				g = glued(l, true, from, fromlen, stamp);
 				*kind = g >= 0 ? MBOX_TAIL_FOREIGN :
 				    MBOX_TAIL_CHANGED;
 				*foreign = g >= 0 ? g : size;
@@ -251,7 +249,8 @@ mbox_tail_scan(int fd, off_t mark, off_t size, long long stamp,
 				/* Our data goes on: an earlier "glued" From_
 				 * line was a line of one of our messages. */
 				cand = -1;
-			} else if ((g = glued(l, from, fromlen, stamp)) >= 0) {
+			} else if ((g = glued(l, false, from, fromlen,
+			    stamp)) >= 0) {
 				if (cand < 0)
 					cand = g;
 			} else if (starts_from(l)) {

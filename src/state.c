@@ -343,9 +343,14 @@ load_record(struct state *st, char *line)
 		unsigned long long v[4];
 		int k = 0;
 
+		bool neg = false;
+
 		a = line + 1;
 		while (*a == ' ' && k < 4) {
 			a++;
+			/* The stamp may be negative (a clock before 1970). */
+			neg = k == 3 && *a == '-';
+			a += neg;
 			if (*a < '0' || *a > '9')
 				return -1;
 			errno = 0;
@@ -361,7 +366,7 @@ load_record(struct state *st, char *line)
 		if (k == 4) {
 			m.dev = v[1];
 			m.ino = v[2];
-			m.stamp = (long long)v[3];
+			m.stamp = neg ? -(long long)v[3] : (long long)v[3];
 		}
 		load_begin(st, true, &m);
 		return 0;

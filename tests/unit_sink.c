@@ -1106,6 +1106,46 @@ test_mbox_recover(void)
 		CHECK(sink_mbox_recover(path, &m4, 1000, &w, &e) == 0);
 		check_parts(path, want);
 	}
+	/* Our line cut right after its '>' quoting, a From_ line glued on:
+	 * the same bytes as a quoted line of ours, but no line of the
+	 * batch's follows, so it is kept. */
+	{
+		char q[256];
+		static const char pf[] = "From a@b  Fri Nov 27 07:00:00 2026\n"
+		    "Subject: f\n\nforeign\n\n";
+		const char *const f[] = { old, q, pf, NULL };
+		const char *const want[] = { old, pf, NULL };
+
+		snprintf(q, sizeof(q), "%sSubject: a\n\nhello\n>", from);
+		spew_parts(path, f);
+		CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
+		check_parts(path, want);
+	}
+	/* A rewritten file whose first line after the mark holds From_-like
+	 * text: changed, not "glued", left alone. */
+	{
+		static const char rw[] = "> From 0123abc Mon Sep 17 00:00:00 "
+		    "2001\nSubject: [PATCH]\n\n";
+		const char *const f[] = { old, rw, NULL };
+
+		spew_parts(path, f);
+		CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
+		CHECK(strstr(w.msg, "was changed after") != NULL);
+		check_parts(path, f);
+	}
+	/* A foreign line starting "From " with From_-like text far into it:
+	 * foreign from its start. */
+	{
+		char fl[512];
+		const char *const f[] = { old, mine, fl, NULL };
+		const char *const want[] = { old, fl, NULL };
+
+		snprintf(fl, sizeof(fl), "From x%0200d From y Fri Nov 27 "
+		    "07:00:00 2026\nSubject: z\n\nz\n\n", 0);
+		spew_parts(path, f);
+		CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
+		check_parts(path, want);
+	}
 	/* A stamp no clock makes (a damaged journal): left alone. */
 	{
 		const char *const f[] = { old, mine, NULL };

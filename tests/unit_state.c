@@ -156,6 +156,14 @@ test_open_batch(void)
 	    p->mark.stamp == 1795762608);
 	CHECK(!state_is_stored(st, "u8", 2));
 	state_close(st);
+
+	/* A clock before 1970 writes a negative stamp. */
+	append(path, "M 5 1 2 -86400\nS 3 u7\n");
+	st = open_ok();
+	p = state_pending(st);
+	CHECK(p->open && p->has_mark && p->mark.size == 5 &&
+	    p->mark.stamp == -86400);
+	state_close(st);
 }
 
 static void

@@ -27,6 +27,8 @@
 #define TIMEOUT_MAX	(24L * 3600 * 1000)
 #define TIMEOUT_DEFAULT	60000L
 #define LOCK_TIMEOUT_DEFAULT 30000L
+#define FORGET_AFTER_DEFAULT (30L * 86400 * 1000)
+#define FORGET_AFTER_MAX (3660L * 86400 * 1000)   /* ten years */
 
 /* At most 32 keys: struct slots keeps sets of them in an unsigned. The
  * credential keys, K_PASSWORD to K_OAUTH2_TOKEN_COMMAND, stay together:
@@ -37,7 +39,8 @@ enum key {
 	K_TLS_MIN_VERSION, K_AUTH, K_USER,
 	K_PASSWORD, K_PASSWORD_COMMAND, K_PASSWORD_ENV, K_PASSWORD_FILE,
 	K_OAUTH2_TOKEN_COMMAND,
-	K_MAILDIR, K_MBOX, K_KEEP, K_TIMEOUT, K_LOCK_TIMEOUT, K_STATE_DIR, NKEYS
+	K_MAILDIR, K_MBOX, K_KEEP, K_TIMEOUT, K_LOCK_TIMEOUT, K_STATE_DIR,
+	K_FORGET_AFTER, NKEYS
 };
 
 static const char *const key_names[NKEYS] = {
@@ -46,7 +49,8 @@ static const char *const key_names[NKEYS] = {
 	"tls_min_version", "auth", "user",
 	"password", "password_command", "password_env", "password_file",
 	"oauth2_token_command",
-	"maildir", "mbox", "keep", "timeout", "lock_timeout", "state_dir"
+	"maildir", "mbox", "keep", "timeout", "lock_timeout", "state_dir",
+	"forget_after"
 };
 
 #define BIT(id)		(1u << (id))
@@ -175,6 +179,7 @@ get_path(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
 		return false;
 	}
 	*out = util_expand_tilde(s);
+	util_path_clean(*out);
 	return true;
 }
 
@@ -364,7 +369,7 @@ config_parse_duration(const char *text, long *ms)
 {
 	static const struct { const char *unit; long ms; } units[] = {
 		{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
-		{ "h", 3600000 },
+		{ "h", 3600000 }, { "d", 86400000 },
 	};
 	const char *s = text;
 	long n = 0;
@@ -384,8 +389,8 @@ config_parse_duration(const char *text, long *ms)
 }
 
 static bool
-get_timeout(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
-    long *out)
+get_duration(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    long max, const char *maxtext, long *out)
 {
 	char b[64];
 	long ms;
@@ -394,17 +399,25 @@ get_timeout(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
 		return false;
 	if (config_parse_duration(v->text, &ms) != 0) {
 		report(yt, v, "%s: '%s' is not a duration; write a whole "
-		    "number with a unit (500ms, 30s, 2m, 1h) or a bare number of "
-		    "seconds", k->text, show(v->text, b, sizeof(b)));
+		    "number with a unit (500ms, 30s, 2m, 1h, 30d) or a bare "
+		    "number of seconds", k->text, show(v->text, b, sizeof(b)));
 		return false;
 	}
-	if (ms <= 0 || ms > TIMEOUT_MAX) {
+	if (ms <= 0 || ms > max) {
 		report(yt, v, "%s: '%s' is out of range; it must be more "
-		    "than 0 and at most 24h", k->text, show(v->text, b, sizeof(b)));
+		    "than 0 and at most %s", k->text, show(v->text, b,
+		    sizeof(b)), maxtext);
 		return false;
 	}
 	*out = ms;
 	return true;
+}
+
+static bool
+get_timeout(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    long *out)
+{
+	return get_duration(yt, k, v, TIMEOUT_MAX, "24h", out);
 }
 
 static bool
@@ -608,6 +621,10 @@ convert(struct yamltree *yt, const struct slots *s, struct account *a)
 			break;
 		case K_STATE_DIR:
 			ok = get_path(yt, k, v, &a->state_dir);
+			break;
+		case K_FORGET_AFTER:
+			ok = get_duration(yt, k, v, FORGET_AFTER_MAX, "3660d",
+			    &a->forget_after_ms);
 			break;
 		}
 		if (!ok)
@@ -924,6 +941,7 @@ account_build(struct yamltree *yt, const struct ynode *map, size_t index,
 	a->keep = true;
 	a->timeout_ms = TIMEOUT_DEFAULT;
 	a->lock_timeout_ms = LOCK_TIMEOUT_DEFAULT;
+	a->forget_after_ms = FORGET_AFTER_DEFAULT;
 	a->tls_min_version = 12;
 	a->auth = AUTH_AUTO;
 	bad = convert(yt, &s, a);
@@ -985,6 +1003,94 @@ load_accounts(struct yamltree *yt, const struct ynode *seq,
 				break;
 			}
 	}
+}
+
+/* Order accounts by the journal they would use: the server mailbox
+ * (host without case, port, user) and the store (kind, path). */
+static int
+cmp_pair(const void *x, const void *y)
+{
+	const struct account *a = *(const struct account *const *)x;
+	const struct account *b = *(const struct account *const *)y;
+	int c;
+
+	if ((c = strcasecmp(a->host, b->host)) != 0)
+		return c;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	if ((c = strcmp(a->user, b->user)) != 0)
+		return c;
+	if (a->store != b->store)
+		return a->store < b->store ? -1 : 1;
+	if ((c = strcmp(a->store_path, b->store_path)) != 0)
+		return c;
+	return a < b ? -1 : a > b;   /* config order within equals */
+}
+
+/* Order by the journal older versions used: state_dir + user@host. */
+static int
+cmp_legacy(const void *x, const void *y)
+{
+	const struct account *a = *(const struct account *const *)x;
+	const struct account *b = *(const struct account *const *)y;
+	int c;
+
+	if ((c = strcmp(a->state_dir, b->state_dir)) != 0)
+		return c;
+	if ((c = strcmp(a->user, b->user)) != 0)
+		return c;
+	return strcmp(a->host, b->host);
+}
+
+/*
+ * Two accounts that read one server mailbox into one store would share a
+ * journal: one's deletions would pass for the other's downloads. Refuse
+ * them, naming both. Sorted, so a file of many accounts stays fast. Also
+ * marks the accounts that shared an older per-user@host journal.
+ */
+static void
+pairs_check(struct yamltree *yt, struct config *cfg)
+{
+	struct account **v = xcalloc(cfg->naccounts + 1, sizeof(*v));
+	size_t n = 0;
+	char b1[64], b2[64], b3[64], b4[256], b5[64];
+
+	for (size_t i = 0; i < cfg->naccounts; i++) {
+		struct account *a = &cfg->accounts[i];
+
+		if (a->host != NULL && a->user != NULL &&
+		    a->store_path != NULL && a->state_dir != NULL)
+			v[n++] = a;
+	}
+	qsort(v, n, sizeof(*v), cmp_pair);
+	for (size_t i = 1; i < n; i++) {
+		const struct account *first = v[i - 1], *a = v[i];
+
+		if (strcasecmp(first->host, a->host) != 0 ||
+		    first->port != a->port || strcmp(first->user,
+		    a->user) != 0 || first->store != a->store ||
+		    strcmp(first->store_path, a->store_path) != 0)
+			continue;
+		yamltree_report_at(yt, a->line, a->column, "account '%s' "
+		    "reads the same mailbox (user %s on %s port %d) into the "
+		    "same %s %s as account '%s' (line %d): they would share "
+		    "one journal; give each its own destination or remove "
+		    "one", show(a->name ? a->name : "?", b1, sizeof(b1)),
+		    show(a->user, b2, sizeof(b2)), show(a->host, b3,
+		    sizeof(b3)), a->port, a->store == STORE_MAILDIR ?
+		    "maildir" : "mbox", show(a->store_path, b4, sizeof(b4)),
+		    show(first->name ? first->name : "?", b5, sizeof(b5)),
+		    first->line);
+		v[i] = (struct account *)first;   /* report each once */
+	}
+	qsort(v, n, sizeof(*v), cmp_legacy);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && cmp_legacy(&v[i], &v[j]) == 0; j++)
+			;
+		for (size_t k = i; j - i > 1 && k < j; k++)
+			v[k]->legacy_state_shared = true;
+	}
+	free(v);
 }
 
 static void
@@ -1060,8 +1166,10 @@ load_root(struct yamltree *yt, const struct ynode *root, struct config *cfg)
 	else if (v->kind != YN_SEQ)
 		report(yt, v, "accounts: expected a list of accounts, found %s",
 		    ynode_kind(v));
-	else
+	else {
 		load_accounts(yt, v, &defs, cfg);
+		pairs_check(yt, cfg);
+	}
 }
 
 /* Does the mapping m have the key? */
@@ -1233,7 +1341,9 @@ config_find(const struct config *cfg, const char *name)
 void
 config_format_duration(long ms, char *buf, size_t size)
 {
-	if (ms % 1000 == 0)
+	if (ms % 86400000 == 0)
+		snprintf(buf, size, "%ldd", ms / 86400000);
+	else if (ms % 1000 == 0)
 		snprintf(buf, size, "%lds", ms / 1000);
 	else
 		snprintf(buf, size, "%ldms", ms);
@@ -1355,6 +1465,8 @@ config_print(const struct config *cfg, FILE *out)
 		config_format_duration(a->lock_timeout_ms, t, sizeof(t));
 		fprintf(out, "  lock_timeout: %s\n", t);
 		print_kv(out, "state_dir", a->state_dir);
+		config_format_duration(a->forget_after_ms, t, sizeof(t));
+		fprintf(out, "  forget_after: %s\n", t);
 	}
 }
 

@@ -89,6 +89,12 @@ struct account {
 	                             default 30000 */
 	char *state_dir;          /* default $XDG_STATE_HOME/popfetch or
 	                             ~/.local/state/popfetch; ~ expanded */
+	long forget_after_ms;     /* a stored message's record is kept this
+	                             long after the server stops listing it
+	                             (default 30 days) */
+	bool legacy_state_shared; /* several accounts map to the journal
+	                             older versions kept per user@host in
+	                             this state_dir: none may adopt it */
 	int line, column;         /* where the account's mapping starts */
 };
 

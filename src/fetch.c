@@ -116,6 +116,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	const struct sink_ops *ops = c->sink->ops;
 	char **names = xcalloc(count, sizeof(char *));
 	struct pop3_body body = { body_write, c };
+	bool *held = xcalloc(count, sizeof(bool));
 	struct err e2;
 	size_t done = 0;
 	struct sink_mark mark = { 0, 0, 0, 0 };
@@ -146,10 +147,24 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	for (size_t i = 0; i < count; i++) {
 		struct pop3_msg *m = batch[i];
 
+		struct pop3_retr_info info;
+
 		if ((rc = ops->msg_begin(c->sink, names[i], e)) != 0)
 			break;
 		TESTHOOK("msg-begin");
-		rc = pop3_retr(c->pop, m, &body, e);
+		rc = pop3_retr(c->pop, m, &body, &info, e);
+		if (rc == 0 && info.shorter && !c->have_uidl) {
+			/* Stored, it could not be told from a new message next
+			 * run (no UIDL): it would be stored again every run. */
+			ops->msg_abort(c->sink);
+			log_warn(c->a->name, "message %lu: the server announced "
+			    "%llu bytes but sent %llu, ending its reply "
+			    "properly; not stored (without UIDL it could not be "
+			    "told apart next run) and left on the server",
+			    m->num, info.announced, info.received);
+			c->stats->held++;
+			continue;
+		}
 		if (rc == 0) {
 			TESTHOOK("msg-received");
 			rc = ops->msg_commit(c->sink, e);
@@ -160,6 +175,20 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 			err_prefix(e, "message %lu", m->num);
 			break;
 		}
+		if (info.shorter) {
+			/* Perhaps a server that reports the size of another
+			 * form of the message, perhaps a cut we cannot see:
+			 * keep what came, and the server's copy too. */
+			log_warn(c->a->name, "message %lu: the server announced "
+			    "%llu bytes but sent %llu, ending its reply "
+			    "properly; stored as sent, and left on the server "
+			    "(never deleted by popfetch)", m->num,
+			    info.announced, info.received);
+			held[i] = true;
+			c->stats->held++;
+		}
+		batch[done] = m;   /* done <= i: compact the stored ones */
+		held[done] = held[i];
 		done++;
 		c->stats->bytes += m->size;
 		log_info(c->a->name, "stored message %lu (%llu octets on the "
@@ -186,7 +215,8 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	}
 	if (c->have_uidl) {
 		for (size_t i = 0; i < done; i++)
-			state_stored(c->st, batch[i]->uidl, batch[i]->uidl_len);
+			state_stored(c->st, batch[i]->uidl, batch[i]->uidl_len,
+			    held[i]);
 		state_commit(c->st);
 		if ((rc2 = state_sync(c->st, &e2)) != 0) {
 			if (rc == 0) {
@@ -203,12 +233,14 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	/* Promise 1: only now, with file, directory and record synced. */
 	if (!c->a->keep && c->pop != NULL) {
 		for (size_t i = 0; i < done && rc == 0; i++)
-			rc = dele(c, batch[i]->num, e);
+			if (!held[i])
+				rc = dele(c, batch[i]->num, e);
 	}
 out:
 	for (size_t i = 0; i < count; i++)
 		free(names[i]);
 	free(names);
+	free(held);
 	return rc;
 }
 
@@ -227,8 +259,10 @@ fetch_all(struct ctx *c, struct err *e)
 
 		if (c->have_uidl && state_claim(c->st, m->uidl, m->uidl_len)) {
 			/* Stored by an earlier run that died before its
-			 * QUIT: delete without downloading again. */
-			if (!c->a->keep)
+			 * QUIT: delete without downloading again, unless it
+			 * came short (held: never deleted). */
+			if (!c->a->keep && !state_held(c->st, m->uidl,
+			    m->uidl_len))
 				rc = dele(c, m->num, e);
 			continue;
 		}
@@ -246,28 +280,37 @@ fetch_all(struct ctx *c, struct err *e)
 	return rc;
 }
 
-/* Step 5: forget what the server no longer has (or what QUIT deleted). */
+/* Step 5: rewrite the journal: the inventory minus what QUIT deleted is
+ * present; what QUIT deleted goes; the rest ages out (forget_after). */
 static void
 compact(struct ctx *c, bool quit_ok)
 {
-	char **uidls = xcalloc(c->nmsgs, sizeof(char *));
-	size_t *lens = xcalloc(c->nmsgs, sizeof(size_t));
-	size_t n = 0, d = 0;
+	char **listed = xcalloc(c->nmsgs, sizeof(char *));
+	size_t *llens = xcalloc(c->nmsgs, sizeof(size_t));
+	char **gone = xcalloc(c->nmsgs, sizeof(char *));
+	size_t *glens = xcalloc(c->nmsgs, sizeof(size_t));
+	size_t n = 0, ng = 0, d = 0;
 	struct err e;
 
 	/* c->dele is in ascending order, as is the inventory. */
 	for (size_t i = 0; i < c->nmsgs; i++) {
 		while (d < c->ndele && c->dele[d] < c->msgs[i].num)
 			d++;
-		if (quit_ok && d < c->ndele && c->dele[d] == c->msgs[i].num)
+		if (quit_ok && d < c->ndele && c->dele[d] == c->msgs[i].num) {
+			gone[ng] = c->msgs[i].uidl;
+			glens[ng++] = c->msgs[i].uidl_len;
 			continue;
-		uidls[n] = c->msgs[i].uidl;
-		lens[n++] = c->msgs[i].uidl_len;
+		}
+		listed[n] = c->msgs[i].uidl;
+		llens[n++] = c->msgs[i].uidl_len;
 	}
-	if (state_compact(c->st, uidls, lens, n, &e) != 0)
+	if (state_compact(c->st, listed, llens, n, gone, glens, ng,
+	    c->a->forget_after_ms / 1000, &e) != 0)
 		log_warn(c->a->name, "%s (the state stays valid)", e.msg);
-	free(uidls);
-	free(lens);
+	free(listed);
+	free(llens);
+	free(gone);
+	free(glens);
 }
 
 void
@@ -364,6 +407,44 @@ session(struct ctx *c, struct err *e)
 	return rc;
 }
 
+/* The journal of this (mailbox, store) pair; an older per-user@host
+ * journal is taken over when it can only be this account's. */
+static int
+open_state(struct ctx *c, struct err *e)
+{
+	const struct account *a = c->a;
+	char *key = fetch_state_key(a);
+	char *legacy = state_legacy_key(a->host, a->user);
+	const char *moved;
+	bool adopted;
+	int rc;
+
+	rc = state_open(a->state_dir, key, legacy, !a->legacy_state_shared,
+	    &c->st, e);
+	free(key);
+	free(legacy);
+	if (rc != 0)
+		return rc;
+	if ((moved = state_legacy(c->st, &adopted)) == NULL)
+		;
+	else if (adopted)
+		log_info(a->name, "journal of an older popfetch taken over: "
+		    "now %s", moved);
+	else
+		log_warn(a->name, "the journal an older popfetch kept for "
+		    "%s@%s was shared by several accounts, so it is no one's: "
+		    "set aside as %s; this account's messages on the server "
+		    "will be fetched again", a->user, a->host, moved);
+	return 0;
+}
+
+char *
+fetch_state_key(const struct account *a)
+{
+	return state_key(a->host, a->port, a->user,
+	    a->store == STORE_MAILDIR ? "maildir" : "mbox", a->store_path);
+}
+
 int
 fetch_account(const struct account *a, struct fetch_stats *stats,
     struct err *e)
@@ -376,7 +457,7 @@ fetch_account(const struct account *a, struct fetch_stats *stats,
 	c.a = a;
 	c.stats = stats;
 
-	if ((rc = state_open(a->state_dir, a->host, a->user, &c.st, e)) != 0)
+	if ((rc = open_state(&c, e)) != 0)
 		goto out;
 	if ((rc = recover(&c, e)) != 0)
 		goto out;

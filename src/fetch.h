@@ -14,6 +14,8 @@ struct fetch_stats {
 	unsigned long stored;      /* stored by this run */
 	unsigned long deleted;     /* DELEs confirmed by QUIT */
 	unsigned long long bytes;  /* octets received for stored messages */
+	unsigned long held;        /* came shorter than announced: left on
+	                              the server for good */
 };
 
 /*
@@ -24,6 +26,10 @@ struct fetch_stats {
  */
 int fetch_account(const struct account *a, struct fetch_stats *stats,
     struct err *e);
+
+/* The key of the account's journal (state_key of its mailbox and
+ * store). Returns a new string. */
+char *fetch_state_key(const struct account *a);
 
 /* The connection parameters of an account, without its secret. */
 void fetch_pop3_params(const struct account *a, struct pop3_params *pp);

@@ -804,19 +804,18 @@ retr_short(struct pop3 *s, const char *what, struct err *e)
 		return err_set(e, EX_TEMPFAIL, "%s: connection closed after "
 		    "%llu of %llu bytes; message not stored", what, s->got,
 		    s->expect);
-	log_warn(s->account, "%s: the server announced %llu bytes but sent "
-	    "%llu, ending its reply properly; stored as sent", what,
-	    s->expect, s->got);
 	return 0;
 }
 
 int
 pop3_retr(struct pop3 *s, const struct pop3_msg *msg,
-    const struct pop3_body *body, struct err *e)
+    const struct pop3_body *body, struct pop3_retr_info *info,
+    struct err *e)
 {
 	char path[32], what[48];
 	int rc;
 
+	memset(info, 0, sizeof(*info));
 	snprintf(path, sizeof(path), "%lu", msg->num);
 	snprintf(what, sizeof(what), "RETR %lu", msg->num);
 	s->body = body;
@@ -841,8 +840,13 @@ pop3_retr(struct pop3 *s, const struct pop3_msg *msg,
 		goto out;
 	if (!s->started)
 		pop3i_body_start(s, msg);
-	if (s->got < s->expect && (rc = retr_short(s, what, e)) != 0)
-		goto out;
+	if (s->got < s->expect) {
+		if ((rc = retr_short(s, what, e)) != 0)
+			goto out;
+		info->shorter = true;
+		info->announced = s->expect;
+		info->received = s->got;
+	}
 	/* Held-back bytes beyond the announced size: a lone CRLF is the
 	 * server's own line end for a message without one; anything else
 	 * belongs to the message (s->body is still set for that). */

@@ -90,16 +90,29 @@ struct pop3_body {
 	void *arg;
 };
 
+/* What pop3_retr saw of a body it returned 0 for. */
+struct pop3_retr_info {
+	bool shorter;                  /* fewer bytes than announced, but
+	                                  the reply ended properly */
+	unsigned long long announced;  /* "+OK n octets", else LIST size */
+	unsigned long long received;
+};
+
 /*
  * RETR msg->num into body. Checks the byte count against the server's
- * "+OK n octets" (else the LIST size): a short body is EX_TEMPFAIL, and
- * the caller must discard what it received. When the server appends CRLF
- * beyond the announced count (it does for a message without a final
- * newline), that CRLF is not passed on, so the stored message has exactly
- * the server's octets.
+ * "+OK n octets" (else the LIST size): a body cut short (the connection
+ * gone) is EX_TEMPFAIL, and the caller must discard what it received. A
+ * body shorter than announced whose reply ended properly on a connection
+ * that still answers returns 0 with info->shorter set: the caller decides
+ * (it may store it, but must not delete the message: it cannot tell a
+ * server that reports the size of another form of the message from a
+ * loss). When the server appends CRLF beyond the announced count (it
+ * does for a message without a final newline), that CRLF is not passed
+ * on, so the stored message has exactly the server's octets.
  */
 int pop3_retr(struct pop3 *s, const struct pop3_msg *msg,
-    const struct pop3_body *body, struct err *e);
+    const struct pop3_body *body, struct pop3_retr_info *info,
+    struct err *e);
 
 /* DELE one message (takes effect at a good QUIT). */
 int pop3_dele(struct pop3 *s, unsigned long num, struct err *e);

@@ -11,18 +11,25 @@
  *                             batch's From_ lines (older journals: "M
  *                             <size>" alone)
  *   T <uidl> <name>           (Maildir) the message will be file <name>
- *   S <unixtime> <uidl>       the message is stored
+ *   S <unixtime> <uidl> [hold] [a=<unixtime>]
+ *                             the message is stored (at that time);
+ *                             "hold": never delete it from the server (its
+ *                             body was shorter than announced); "a=": the
+ *                             server has not listed it since that time
  *   C                         the open batch is committed
  *
  * <uidl> is the server's UIDL byte for byte, with every byte outside
  * 0x21..0x7e and '%' written as %XX. S records outside any batch (as
  * compaction writes them) are stored unconditionally; inside a batch they
- * count only when the batch's C follows.
+ * count only when the batch's C follows. An unknown flag on an S record
+ * makes the journal unreadable rather than silently dropping a promise
+ * it carries.
  */
 #include "autoconf.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +47,8 @@ struct entry {
 	char *uidl;      /* NULL: free slot */
 	size_t len;
 	long long when;
+	long long absent;   /* not listed since then; 0: listed */
+	bool hold;          /* never DELE: stored from a short body */
 	/* A server may list one UIDL for several messages: count the
 	 * stored copies, and how many occurrences this run has accounted
 	 * for (stored now, or matched to a stored copy). */
@@ -64,6 +73,9 @@ struct state {
 	/* Provisional S records of the open batch while loading. */
 	struct entry *prov;
 	size_t nprov, provcap;
+	/* The user@host journal taken over (or set aside) by this open. */
+	char *legacy;
+	bool legacy_adopted;
 };
 
 /* ---- UIDL set ------------------------------------------------------------ */
@@ -107,7 +119,7 @@ set_grow(struct state *st)
 	st->tabsize = nsize;
 }
 
-static void
+static struct entry *
 set_add(struct state *st, const char *u, size_t len, long long when)
 {
 	struct entry *slot;
@@ -117,13 +129,14 @@ set_add(struct state *st, const char *u, size_t len, long long when)
 	slot = set_slot(st->tab, st->tabsize, u, len);
 	if (slot->uidl != NULL) {
 		slot->stored++;
-		return;
+		return slot;
 	}
 	slot->uidl = xstrndup(u, len);
 	slot->len = len;
 	slot->when = when;
 	slot->stored = 1;
 	st->count++;
+	return slot;
 }
 
 static struct entry *
@@ -220,11 +233,11 @@ unescape(char *s)
 	return o - s;
 }
 
-char *
-state_key(const char *host, const char *user)
+/* raw with every byte outside [A-Za-z0-9._@+-] written as %XX. */
+static char *
+key_escape(const char *raw)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	char *raw = xasprintf("%s@%s", user, host);
 	char *out = xmalloc(strlen(raw) * 3 + 1), *o = out;
 
 	for (const char *p = raw; *p; p++) {
@@ -239,6 +252,39 @@ state_key(const char *host, const char *user)
 		}
 	}
 	*o = '\0';
+	return out;
+}
+
+char *
+state_key(const char *host, int port, const char *user,
+    const char *store_kind, const char *store_path)
+{
+	uint64_t h = 14695981039346656037ULL;   /* FNV-1a 64 */
+	char *raw, *esc, *out;
+
+	for (const char *p = store_path; *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= 1099511628211ULL;
+	}
+	/* Host names are case-insensitive: one mailbox, one journal. */
+	raw = xasprintf("%s@%s", user, host);
+	for (char *p = raw + strlen(user) + 1; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	esc = key_escape(raw);
+	out = xasprintf("%s,%d,%s-%016llx", esc, port, store_kind,
+	    (unsigned long long)h);
+	free(esc);
+	free(raw);
+	return out;
+}
+
+char *
+state_legacy_key(const char *host, const char *user)
+{
+	char *raw = xasprintf("%s@%s", user, host);
+	char *out = key_escape(raw);
+
 	free(raw);
 	return out;
 }
@@ -297,20 +343,31 @@ load_intent(struct state *st, char *u, size_t len, const char *name)
 	p->nintents++;
 }
 
+/* Merge a loaded S record into the set: one more stored copy; a flag on
+ * any copy holds for the UIDL. */
 static void
-load_stored(struct state *st, char *u, size_t len, long long when)
+add_loaded(struct state *st, const struct entry *r)
+{
+	struct entry *en = set_add(st, r->uidl, r->len, r->when);
+
+	en->hold = en->hold || r->hold;
+	if (en->stored == 1 || r->absent < en->absent)
+		en->absent = r->absent;
+}
+
+static void
+load_stored(struct state *st, const struct entry *r)
 {
 	if (!st->pending.open) {
-		set_add(st, u, len, when);
+		add_loaded(st, r);
 		return;
 	}
 	if (st->nprov == st->provcap) {
 		st->provcap = st->provcap ? st->provcap * 2 : 64;
 		st->prov = xrealloc(st->prov, st->provcap * sizeof(*st->prov));
 	}
-	st->prov[st->nprov].uidl = xstrndup(u, len);
-	st->prov[st->nprov].len = len;
-	st->prov[st->nprov].when = when;
+	st->prov[st->nprov] = *r;
+	st->prov[st->nprov].uidl = xstrndup(r->uidl, r->len);
 	st->nprov++;
 }
 
@@ -318,10 +375,53 @@ static void
 load_commit(struct state *st)
 {
 	for (size_t i = 0; i < st->nprov; i++)
-		set_add(st, st->prov[i].uidl, st->prov[i].len,
-		    st->prov[i].when);
+		add_loaded(st, &st->prov[i]);
 	prov_clear(st);
 	pending_clear(&st->pending);
+}
+
+/* A decimal number, optionally negative, the whole token. */
+static int
+parse_time(const char *t, long long *out)
+{
+	char *end;
+
+	if (!(*t >= '0' && *t <= '9') && !(*t == '-' && t[1] >= '0' &&
+	    t[1] <= '9'))
+		return -1;
+	errno = 0;
+	*out = strtoll(t, &end, 10);
+	return errno == 0 && *end == '\0' ? 0 : -1;
+}
+
+/* "S <time> <uidl> [hold] [a=<time>]" after the "S". */
+static int
+load_s(struct state *st, char *rest)
+{
+	struct entry r;
+	char *t, *save = NULL;
+	long n;
+
+	memset(&r, 0, sizeof(r));
+	t = strtok_r(rest, " ", &save);
+	if (t == NULL || parse_time(t, &r.when) != 0)
+		return -1;
+	t = strtok_r(NULL, " ", &save);
+	if (t == NULL || (n = unescape(t)) < 0)
+		return -1;
+	r.uidl = t;
+	r.len = (size_t)n;
+	while ((t = strtok_r(NULL, " ", &save)) != NULL) {
+		if (strcmp(t, "hold") == 0)
+			r.hold = true;
+		else if (strncmp(t, "a=", 2) == 0 &&
+		    parse_time(t + 2, &r.absent) == 0 && r.absent != 0)
+			;
+		else
+			return -1;
+	}
+	load_stored(st, &r);
+	return 0;
 }
 
 /* Parse one record (NUL-terminated, no LF). 0 or -1 for garbage. */
@@ -383,12 +483,7 @@ load_record(struct state *st, char *line)
 			load_intent(st, a, (size_t)n, b);
 		return 0;
 	case 'S':
-		a = strtok_r(line + 1, " ", &save);
-		b = strtok_r(NULL, " ", &save);
-		if (a == NULL || b == NULL || (n = unescape(b)) < 0)
-			return -1;
-		load_stored(st, b, (size_t)n, strtoll(a, NULL, 10));
-		return 0;
+		return load_s(st, line + 1);
 	default:
 		return -1;
 	}
@@ -460,39 +555,82 @@ out:
 	return rc;
 }
 
+/* Take dir/key.lock without waiting. */
+static int
+lock_take(const char *path, int *fd, struct err *e)
+{
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0)
+		return err_sys(e, EX_CANTCREAT, errno, "%s", path);
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		return err_set(e, EX_TEMPFAIL, "the mailbox's journal is locked "
+		    "by another popfetch run (%s); skipped", path);
+	return err_sys(e, EX_IOERR, errno, "locking %s", path);
+}
+
+/*
+ * The journal popfetch kept per user@host before it was kept per
+ * (mailbox, store): adopt it (rename, under its own lock too, in case an
+ * older popfetch runs), or set it aside when several accounts shared it.
+ */
+static int
+legacy_take(struct state *st, const char *legacy_key, bool adopt,
+    struct err *e)
+{
+	char *old = xasprintf("%s/%s.state", st->dir, legacy_key);
+	char *oldlock = xasprintf("%s/%s.lock", st->dir, legacy_key);
+	char *dest = adopt ? xstrdup(st->path) : xasprintf("%s.unused", old);
+	struct stat sb;
+	int fd = -1, rc = 0;
+
+	if (lstat(st->path, &sb) == 0 || errno != ENOENT ||
+	    lstat(old, &sb) != 0 || !S_ISREG(sb.st_mode))
+		goto out;
+	if ((rc = lock_take(oldlock, &fd, e)) != 0)
+		goto out;
+	if (rename(old, dest) != 0) {
+		rc = err_sys(e, EX_IOERR, errno, "renaming %s", old);
+		goto out;
+	}
+	if ((rc = util_fsync_dir(st->dir)) != 0) {
+		rc = err_sys(e, EX_IOERR, rc, "syncing %s", st->dir);
+		goto out;
+	}
+	st->legacy = dest;
+	st->legacy_adopted = adopt;
+	dest = NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(old);
+	free(oldlock);
+	free(dest);
+	return rc;
+}
+
 int
-state_open(const char *dir, const char *host, const char *user,
-    struct state **out, struct err *e)
+state_open(const char *dir, const char *key, const char *legacy_key,
+    bool legacy_adopt, struct state **out, struct err *e)
 {
 	struct state *st = xcalloc(1, sizeof(*st));
-	char *key = state_key(host, user);
 	int rc;
 
 	st->fd = st->lockfd = -1;
 	st->dir = xstrdup(dir);
 	st->path = xasprintf("%s/%s.state", dir, key);
 	st->lockpath = xasprintf("%s/%s.lock", dir, key);
-	free(key);
 
 	if ((rc = util_mkdirs(dir, 0700)) != 0) {
 		rc = err_sys(e, EX_CANTCREAT, rc, "state directory %s", dir);
 		goto fail;
 	}
-	st->lockfd = open(st->lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (st->lockfd < 0) {
-		rc = err_sys(e, EX_CANTCREAT, errno, "%s", st->lockpath);
+	if ((rc = lock_take(st->lockpath, &st->lockfd, e)) != 0)
 		goto fail;
-	}
-	if (flock(st->lockfd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EWOULDBLOCK)
-			rc = err_set(e, EX_TEMPFAIL, "mailbox %s@%s is locked "
-			    "by another popfetch run (%s); skipped", user, host,
-			    st->lockpath);
-		else
-			rc = err_sys(e, EX_IOERR, errno, "locking %s",
-			    st->lockpath);
+	if (legacy_key != NULL &&
+	    (rc = legacy_take(st, legacy_key, legacy_adopt, e)) != 0)
 		goto fail;
-	}
 	st->fd = open(st->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (st->fd < 0) {
 		rc = err_sys(e, EX_CANTCREAT, errno, "%s", st->path);
@@ -505,6 +643,19 @@ state_open(const char *dir, const char *host, const char *user,
 fail:
 	state_close(st);
 	return rc;
+}
+
+const char *
+state_path(const struct state *st)
+{
+	return st->path;
+}
+
+const char *
+state_legacy(const struct state *st, bool *adopted)
+{
+	*adopted = st->legacy_adopted;
+	return st->legacy;
 }
 
 const struct state_pending *
@@ -543,27 +694,33 @@ state_intent(struct state *st, const char *uidl, size_t len,
 }
 
 static void
-record_stored(struct state *st, const char *uidl, size_t len, bool claim)
+record_stored(struct state *st, const char *uidl, size_t len, bool claim,
+    bool hold)
 {
 	char head[40];
 	long long now = (long long)time(NULL);
 	int n = snprintf(head, sizeof(head), "S %lld ", now);
+	struct entry *en;
 
 	buf_add(st, head, (size_t)n);
 	buf_add_escaped(st, uidl, len);
+	if (hold)
+		buf_add(st, " hold", 5);
 	buf_add(st, "\n", 1);
 	/* Visible to state_claim at once: the caller syncs before it acts
 	 * on it (DELE). */
-	set_add(st, uidl, len, now);
+	en = set_add(st, uidl, len, now);
+	en->hold = en->hold || hold;
+	en->absent = 0;
 	if (claim)
-		set_find(st, uidl, len)->claimed++;
+		en->claimed++;
 }
 
 void
-state_stored(struct state *st, const char *uidl, size_t len)
+state_stored(struct state *st, const char *uidl, size_t len, bool hold)
 {
 	/* Stored now, for the occurrence being fetched: accounted for. */
-	record_stored(st, uidl, len, true);
+	record_stored(st, uidl, len, true, hold);
 }
 
 void
@@ -571,7 +728,15 @@ state_recovered(struct state *st, const char *uidl, size_t len)
 {
 	/* Found stored by crash recovery: still to be matched to one of
 	 * the server's occurrences by state_claim(). */
-	record_stored(st, uidl, len, false);
+	record_stored(st, uidl, len, false, false);
+}
+
+int
+state_held(const struct state *st, const char *uidl, size_t len)
+{
+	const struct entry *en = set_find(st, uidl, len);
+
+	return en != NULL && en->hold;
 }
 
 void
@@ -597,33 +762,79 @@ state_sync(struct state *st, struct err *e)
 	return 0;
 }
 
+/* One S record per stored copy of en, with its flags. */
+static void
+compact_entry(struct state *fresh, const struct entry *en, unsigned copies)
+{
+	char head[40], tail[40];
+	int hn = snprintf(head, sizeof(head), "S %lld ", en->when), tn = 0;
+
+	if (en->hold)
+		tn = snprintf(tail, sizeof(tail), " hold");
+	if (en->absent != 0)
+		tn += snprintf(tail + tn, sizeof(tail) - (size_t)tn, " a=%lld",
+		    en->absent);
+	while (copies-- > 0) {
+		buf_add(fresh, head, (size_t)hn);
+		buf_add_escaped(fresh, en->uidl, en->len);
+		buf_add(fresh, tail, (size_t)tn);
+		buf_add(fresh, "\n", 1);
+	}
+}
+
 int
-state_compact(struct state *st, char *const *keep_uidls,
-    const size_t *keep_lens, size_t n, struct err *e)
+state_compact(struct state *st, char *const *listed,
+    const size_t *listed_lens, size_t nlisted, char *const *gone,
+    const size_t *gone_lens, size_t ngone, long long forget_after,
+    struct err *e)
 {
 	char *tmp = xasprintf("%s.tmp", st->path);
+	long long now = (long long)time(NULL);
 	struct state fresh;
 	int fd = -1, rc = 0;
 
 	/* Build the new content in a scratch buffer using the same writer. */
 	memset(&fresh, 0, sizeof(fresh));
 	buf_add(&fresh, STATE_MAGIC, strlen(STATE_MAGIC));
+	/* kept: copies still to write; UINT_MAX marks "not listed". */
 	for (size_t i = 0; i < st->tabsize; i++)
-		st->tab[i].kept = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct entry *en;
-		char head[40];
-		int hn;
+		st->tab[i].kept = UINT_MAX;
+	for (size_t i = 0; i < nlisted; i++) {
+		struct entry *en = set_find(st, listed[i], listed_lens[i]);
 
-		/* One record per stored copy still on the server. */
-		en = set_find(st, keep_uidls[i], keep_lens[i]);
-		if (en == NULL || en->kept >= en->stored)
+		if (en == NULL)
 			continue;
-		en->kept++;
-		hn = snprintf(head, sizeof(head), "S %lld ", en->when);
-		buf_add(&fresh, head, (size_t)hn);
-		buf_add_escaped(&fresh, keep_uidls[i], keep_lens[i]);
-		buf_add(&fresh, "\n", 1);
+		if (en->kept == UINT_MAX) {
+			en->kept = 0;
+			en->absent = 0;
+		}
+		if (en->kept < en->stored)
+			en->kept++;
+	}
+	/* What this session deleted (QUIT confirmed) and the server no
+	 * longer lists goes at once. */
+	for (size_t i = 0; i < ngone; i++) {
+		struct entry *en = set_find(st, gone[i], gone_lens[i]);
+
+		if (en != NULL && en->kept == UINT_MAX)
+			en->kept = 0;
+	}
+	for (size_t i = 0; i < st->tabsize; i++) {
+		struct entry *en = &st->tab[i];
+
+		if (en->uidl == NULL || en->stored == 0)
+			continue;
+		if (en->kept == UINT_MAX) {
+			/* Not listed this session: a server may hide a
+			 * message for a while (a glitch, an empty listing);
+			 * forget it only once gone for forget_after. */
+			if (en->absent == 0)
+				en->absent = now;
+			if (now - en->absent >= forget_after)
+				continue;
+			compact_entry(&fresh, en, en->stored);
+		} else
+			compact_entry(&fresh, en, en->kept);
 	}
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -680,5 +891,6 @@ state_close(struct state *st)
 	free(st->dir);
 	free(st->path);
 	free(st->lockpath);
+	free(st->legacy);
 	free(st);
 }

@@ -1,13 +1,15 @@
 /*
- * state.h - what popfetch remembers about one server mailbox (host+user):
- * which UIDLs it has stored, and enough about unfinished work to undo or
- * complete it after a crash.
+ * state.h - what popfetch remembers about one server mailbox (host, port,
+ * user) read into one store: which UIDLs it has stored (and when, and
+ * since when the server stopped listing them), and enough about
+ * unfinished work to undo or complete it after a crash.
  *
  * On disk, in the account's state_dir:
  *   KEY.state   append-only journal, one record per line (see state.c)
- *   KEY.lock    flock()ed for the whole run: one popfetch per mailbox
- * KEY is "<user>@<host>" with every byte outside [A-Za-z0-9._@+-] written
- * as %XX, so renaming an account keeps its state.
+ *   KEY.lock    flock()ed for the whole run: one popfetch per journal
+ * KEY (state_key) names the pair, not the account, so renaming an account
+ * keeps its state, and two accounts reading one mailbox into two stores
+ * (or two mailboxes into one store) never share a journal.
  *
  * A batch of deliveries is journalled as
  *   begin (Maildir: the file names it will use; mbox: the size to roll back
@@ -39,8 +41,19 @@ struct state_pending {
 	char **intent_name;
 };
 
-/* The state key for host+user (see above). Returns a new string. */
-char *state_key(const char *host, const char *user);
+/*
+ * The journal's key: "<user>@<host>,<port>,<kind>-<hash>" where host is
+ * lowercased, user@host has every byte outside [A-Za-z0-9._@+-] written
+ * as %XX, kind is "maildir" or "mbox" and hash is the 64-bit FNV-1a of
+ * the store's path (as configured, ~ expanded), 16 lowercase hex digits.
+ * Stable across machines and versions. Returns a new string.
+ */
+char *state_key(const char *host, int port, const char *user,
+    const char *store_kind, const char *store_path);
+
+/* The key of the journal older versions kept per user@host (escaped as
+ * above, host as written). Returns a new string. */
+char *state_legacy_key(const char *host, const char *user);
 
 /*
  * Create dir if needed, take KEY.lock without waiting (EX_TEMPFAIL with a
@@ -48,12 +61,29 @@ char *state_key(const char *host, const char *user);
  * journal (a torn last line from a crash is cut off). EX_CANTCREAT or
  * EX_IOERR when the directory or files cannot be used, EX_DATAERR when
  * the journal is unreadable garbage.
+ *
+ * legacy_key (may be NULL): when KEY.state does not exist yet and
+ * LEGACY.state does, it is renamed to KEY.state when legacy_adopt (the
+ * account is the only one the old journal can belong to), else to
+ * LEGACY.state.unused, under LEGACY.lock (EX_TEMPFAIL when held);
+ * state_legacy() tells which happened.
  */
-int state_open(const char *dir, const char *host, const char *user,
-    struct state **out, struct err *e);
+int state_open(const char *dir, const char *key, const char *legacy_key,
+    bool legacy_adopt, struct state **out, struct err *e);
+
+/* The journal's path (for messages). */
+const char *state_path(const struct state *st);
+
+/* What state_open did with an older per-user@host journal: NULL when
+ * nothing, else the path it now has; *adopted true when it became this
+ * journal. */
+const char *state_legacy(const struct state *st, bool *adopted);
 
 /* 1 when uidl (len bytes, any bytes allowed) is recorded as stored. */
 int state_is_stored(const struct state *st, const char *uidl, size_t len);
+
+/* 1 when a stored copy of uidl is held: never to be deleted. */
+int state_held(const struct state *st, const char *uidl, size_t len);
 
 /*
  * For one occurrence of uidl in the server's inventory, in order: 1 when
@@ -72,8 +102,10 @@ void state_begin_maildir(struct state *st);
 void state_begin_mbox(struct state *st, const struct sink_mark *mark);
 void state_intent(struct state *st, const char *uidl, size_t len,
     const char *name);
-/* The message fetched for this occurrence of uidl is stored. */
-void state_stored(struct state *st, const char *uidl, size_t len);
+/* The message fetched for this occurrence of uidl is stored. hold: it
+ * must never be deleted from the server (its body came short). */
+void state_stored(struct state *st, const char *uidl, size_t len,
+    bool hold);
 /* Crash recovery found a stored copy of uidl (not yet matched). */
 void state_recovered(struct state *st, const char *uidl, size_t len);
 void state_commit(struct state *st);
@@ -82,13 +114,19 @@ void state_commit(struct state *st);
 int state_sync(struct state *st, struct err *e);
 
 /*
- * Rewrite the journal atomically with only the stored UIDLs that are in
- * `keep_uidls` (the server's current inventory minus what was deleted;
- * a UIDL listed k times keeps at most k of its stored copies).
- * Called after a complete session; clears any pending batch.
+ * Rewrite the journal atomically after a complete session. `listed`: the
+ * server's inventory minus what this session deleted (a UIDL listed k
+ * times keeps at most k of its stored copies, and is marked present).
+ * `gone`: the UIDLs this session deleted (QUIT confirmed); their records
+ * go unless still listed. Every other record stays, marked absent since
+ * now unless already marked, and goes once absent for forget_after
+ * seconds: a server that hides a message once (or lists nothing once)
+ * must not make popfetch fetch it again. Clears any pending batch.
  */
-int state_compact(struct state *st, char *const *keep_uidls,
-    const size_t *keep_lens, size_t n, struct err *e);
+int state_compact(struct state *st, char *const *listed,
+    const size_t *listed_lens, size_t nlisted, char *const *gone,
+    const size_t *gone_lens, size_t ngone, long long forget_after,
+    struct err *e);
 
 /* Number of stored UIDLs known. */
 size_t state_count(const struct state *st);

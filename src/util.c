@@ -163,6 +163,24 @@ util_expand_tilde(const char *path)
 	return xasprintf("%s%s", home, path + 1);
 }
 
+void
+util_path_clean(char *path)
+{
+	char *o = path;
+
+	for (const char *p = path; *p; ) {
+		if (p[0] == '/' && (p[1] == '/' || (p[1] == '.' &&
+		    (p[2] == '/' || p[2] == '\0')))) {
+			p += p[1] == '/' ? 1 : 2;
+			continue;
+		}
+		*o++ = *p++;
+	}
+	while (o > path + 1 && o[-1] == '/')
+		o--;
+	*o = '\0';
+}
+
 int
 util_mkdirs(const char *path, int mode)
 {

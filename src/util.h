@@ -46,6 +46,11 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Expand a leading "~/" or "~" using $HOME. Returns a new string. */
 char *util_expand_tilde(const char *path);
 
+/* Write an absolute path in one spelling, in place: no "//", no "/./",
+ * no trailing "/" (except "/" itself). ".." and symbolic links are left
+ * as they are. */
+void util_path_clean(char *path);
+
 /* mkdir -p with the given mode for missing components. 0 or errno. */
 int util_mkdirs(const char *path, int mode);
 

@@ -57,7 +57,8 @@ fault_begin() {
 		store=(mbox="$S/mbox")
 		FSTORE_PATH=$S/mbox
 	fi
-	FSTATE=$S/state/alice@127.0.0.1.state
+	FSTATE=$S/state/$(state_key alice 127.0.0.1 "$FAKE_PORT" \
+		"${FAULT_STORE:-maildir}" "$FSTORE_PATH").state
 	popfetch_config "$S/config.yaml" name="$FNAME" port="$FAKE_PORT" \
 		keep="${FAULT_KEEP:-false}" timeout="${FAULT_TIMEOUT:-5s}" \
 		"${store[@]}" state_dir="$S/state" "${FAULT_CONF[@]}"

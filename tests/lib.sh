@@ -274,14 +274,23 @@ expect_silent() {
 	fi
 }
 
-# lock_key USER HOST: the account's state key, "<user>@<host>" with every
-# byte outside [A-Za-z0-9._@+-] written as %XX (uppercase hex).
-lock_key() {
-	"$PYTHON" - "$1@$2" <<'EOF'
+# state_key USER HOST PORT KIND PATH: the key of the journal (and lock) of
+# that server mailbox read into that store (KIND maildir or mbox):
+# "<user>@<host>,<port>,<kind>-<hash>", host lowercased, user@host with
+# every byte outside [A-Za-z0-9._@+-] written as %XX (uppercase hex), hash
+# the 64-bit FNV-1a of PATH in 16 lowercase hex digits.  Written from the
+# man page, apart from popfetch's code.
+state_key() {
+	"$PYTHON" - "$@" <<'EOF'
 import sys
+user, host, port, kind, path = sys.argv[1:6]
 ok = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@+-")
-raw = sys.argv[1].encode("utf-8", "surrogateescape")
-print("".join(chr(b) if b in ok else "%%%02X" % b for b in raw))
+raw = (user + "@" + host.lower()).encode("utf-8", "surrogateescape")
+h = 0xcbf29ce484222325
+for b in path.encode("utf-8", "surrogateescape"):
+    h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+print("".join(chr(b) if b in ok else "%%%02X" % b for b in raw) +
+      ",%s,%s-%016x" % (port, kind, h))
 EOF
 }
 

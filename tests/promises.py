@@ -91,7 +91,7 @@ def read_journal(path, problems):
         elif fl[0] == b"C":
             journal.update(prov)
             inbatch, prov = False, []
-        elif fl[0] == b"S" and len(fl) == 3:
+        elif fl[0] == b"S" and len(fl) >= 3:
             (prov if inbatch else journal).add(unesc(fl[2]))
     return journal
 

@@ -10,8 +10,9 @@
 #  - UIDL shows a message LIST does not: ignored, the others stored.
 #  - LIST sizes that lie: smaller (the body is longer: all of it stored),
 #    bigger (the body is shorter but its reply ends with the "." line:
-#    stored as sent, with a warning; a body cut by a closed connection is
-#    t-fault-drop's and still fails with 75).
+#    stored as sent, with a warning, and never deleted, even with 2 GB
+#    announced; a body cut by a closed connection is t-fault-drop's and
+#    still fails with 75).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fault.sh"
 t_init
@@ -126,31 +127,49 @@ list_smaller() {
 	fault_end
 }
 
-# list_bigger [AUTH]: LIST (and RETR's +OK) say 100 octets more than the
-# message has, and the reply ends properly with its "." line: the server's
-# sizes are wrong, not the body cut. popfetch stores the message as sent
-# (it proves the connection alive with a NOOP; auth: user reads the
-# reply itself and sees the "." line), warns once, and deletes it.
+# list_bigger AUTH EXTRA: LIST (and RETR's +OK) say EXTRA octets more than
+# the message has, and the reply ends properly with its "." line. Wrong
+# sizes or a loss popfetch cannot see: it stores the message as sent (it
+# proves the connection alive with a NOOP; auth: user reads the reply
+# itself and sees the "." line), warns once, and never deletes it, in
+# this run or a later one; the others are deleted.
 list_bigger() {
-	local auth=${1:-auto} n
-	note "LIST says 100 octets more, the reply is whole (auth: $auth): stored as sent, warned, deleted"
+	local auth=$1 extra=$2 n
+	note "LIST says $extra octets more, the reply is whole (auth: $auth): stored as sent, warned, left on the server"
 	n=$(($(wc -c <"$T/m/2") + $(wc -l <"$T/m/2")))
-	msgs m1 m2 m3 "\"list_size\": $((n + 100))"
+	msgs m1 m2 m3 "\"list_size\": $((n + extra))"
 	FAULT_CONF=(auth="$auth")
-	fault_begin "list-bigger-$auth" '[]'
+	fault_begin "list-bigger-$auth-$extra" '[]'
 	FAULT_CONF=()
 	fault_run1 0
 	assert_empty "$T/out" "$FNAME: stdout"
 	assert_lines 1 "$T/err" "$FNAME: stderr"
-	assert_grep "^popfetch: $FNAME: warning: RETR 2: the server announced $((n + 100)) bytes but sent $n, ending its reply properly; stored as sent\$" \
+	assert_grep "^popfetch: $FNAME: warning: message 2: the server announced $((n + extra)) bytes but sent $n, ending its reply properly; stored as sent, and left on the server \\(never deleted by popfetch\\)\$" \
 		"$T/err" "$FNAME: the warning"
 	if [ "$auth" = user ]; then
 		not_saw 'NOOP'
 	else
 		saw 'NOOP'
 	fi
-	fault_promises --complete delete
+	saw 'DELE 1'
+	saw 'DELE 3'
+	not_saw 'DELE 2'
+	fault_promises --complete keep
 	assert_eq 3 "$(maildir_count "$FSTORE_PATH")" "$FNAME: messages stored"
+	note "the rerun neither fetches nor deletes it"
+	local before
+	before=$(wc -l <"$FAKE_LOG")
+	run_popfetch -c "$S/config.yaml"
+	expect_rc 0 "$FNAME: the rerun"
+	expect_silent "$FNAME: the rerun"
+	fault_promises --complete keep
+	assert_eq "" "$(tail -n +$((before + 1)) "$FAKE_LOG" | grep -E '^(RETR|DELE)')" \
+		"$FNAME: RETR and DELE commands of the rerun"
+	fault_promises --complete keep
+	assert_eq 3 "$(maildir_count "$FSTORE_PATH")" "$FNAME: messages stored after the rerun"
+	assert_eq '["m2"]' "$("$PYTHON" -c 'import json, sys
+print(json.dumps([m["uidl"] for m in json.load(open(sys.argv[1]))["messages"]]))' "$FAKE_STATE")" \
+		"$FNAME: messages left on the server"
 	scenario_report "$FNAME"
 	fault_end
 }
@@ -164,7 +183,9 @@ scenario uidl-not-list uidl_not_list
 scenario list-smaller-1 list_smaller 1
 scenario list-smaller-3 list_smaller 3
 scenario list-smaller-100 list_smaller 100
-scenario list-bigger-auto list_bigger auto
-scenario list-bigger-user list_bigger user
+scenario list-bigger-auto list_bigger auto 100
+scenario list-bigger-user list_bigger user 100
+scenario list-huge-auto list_bigger auto 2000000000
+scenario list-huge-user list_bigger user 2000000000
 fault_summary
 exit 0

@@ -3,8 +3,9 @@
 #  1. Two real popfetch runs: the first is slowed down by the fake server
 #     (greeting delayed); the second exits 75 naming the account and the
 #     lock; afterwards every message is stored exactly once.
-#  2. The lock file (<state_dir>/<key>.lock, key = user@host with bytes
-#     outside [A-Za-z0-9._@+-] as %XX) held by flock(1): exit 75.
+#  2. The lock file (<state_dir>/<key>.lock, key = user@host,port,kind-hash
+#     with bytes of user@host outside [A-Za-z0-9._@+-] as %XX, see
+#     state_key in lib.sh) held by flock(1): exit 75.
 #  3. Two accounts, the first locked: the second is still fetched; exit 75.
 . "$(dirname "$0")/lib.sh"
 t_init
@@ -67,8 +68,11 @@ fakepop3_start "$T/fake2" --messages "$T/msgs" --user "pf/test user" --timeout 6
 	fail "cannot start the fake server"
 popfetch_config "$T/c2.yaml" name=held port="$FAKE_PORT" user="pf/test user" \
 	maildir="$T/Maildir2" state_dir="$T/state2"
-key=$(lock_key "pf/test user" 127.0.0.1)
-assert_eq 'pf%2Ftest%20user@127.0.0.1' "$key" "lock key"
+key=$(state_key "pf/test user" 127.0.0.1 "$FAKE_PORT" maildir "$T/Maildir2")
+case $key in
+'pf%2Ftest%20user@127.0.0.1,'"$FAKE_PORT"',maildir-'????????????????) ;;
+*) fail "lock key: got '$key'" ;;
+esac
 mkdir -p "$T/state2"
 # This shell holds the lock on fd 9 (popfetch opens the file anew, so the
 # inherited descriptor does not help it).

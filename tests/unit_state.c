@@ -45,7 +45,7 @@ open_ok(void)
 	struct err e;
 
 	err_clear(&e);
-	CHECK(state_open(dir, "pop.example.org", "me", &st, &e) == 0);
+	CHECK(state_open(dir, "me@pop.example.org", NULL, false, &st, &e) == 0);
 	if (st == NULL)
 		fprintf(stderr, "state_open: %s\n", e.msg);
 	return st;
@@ -54,9 +54,26 @@ open_ok(void)
 static void
 test_key(void)
 {
-	char *k = state_key("pop.example.org", "a b/c%d@x");
+	/* The pair: mailbox (host without case, port, user) and store;
+	 * 71eede2f3aaf1d26 is FNV-1a 64 of "/home/me/Mail". */
+	char *k = state_key("Pop.Example.ORG", 995, "a b/c%d@x", "maildir",
+	    "/home/me/Mail");
 
-	CHECK_STR(k, "a%20b%2Fc%25d@x@pop.example.org");
+	CHECK_STR(k, "a%20b%2Fc%25d@x@pop.example.org,995,maildir-"
+	    "71eede2f3aaf1d26");
+	free(k);
+	k = state_key("pop.example.org", 1995, "a b/c%d@x", "maildir",
+	    "/home/me/Mail");
+	CHECK_STR(k, "a%20b%2Fc%25d@x@pop.example.org,1995,maildir-"
+	    "71eede2f3aaf1d26");
+	free(k);
+	k = state_key("h", 110, "u", "mbox", "/home/me/Mail/");
+	CHECK(strstr(k, "71eede2f3aaf1d26") == NULL);
+	CHECK(strncmp(k, "u@h,110,mbox-", 13) == 0);
+	free(k);
+	/* Older versions' key: user@host as written. */
+	k = state_legacy_key("Pop.Example.org", "a b/c%d@x");
+	CHECK_STR(k, "a%20b%2Fc%25d@x@Pop.Example.org");
 	free(k);
 }
 
@@ -74,8 +91,8 @@ test_persist(void)
 	CHECK(state_count(st) == 0);
 	state_begin_maildir(st);
 	state_intent(st, "u1", 2, "name1");
-	state_stored(st, "u1", 2);
-	state_stored(st, odd, sizeof(odd) - 1);
+	state_stored(st, "u1", 2, false);
+	state_stored(st, odd, sizeof(odd) - 1, false);
 	state_commit(st);
 	CHECK(state_sync(st, &e) == 0);
 	state_close(st);
@@ -127,7 +144,7 @@ test_open_batch(void)
 		CHECK(strstr(t, "S 2 u") == NULL);
 	}
 	/* Resolve it as fetch.c does. */
-	state_stored(st, "u3", 2);
+	state_stored(st, "u3", 2, false);
 	state_commit(st);
 	CHECK(state_sync(st, &e) == 0);
 	state_close(st);
@@ -178,11 +195,13 @@ test_compact_and_lock(void)
 	if (st == NULL)
 		return;
 	/* A second run on the same mailbox is refused while we hold it. */
-	CHECK(state_open(dir, "pop.example.org", "me", &st2, &e) == EX_TEMPFAIL);
+	CHECK(state_open(dir, "me@pop.example.org", NULL, false, &st2, &e) ==
+	    EX_TEMPFAIL);
 	CHECK(strstr(e.msg, "locked by another popfetch run") != NULL);
 	CHECK(strstr(e.msg, "me@pop.example.org.lock") != NULL);
 
-	CHECK(state_compact(st, keep, lens, 3, &e) == 0);
+	/* The odd UIDL is not listed: kept, marked absent since now. */
+	CHECK(state_compact(st, keep, lens, 3, NULL, NULL, 0, 86400, &e) == 0);
 	state_close(st);
 	snprintf(path, sizeof(path), "%s/me@pop.example.org.state", dir);
 	{
@@ -191,11 +210,11 @@ test_compact_and_lock(void)
 		CHECK(strstr(t, " u1\n") != NULL);
 		CHECK(strstr(t, " u3\n") != NULL);
 		CHECK(strstr(t, "new") == NULL);     /* never stored */
-		CHECK(strstr(t, "%FF") == NULL);     /* gone from server */
+		CHECK(strstr(t, "%FF/%01z a=") != NULL);  /* not listed */
 		CHECK(strchr(t, 'M') == NULL && strchr(t, 'B') == NULL);
 	}
 	st = open_ok();
-	CHECK(state_count(st) == 2);
+	CHECK(state_count(st) == 3);
 	CHECK(!state_pending(st)->open);
 	state_close(st);
 }
@@ -209,15 +228,15 @@ test_duplicates(void)
 	size_t lens[] = { 3, 3, 3 };
 
 	err_clear(&e);
-	CHECK(state_open(dir, "dups", "me", &st, &e) == 0);
+	CHECK(state_open(dir, "me@dups", NULL, false, &st, &e) == 0);
 	if (st == NULL)
 		return;
 	/* Two messages share "dup"; a first run stored only one of them. */
-	state_stored(st, "dup", 3);
+	state_stored(st, "dup", 3, false);
 	CHECK(state_sync(st, &e) == 0);
 	state_close(st);
 
-	CHECK(state_open(dir, "dups", "me", &st, &e) == 0);
+	CHECK(state_open(dir, "me@dups", NULL, false, &st, &e) == 0);
 	if (st == NULL)
 		return;
 	/* The inventory lists dup twice: one is covered, one to fetch. */
@@ -225,23 +244,132 @@ test_duplicates(void)
 	CHECK(state_claim(st, "dup", 3) == 0);
 	CHECK(state_claim(st, "one", 3) == 0);
 	/* Fetching the second copy accounts for it. */
-	state_stored(st, "dup", 3);
+	state_stored(st, "dup", 3, false);
 	CHECK(state_claim(st, "dup", 3) == 0);
 	/* Crash recovery finds a copy without matching it. */
 	state_recovered(st, "one", 3);
 	CHECK(state_claim(st, "one", 3) == 1);
 	CHECK(state_sync(st, &e) == 0);
 	/* Compaction keeps one record per stored copy still listed. */
-	CHECK(state_compact(st, inv, lens, 2, &e) == 0);
+	CHECK(state_compact(st, inv, lens, 2, NULL, NULL, 0, 86400, &e) == 0);
 	state_close(st);
 
-	CHECK(state_open(dir, "dups", "me", &st, &e) == 0);
+	CHECK(state_open(dir, "me@dups", NULL, false, &st, &e) == 0);
 	if (st == NULL)
 		return;
 	CHECK(state_claim(st, "dup", 3) == 1);
 	CHECK(state_claim(st, "dup", 3) == 1);
 	CHECK(state_claim(st, "dup", 3) == 0);
-	CHECK(!state_is_stored(st, "one", 3));   /* not in the inventory */
+	/* Not in the inventory: kept (absent), until forget_after. */
+	CHECK(state_is_stored(st, "one", 3));
+	state_close(st);
+}
+
+/* Records outlive a server that hides messages; forget_after ends them;
+ * what this session deleted goes at once; "hold" survives everything. */
+static void
+test_forget(void)
+{
+	struct state *st = NULL;
+	struct err e;
+	char path[512];
+	char *none[] = { NULL };
+	size_t nolen[] = { 0 };
+	char *inv[] = { "b" };
+	size_t invlen[] = { 1 };
+	char *gone[] = { "c" };
+	size_t gonelen[] = { 1 };
+
+	snprintf(path, sizeof(path), "%s/me@forget.state", dir);
+	CHECK(state_open(dir, "me@forget", NULL, false, &st, &e) == 0);
+	if (st == NULL)
+		return;
+	state_stored(st, "a", 1, false);
+	state_stored(st, "b", 1, false);
+	state_stored(st, "c", 1, false);
+	state_stored(st, "h", 1, true);
+	CHECK(state_sync(st, &e) == 0);
+	CHECK(state_held(st, "h", 1) && !state_held(st, "a", 1));
+	/* An empty listing once (a glitch) forgets nothing. */
+	CHECK(state_compact(st, none, nolen, 0, NULL, NULL, 0, 30 * 86400,
+	    &e) == 0);
+	state_close(st);
+	CHECK(state_open(dir, "me@forget", NULL, false, &st, &e) == 0);
+	if (st == NULL)
+		return;
+	CHECK(state_count(st) == 4);
+	CHECK(state_is_stored(st, "a", 1) && state_is_stored(st, "b", 1));
+	CHECK(state_held(st, "h", 1));
+	CHECK(strstr(slurp(path), " h hold a=") != NULL);
+	/* b listed again: present; c deleted by this session: gone; a and
+	 * h absent since long ago: forgotten. */
+	state_close(st);
+	append(path, "S 7 a a=1000\n");
+	CHECK(state_open(dir, "me@forget", NULL, false, &st, &e) == 0);
+	if (st == NULL)
+		return;
+	CHECK(state_compact(st, inv, invlen, 1, gone, gonelen, 1, 30 * 86400,
+	    &e) == 0);
+	state_close(st);
+	{
+		const char *t = slurp(path);
+		CHECK(strstr(t, " b\n") != NULL);     /* present: no a= */
+		CHECK(strstr(t, " c") == NULL);        /* deleted by us */
+		CHECK(strstr(t, " a a=") == NULL && strstr(t, " a\n") == NULL);
+		CHECK(strstr(t, " h hold a=") != NULL);  /* absent < 30 d */
+	}
+	/* An unknown flag is refused, not ignored. */
+	append(path, "S 8 z frobnicate\n");
+	st = NULL;
+	CHECK(state_open(dir, "me@forget", NULL, false, &st, &e) ==
+	    EX_DATAERR);
+	CHECK(st == NULL);
+}
+
+/* An older per-user@host journal: taken over by its only account, set
+ * aside when several shared it. */
+static void
+test_legacy(void)
+{
+	struct state *st = NULL;
+	struct err e;
+	char old[512], path[600];
+	const char *moved;
+	bool adopted = false;
+
+	snprintf(old, sizeof(old), "%s/me@legacy.state", dir);
+	append(old, "popfetch-state 1\nS 1 u1\n");
+	CHECK(state_open(dir, "me@legacy,110,maildir-1", "me@legacy", true,
+	    &st, &e) == 0);
+	if (st == NULL)
+		return;
+	CHECK(state_is_stored(st, "u1", 2));
+	moved = state_legacy(st, &adopted);
+	snprintf(path, sizeof(path), "%s/me@legacy,110,maildir-1.state", dir);
+	CHECK(moved != NULL && adopted && strcmp(moved, path) == 0);
+	CHECK(access(old, F_OK) != 0);
+	state_close(st);
+	/* Reopened: nothing more to take over. */
+	CHECK(state_open(dir, "me@legacy,110,maildir-1", "me@legacy", true,
+	    &st, &e) == 0);
+	if (st == NULL)
+		return;
+	CHECK(state_legacy(st, &adopted) == NULL);
+	CHECK(state_is_stored(st, "u1", 2));
+	state_close(st);
+
+	/* Shared: no account takes it. */
+	append(old, "popfetch-state 1\nS 1 u2\n");
+	CHECK(state_open(dir, "me@legacy,995,mbox-2", "me@legacy", false,
+	    &st, &e) == 0);
+	if (st == NULL)
+		return;
+	CHECK(!state_is_stored(st, "u2", 2));
+	moved = state_legacy(st, &adopted);
+	CHECK(moved != NULL && !adopted && strstr(moved, ".unused") != NULL);
+	CHECK(access(old, F_OK) != 0);
+	snprintf(path, sizeof(path), "%s.unused", old);
+	CHECK(access(path, F_OK) == 0);
 	state_close(st);
 }
 
@@ -254,7 +382,7 @@ test_garbage(void)
 
 	snprintf(path, sizeof(path), "%s/me@other.state", dir);
 	append(path, "this is not a state file\n");
-	CHECK(state_open(dir, "other", "me", &st, &e) == EX_DATAERR);
+	CHECK(state_open(dir, "me@other", NULL, false, &st, &e) == EX_DATAERR);
 	CHECK(strstr(e.msg, "not a popfetch state file") != NULL);
 	CHECK(st == NULL);
 }
@@ -274,6 +402,8 @@ main(void)
 	test_compact_and_lock();
 	test_duplicates();
 	test_garbage();
+	test_forget();
+	test_legacy();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 8), dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cleanup failed\n");

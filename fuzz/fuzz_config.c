@@ -13,7 +13,8 @@
  * state_dir; absolute paths; a port in 1..65535; exactly one credential
  * of the right kind for its auth; cert and key both or neither;
  * plaintext only to loopback unless insecure_plaintext; timeout and
- * lock_timeout in (0, 24h]; names unique and found by config_find().
+ * lock_timeout in (0, 24h]; names unique and found by config_find(); no two
+ * accounts on one (host, port, user, store) pair.
  * config_print() runs too (into /dev/null). Refused: EX_CONFIG and a
  * non-empty error text whose every line starts with the path.
  */
@@ -21,6 +22,7 @@
 
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sysexits.h>
@@ -164,6 +166,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_check(cfg.path != NULL && strcmp(cfg.path, path) == 0);
 		for (size_t i = 0; i < cfg.naccounts; i++)
 			check_account(&cfg, &cfg.accounts[i]);
+		/* No two accounts on one journal: one server mailbox read
+		 * into one store. */
+		for (size_t i = 0; i < cfg.naccounts; i++)
+			for (size_t j = i + 1; j < cfg.naccounts; j++) {
+				const struct account *a = &cfg.accounts[i];
+				const struct account *b = &cfg.accounts[j];
+
+				fuzz_check(strcasecmp(a->host, b->host) != 0 ||
+				    a->port != b->port ||
+				    strcmp(a->user, b->user) != 0 ||
+				    a->store != b->store ||
+				    strcmp(a->store_path, b->store_path) != 0);
+			}
 		config_print(&cfg, devnull);
 		fuzz_check(config_find(&cfg, "") == NULL);
 		config_free(&cfg);

@@ -315,10 +315,10 @@ test_durations(void)
 	static const struct { const char *s; long ms; } ok[] = {
 		{ "30s", 30000 }, { "2m", 120000 }, { "1h", 3600000 },
 		{ "500ms", 500 }, { "45", 45000 }, { "0", 0 }, { "007s", 7000 },
-		{ "24h", 86400000 },
+		{ "24h", 86400000 }, { "30d", 2592000000L }, { "1d", 86400000 },
 	};
 	static const char *const bad[] = {
-		"", "s", "1.5s", "10 s", "-1", "+1", "1d", "1S", "1sec", " 1",
+		"", "s", "1.5s", "10 s", "-1", "+1", "1D", "1S", "1sec", " 1",
 		"1s ", "ms", "1h30m",
 	};
 	char buf[32];
@@ -338,6 +338,8 @@ test_durations(void)
 	CHECK_STR(buf, "60s");
 	config_format_duration(1500, buf, sizeof(buf));
 	CHECK_STR(buf, "1500ms");
+	config_format_duration(2592000000L, buf, sizeof(buf));
+	CHECK_STR(buf, "30d");
 }
 
 static void
@@ -552,6 +554,34 @@ test_missing_keys(void)
 	    "account #1: missing required key 'name'", 5);
 }
 
+/* Another port, user or store is another journal; accounts sharing the
+ * older per-user@host journal are marked. */
+static void
+test_pairs(void)
+{
+	struct config cfg;
+	char *path;
+
+	path = load_ok(ACCOUNTS_A
+	    "  - {name: b, host: h, port: 1995, user: u, password: p, "
+	    "maildir: /m}\n"
+	    "  - {name: c, host: h, user: v, password: p, maildir: /m}\n"
+	    "  - {name: d, host: h, user: u, password: p, mbox: /m}\n"
+	    "  - {name: e, host: h, user: u, password: p, maildir: /e, "
+	    "state_dir: /other}\n", &cfg);
+	CHECK(cfg.naccounts == 5);
+	if (cfg.naccounts == 5) {
+		CHECK(cfg.accounts[0].legacy_state_shared);
+		CHECK(cfg.accounts[1].legacy_state_shared);
+		CHECK(!cfg.accounts[2].legacy_state_shared);
+		CHECK(cfg.accounts[3].legacy_state_shared);
+		CHECK(!cfg.accounts[4].legacy_state_shared);
+		CHECK(cfg.accounts[0].forget_after_ms == 30L * 86400000);
+	}
+	config_free(&cfg);
+	free(path);
+}
+
 static void
 test_duplicates(void)
 {
@@ -567,6 +597,22 @@ test_duplicates(void)
 	    "    password: p\n"
 	    "    maildir: /m2\n", 12, 11,
 	    "duplicate account name 'a' (first defined on line 2)", 1);
+	/* One mailbox (host without case, port, user) into one store,
+	 * however spelt: one journal, so refused at the second account. */
+	EXPECT_ERROR(ACCOUNTS_A
+	    "  - name: b\n"
+	    "    host: H\n"
+	    "    user: u\n"
+	    "    password: p\n"
+	    "    maildir: //m/./\n", 7, 5,
+	    "account 'b' reads the same mailbox (user u on H port 995) into "
+	    "the same maildir /m as account 'a' (line 2): they would share "
+	    "one journal; give each its own destination or remove one", 1);
+	EXPECT_ERROR(ACCOUNTS_A
+	    "  - {name: b, host: h, user: u, password: p, mbox: /x}\n"
+	    "  - {name: c, host: h, user: u, password: p, mbox: /x}\n", 8, 5,
+	    "account 'c' reads the same mailbox (user u on h port 995) into "
+	    "the same mbox /x as account 'b' (line 7)", 1);
 	EXPECT_ERROR(ACCOUNTS_A "    host: again\n", 7, 5,
 	    "duplicate key 'host' (first set on line 3)", 1);
 	EXPECT_ERROR("defaults:\n  keep: true\n  keep: false\n" ACCOUNTS_A,
@@ -615,7 +661,7 @@ test_timeouts(void)
 {
 	EXPECT_ERROR(ACCOUNTS_A "    timeout: 5 minutes\n", 7, 14,
 	    "timeout: '5 minutes' is not a duration; write a whole number "
-	    "with a unit (500ms, 30s, 2m, 1h) or a bare number of seconds", 1);
+	    "with a unit (500ms, 30s, 2m, 1h, 30d) or a bare number of seconds", 1);
 	EXPECT_ERROR(ACCOUNTS_A "    timeout: 1.5s\n", 7, 14,
 	    "timeout: '1.5s' is not a duration", 1);
 	EXPECT_ERROR(ACCOUNTS_A "    timeout: 0\n", 7, 14, "timeout: '0' is "
@@ -757,7 +803,7 @@ test_tls_keys(void)
 	    "    host: h\n"
 	    "    user: u\n"
 	    "    password_file: ~/pw\n"
-	    "    maildir: /m\n"
+	    "    maildir: /m2\n"
 	    "    pinned_pubkey: [" PIN1 ", " PIN2 "]\n"
 	    "    tls_min_version: \"1.2\"\n"
 	    "    auth: apop\n"
@@ -766,7 +812,7 @@ test_tls_keys(void)
 	    "    user: u\n"
 	    "    auth: oauthbearer\n"
 	    "    oauth2_token_command: [tok, --for, c]\n"
-	    "    maildir: /m\n";
+	    "    maildir: /m3\n";
 	struct config cfg;
 	struct account *a;
 	char *path, *p;
@@ -930,7 +976,7 @@ test_auth_credentials(void)
 	    "  - name: b\n"
 	    "    host: h\n"
 	    "    user: u\n"
-	    "    maildir: /m\n", &cfg);
+	    "    maildir: /m2\n", &cfg);
 	CHECK(cfg.naccounts == 2);
 	if (cfg.naccounts == 2) {
 		CHECK(cfg.accounts[0].password_command == NULL);
@@ -1157,6 +1203,7 @@ test_print(void)
 	    "  timeout: 90s\n"
 	    "  lock_timeout: 30s\n"
 	    "  state_dir: %s/.local/state/popfetch\n"
+	    "  forget_after: 30d\n"
 	    "\n"
 	    "account home (%s:10:5)\n"
 	    "  host: h\n"
@@ -1172,6 +1219,7 @@ test_print(void)
 	    "  timeout: 1500ms\n"
 	    "  lock_timeout: 30s\n"
 	    "  state_dir: /s\n"
+	    "  forget_after: 30d\n"
 	    "\n"
 	    "account env (%s:20:5)\n"
 	    "  host: h\n"
@@ -1185,7 +1233,8 @@ test_print(void)
 	    "  keep: true\n"
 	    "  timeout: 90s\n"
 	    "  lock_timeout: 30s\n"
-	    "  state_dir: /s\n", path, home, home, path, path);
+	    "  state_dir: /s\n"
+	    "  forget_after: 30d\n", path, home, home, path, path);
 	CHECK_STR(out, want);
 	CHECK(out != NULL && strstr(out, "hunter2") == NULL);
 	free(want);
@@ -1491,11 +1540,11 @@ test_capture_env(void)
 	    "  user: u\n"
 	    "  maildir: /m\n"
 	    "accounts:\n"
-	    "  - {name: a, password_env: POPFETCH_CAP}\n"
-	    "  - {name: b, password_env: POPFETCH_CAP}\n"
-	    "  - {name: c, password_env: POPFETCH_CAP_EMPTY}\n"
-	    "  - {name: d, password_env: POPFETCH_CAP_UNSET}\n"
-	    "  - {name: e, password_command: [sh, -c,\n"
+	    "  - {name: a, user: a, password_env: POPFETCH_CAP}\n"
+	    "  - {name: b, user: b, password_env: POPFETCH_CAP}\n"
+	    "  - {name: c, user: c, password_env: POPFETCH_CAP_EMPTY}\n"
+	    "  - {name: d, user: d, password_env: POPFETCH_CAP_UNSET}\n"
+	    "  - {name: e, user: e, password_command: [sh, -c,\n"
 	    "     'printf %s \"${POPFETCH_CAP-gone}\"']}\n";
 	struct config cfg;
 	struct err e;
@@ -1589,6 +1638,7 @@ test_print_tls(void)
 	    "  timeout: 60s\n"
 	    "  lock_timeout: 30s\n"
 	    "  state_dir: /s\n"
+	    "  forget_after: 30d\n"
 	    "\n"
 	    "account o (%s:14:5)\n"
 	    "  host: localhost\n"
@@ -1603,7 +1653,8 @@ test_print_tls(void)
 	    "  keep: true\n"
 	    "  timeout: 60s\n"
 	    "  lock_timeout: 30s\n"
-	    "  state_dir: /s\n", path, path);
+	    "  state_dir: /s\n"
+	    "  forget_after: 30d\n", path, path);
 	CHECK_STR(out, want);
 	free(want);
 	free(out);
@@ -1669,6 +1720,7 @@ main(void)
 	test_bad_values();
 	test_missing_keys();
 	test_duplicates();
+	test_pairs();
 	test_destinations();
 	test_timeouts();
 	test_yaml_errors();

@@ -50,8 +50,9 @@ body_write(void *arg, const char *buf, size_t len, struct err *e)
 }
 
 /* Step 1: a batch left open by a crash. Maildir: a message whose file
- * reached new/ (or cur/) is stored; mbox: cut the file back to where the
- * batch began, since its records never committed. */
+ * reached new/ (or cur/) is stored, once it is durable (the crash may
+ * have come before the batch's sync); mbox: cut the file back to where
+ * the batch began, since its records never committed. */
 static int
 recover(struct ctx *c, struct err *e)
 {
@@ -62,13 +63,28 @@ recover(struct ctx *c, struct err *e)
 	if (!p->open)
 		return 0;
 	if (c->a->store == STORE_MAILDIR) {
+		unsigned dirs = 0, where;
+
 		for (size_t i = 0; i < p->nintents; i++) {
-			if (sink_maildir_recover(c->a->store_path,
-			    p->intent_name[i]) == 1) {
+			rc = sink_maildir_recover(c->a->store_path,
+			    p->intent_name[i], &where, e);
+			if (rc != 0) {
+				err_prefix(e, "recovering an interrupted run");
+				return rc;
+			}
+			if (where != 0) {
 				state_recovered(c->st, p->intent_uidl[i],
 				    p->intent_uidl_len[i]);
+				dirs |= where;
 				found++;
 			}
+		}
+		/* Each file is synced; one sync per directory for all the
+		 * entries, before the journal says they are stored. */
+		if ((rc = sink_maildir_sync_dirs(c->a->store_path, dirs,
+		    e)) != 0) {
+			err_prefix(e, "recovering an interrupted run");
+			return rc;
 		}
 	} else if (p->has_mark) {
 		struct err warn;

@@ -469,34 +469,37 @@ sink_maildir_name(void)
 	    (long)(ts.tv_nsec / 1000), (long)getpid(), q, host);
 }
 
-/* A mail reader moves a message from new/ to cur/ and appends ":2,FLAGS". */
-static int
+/* A mail reader moves a message from new/ to cur/ and appends ":2,FLAGS".
+ * Returns the path of the file found there, or NULL. */
+static char *
 md_in_cur(const char *path, const char *name)
 {
-	char *dir = xasprintf("%s/cur", path);
+	char *dir = xasprintf("%s/cur", path), *found = NULL;
 	size_t n = strlen(name);
 	struct dirent *d;
 	DIR *dp;
-	int found = 0;
 
 	dp = opendir(dir);
+	while (dp != NULL && found == NULL && (d = readdir(dp)) != NULL) {
+		if (strncmp(d->d_name, name, n) == 0 &&
+		    (d->d_name[n] == '\0' || d->d_name[n] == ':'))
+			found = xasprintf("%s/%s", dir, d->d_name);
+	}
+	if (dp != NULL)
+		closedir(dp);
 	free(dir);
-	if (dp == NULL)
-		return 0;
-	while (!found && (d = readdir(dp)) != NULL)
-		found = strncmp(d->d_name, name, n) == 0 &&
-		    (d->d_name[n] == '\0' || d->d_name[n] == ':');
-	closedir(dp);
 	return found;
 }
 
 int
-sink_maildir_recover(const char *path, const char *name)
+sink_maildir_recover(const char *path, const char *name, unsigned *where,
+    struct err *e)
 {
 	struct stat st;
 	char *p;
-	int found;
+	int rc = 0;
 
+	*where = 0;
 	if (name[0] == '\0' || strchr(name, '/') != NULL)
 		return 0;
 	/* A tmp/ file is either a copy of a message already in new/ or an
@@ -506,9 +509,39 @@ sink_maildir_recover(const char *path, const char *name)
 	free(p);
 
 	p = xasprintf("%s/new/%s", path, name);
-	found = lstat(p, &st) == 0;
+	if (lstat(p, &st) == 0)
+		*where = SINK_MD_NEW;
+	else {
+		free(p);
+		if ((p = md_in_cur(path, name)) != NULL)
+			*where = SINK_MD_CUR;
+	}
+	/* The crashed run may have been killed between its rename and the
+	 * batch's sync: what is recorded as stored must be on disk. */
+	if (*where != 0 && (rc = util_fsync_file(p)) != 0)
+		rc = err_sys(e, EX_IOERR, rc, "cannot fsync %s", p);
 	free(p);
-	if (!found)
-		found = md_in_cur(path, name);
-	return found;
+	return rc;
+}
+
+int
+sink_maildir_sync_dirs(const char *path, unsigned where, struct err *e)
+{
+	static const struct { unsigned bit; const char *sub; } dirs[] = {
+		{ SINK_MD_NEW, "new" }, { SINK_MD_CUR, "cur" },
+	};
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && rc == 0;
+	    i++) {
+		char *d;
+
+		if (!(where & dirs[i].bit))
+			continue;
+		d = xasprintf("%s/%s", path, dirs[i].sub);
+		if ((rc = util_fsync_dir(d)) != 0)
+			rc = err_sys(e, EX_IOERR, rc, "cannot fsync %s", d);
+		free(d);
+	}
+	return rc;
 }

@@ -208,6 +208,20 @@ util_fsync_dir(const char *path)
 }
 
 int
+util_fsync_file(const char *path)
+{
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	if (fsync(fd) != 0)
+		rc = errno;
+	close(fd);
+	return rc;
+}
+
+int
 util_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

@@ -52,6 +52,10 @@ int util_mkdirs(const char *path, int mode);
 /* fsync the directory at path. 0 or errno. */
 int util_fsync_dir(const char *path);
 
+/* fsync the file at path (opened read-only).
+ * 0 or errno. */
+int util_fsync_file(const char *path);
+
 /* Write all of buf to fd, retrying on EINTR and short writes. 0 or errno. */
 int util_write_all(int fd, const void *buf, size_t len);
 

@@ -59,24 +59,6 @@ md_code(int errnum)
 }
 
 static int
-fsync_parent(const char *path)
-{
-	char *dir = xstrdup(path);
-	char *slash;
-	int rc;
-
-	slash = strrchr(dir, '/');
-	if (slash == NULL)
-		rc = util_fsync_dir(".");
-	else {
-		slash[slash == dir ? 1 : 0] = '\0';
-		rc = util_fsync_dir(dir);
-	}
-	free(dir);
-	return rc;
-}
-
-static int
 is_dir(const char *path)
 {
 	struct stat st;
@@ -84,48 +66,6 @@ is_dir(const char *path)
 	if (stat(path, &st) != 0)
 		return errno;
 	return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
-}
-
-/*
- * util_mkdirs() cannot tell which components it created, and each created
- * directory's entry lives in its parent, which must be synced for the
- * directory to survive a crash. So: create from the top down by recursion
- * on the parent, syncing the parent after each mkdir that succeeds.
- */
-int
-sink_mkdirs(const char *path)
-{
-	char *parent, *slash;
-	int rc;
-
-	if (mkdir(path, 0700) == 0)
-		return fsync_parent(path);
-	if (errno == EEXIST)
-		return is_dir(path);
-	if (errno != ENOENT)
-		return errno;
-
-	parent = xstrdup(path);
-	slash = parent + strlen(parent);
-	while (slash > parent && slash[-1] == '/')	/* "a/b/" */
-		*--slash = '\0';
-	slash = strrchr(parent, '/');
-	if (slash == NULL || slash == parent) {
-		/* The parent is "." or "/", which exist: the ENOENT came
-		 * from elsewhere (a dangling symlink, a removed cwd). */
-		free(parent);
-		return ENOENT;
-	}
-	*slash = '\0';
-	rc = sink_mkdirs(parent);
-	free(parent);
-	if (rc != 0)
-		return rc;
-	if (mkdir(path, 0700) == 0)
-		return fsync_parent(path);
-	if (errno == EEXIST)
-		return is_dir(path);
-	return errno;
 }
 
 /* Output of the filter: fill the buffer, write it out when full. */
@@ -412,7 +352,7 @@ sink_open_maildir(const char *path, struct sink **out, struct err *e)
 	int rc, created = 0;
 
 	*out = NULL;
-	if ((rc = sink_mkdirs(path)) != 0)
+	if ((rc = util_mkdirs_durable(path, 0700)) != 0)
 		return err_sys(e, EX_CANTCREAT, rc, "cannot create Maildir %s",
 		    path);
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)

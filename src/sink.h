@@ -133,9 +133,4 @@ int sink_maildir_sync_dirs(const char *path, unsigned where, struct err *e);
 int sink_mbox_recover(const char *path, const struct sink_mark *mark,
     long lock_timeout_ms, struct err *warn, struct err *e);
 
-/* Shared by maildir.c and mbox.c: mkdir -p with mode 0700, fsyncing the
- * parent of every directory it creates so the new entries survive a
- * crash. 0 or errno. */
-int sink_mkdirs(const char *path);
-
 #endif

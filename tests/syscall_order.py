@@ -18,11 +18,11 @@ Usage:
       where a reader moved it) and the directory holding it must each be
       fsynced before that write.  EXPECT: how many such messages there
       must be.
-  syscall_order.py create LOG JOURNAL ROOT
+  syscall_order.py create LOG JOURNAL ROOT [FILE...]
       A first run: every directory created under ROOT must be followed by
-      an fsync of its parent, and the journal's creation by an fsync of
-      its directory, both before the first journal record after the
-      format line is written.
+      an fsync of its parent, and the creation of the journal (and of
+      each FILE, e.g. an mbox) by an fsync of its directory, all before
+      the first journal record after the format line is written.
 
 Prints one line saying what was checked; exits 1 with one line per
 problem on stderr.
@@ -93,7 +93,7 @@ class Trace:
         self.fsyncs = []        # (index, path)
         self.mkdirs = []        # (index, path)
         self.jwrites = []       # (index, bytes)
-        self.jcreate = None     # index of the journal's first O_CREAT open
+        self.creates = {}       # path -> index of its first O_CREAT open
         fds = {}                # (pid, fd) -> path
         for i, pid, name, args, ret in calls(log):
             strs = STR_RE.findall(args)
@@ -101,9 +101,8 @@ class Trace:
                 path = os.path.normpath(unescape(strs[0]).decode(
                     "utf-8", "surrogateescape"))
                 fds[(pid, ret)] = path
-                if path == self.journal and "O_CREAT" in args and \
-                        self.jcreate is None:
-                    self.jcreate = i
+                if "O_CREAT" in args:
+                    self.creates.setdefault(path, i)
             elif name == "close":
                 fds.pop((pid, int(args.split(",")[0])), None)
             elif name in ("mkdir", "mkdirat") and ret == 0:
@@ -169,7 +168,7 @@ def check_recover(tr, maildir, before, expect, problems):
     return len(uidls)
 
 
-def check_create(tr, root, problems):
+def check_create(tr, root, files, problems):
     root = os.path.normpath(root)
     first = next((i for i, d in tr.jwrites
                   if not d.startswith(b"popfetch-state ")), None)
@@ -182,13 +181,13 @@ def check_create(tr, root, problems):
         if not tr.synced_between(os.path.dirname(p), i, first):
             problems.append("mkdir %s: %s not fsynced before the first "
                             "journal record" % (p, os.path.dirname(p)))
-    if tr.jcreate is None:
-        problems.append("%s was not created by this run" % tr.journal)
-    elif not tr.synced_between(os.path.dirname(tr.journal), tr.jcreate,
-                               first):
-        problems.append("%s created, %s not fsynced before the first "
-                        "journal record" % (tr.journal,
-                                            os.path.dirname(tr.journal)))
+    for f in [tr.journal] + [os.path.normpath(f) for f in files]:
+        i = tr.creates.get(f)
+        if i is None:
+            problems.append("%s was not created by this run" % f)
+        elif not tr.synced_between(os.path.dirname(f), i, first):
+            problems.append("%s created, %s not fsynced before the first "
+                            "journal record" % (f, os.path.dirname(f)))
     return len(made)
 
 
@@ -204,10 +203,10 @@ def main():
                           int(expect), problems)
         what = "recover: %d message(s) recorded" % n
     else:
-        if len(sys.argv) != 5:
+        if len(sys.argv) < 5:
             sys.exit(__doc__)
         log, journal, root = sys.argv[2:5]
-        n = check_create(Trace(log, journal), root, problems)
+        n = check_create(Trace(log, journal), root, sys.argv[5:], problems)
         what = "create: %d directories made" % n
     for p in problems:
         print(p, file=sys.stderr)

@@ -7,6 +7,10 @@
 #    next run finds both and records them as stored (and DELEs them):
 #    each file and its directory (new/, cur/) must be fsynced before the
 #    S record is written.
+#  - create: a first run, the state directory two levels below missing
+#    ones, into a new Maildir and a new mbox: every directory popfetch
+#    creates, the journal and the mbox must have their parent directory
+#    fsynced before the journal's first record is written.
 . "$(dirname "$0")/lib.sh"
 t_init
 need_dovecot
@@ -48,9 +52,31 @@ finish() {
 
 dovecot_start "$T/dovecot" || fail "cannot start Dovecot"
 msgs=("$DATA/plain1.eml" "$DATA/plain2.eml" "$DATA/plain3.eml")
+dovecot_add_message "${msgs[@]}"
+
+# create NAME STORE-KIND: a first run (keep: true) where nothing exists.
+create() {
+	local name=$1 kind=$2 store=$T/$1/store/box files=()
+	note "create: $name"
+	[ "$kind" = mbox ] && files=("$store")
+	popfetch_config "$T/$name.yaml" name="$name" "$kind=$store" \
+		state_dir="$T/$name/a/b/state" keep=true
+	traced "$T/$name.strace" -c "$T/$name.yaml"
+	expect_rc 0 "$name: the first run"
+	"$PYTHON" "$ORDER" create "$T/$name.strace" \
+		"$T/$name/a/b/state/alice@127.0.0.1.state" "$T" \
+		${files[@]+"${files[@]}"} >&2 ||
+		fail "$name: created entries relied on before they were durable"
+	if [ "$kind" = mbox ]; then
+		assert_mbox_matches "$store" "${msgs[@]}"
+	else
+		assert_maildir_matches "$store" "${msgs[@]}"
+	fi
+}
+create create-maildir maildir
+create create-mbox mbox
 
 note "recover: found messages are synced before they are recorded"
-dovecot_add_message "${msgs[@]}"
 md=$T/recover/Maildir
 journal=$T/recover/state/alice@127.0.0.1.state
 popfetch_config "$T/recover.yaml" name=recover maildir="$md" \

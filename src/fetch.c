@@ -140,23 +140,23 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	err_clear(&e2);
 	if ((rc = ops->batch_begin(c->sink, &mark, e)) != 0)
 		goto out;
-	if (c->have_uidl) {
-		if (c->a->store == STORE_MAILDIR)
-			state_begin_maildir(c->st);
-		else
-			state_begin_mbox(c->st, &mark);
-	}
+	/* Journalled for every server: without UIDLs there is nothing to
+	 * record per message, but an mbox batch cut by a crash must still
+	 * be taken out again by the next run. (Maildir: there are no intents
+	 * without UIDLs; the B is harmless.) */
+	if (c->a->store == STORE_MAILDIR)
+		state_begin_maildir(c->st);
+	else
+		state_begin_mbox(c->st, &mark);
 	for (size_t i = 0; i < count; i++) {
 		names[i] = sink_maildir_name();
 		if (c->have_uidl && c->a->store == STORE_MAILDIR)
 			state_intent(c->st, batch[i]->uidl, batch[i]->uidl_len,
 			    names[i]);
 	}
-	if (c->have_uidl) {
-		if ((rc = state_sync(c->st, e)) != 0)
-			goto out;
-		c->batch_open = true;
-	}
+	if ((rc = state_sync(c->st, e)) != 0)
+		goto out;
+	c->batch_open = true;
 	TESTHOOK("batch-journalled");
 
 	for (size_t i = 0; i < count; i++) {
@@ -187,7 +187,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	TESTHOOK("batch-synced");
 	if (rc2 != 0) {
 		ops->batch_abort(c->sink);
-		if (c->a->store == STORE_MBOX && c->have_uidl) {
+		if (c->a->store == STORE_MBOX) {
 			/* Rolled back: close the batch so no later run cuts
 			 * the mbox again after someone else appended. */
 			state_commit(c->st);
@@ -200,19 +200,17 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 		}
 		goto out;
 	}
-	if (c->have_uidl) {
-		for (size_t i = 0; i < done; i++)
-			state_stored(c->st, batch[i]->uidl, batch[i]->uidl_len);
-		state_commit(c->st);
-		if ((rc2 = state_sync(c->st, &e2)) != 0) {
-			if (rc == 0) {
-				rc = rc2;
-				*e = e2;
-			}
-			goto out;
+	for (size_t i = 0; i < done && c->have_uidl; i++)
+		state_stored(c->st, batch[i]->uidl, batch[i]->uidl_len);
+	state_commit(c->st);
+	if ((rc2 = state_sync(c->st, &e2)) != 0) {
+		if (rc == 0) {
+			rc = rc2;
+			*e = e2;
 		}
-		c->batch_open = false;
+		goto out;
 	}
+	c->batch_open = false;
 	TESTHOOK("batch-recorded");
 	c->stats->stored += done;
 
@@ -376,6 +374,14 @@ session(struct ctx *c, struct err *e)
 	if (c->have_uidl && !c->batch_open) {
 		compact(c, quit_ok);
 		TESTHOOK("compacted");
+	} else if (!c->batch_open && state_count(c->st) == 0) {
+		struct err ce;
+
+		/* Without UIDLs the journal holds only batch records: drop
+		 * them, or they pile up run after run. (Stored UIDLs from
+		 * when the server had UIDL are kept: no compaction then.) */
+		if (state_compact(c->st, NULL, NULL, 0, &ce) != 0)
+			log_warn(a->name, "%s (the state stays valid)", ce.msg);
 	}
 	return rc;
 }

@@ -7,7 +7,7 @@
 
 # Debian/Ubuntu packages: to build, and to run the tests and the demo.
 SETUP_BUILD_PKGS="gcc make autoconf automake pkg-config libcurl4-openssl-dev libyaml-dev"
-SETUP_TEST_PKGS="dovecot-core dovecot-pop3d python3 openssl util-linux"
+SETUP_TEST_PKGS="dovecot-core dovecot-pop3d python3 openssl util-linux strace"
 
 setup_say() { printf '==> %s\n' "$*"; }
 

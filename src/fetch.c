@@ -50,8 +50,9 @@ body_write(void *arg, const char *buf, size_t len, struct err *e)
 }
 
 /* Step 1: a batch left open by a crash. Maildir: a message whose file
- * reached new/ (or cur/) is stored; mbox: cut the file back to where the
- * batch began, since its records never committed. */
+ * reached new/ (or cur/) is stored, once it is durable (the crash may
+ * have come before the batch's sync); mbox: cut the file back to where
+ * the batch began, since its records never committed. */
 static int
 recover(struct ctx *c, struct err *e)
 {
@@ -62,13 +63,28 @@ recover(struct ctx *c, struct err *e)
 	if (!p->open)
 		return 0;
 	if (c->a->store == STORE_MAILDIR) {
+		unsigned dirs = 0, where;
+
 		for (size_t i = 0; i < p->nintents; i++) {
-			if (sink_maildir_recover(c->a->store_path,
-			    p->intent_name[i]) == 1) {
+			rc = sink_maildir_recover(c->a->store_path,
+			    p->intent_name[i], &where, e);
+			if (rc != 0) {
+				err_prefix(e, "recovering an interrupted run");
+				return rc;
+			}
+			if (where != 0) {
 				state_recovered(c->st, p->intent_uidl[i],
 				    p->intent_uidl_len[i]);
+				dirs |= where;
 				found++;
 			}
+		}
+		/* Each file is synced; one sync per directory for all the
+		 * entries, before the journal says they are stored. */
+		if ((rc = sink_maildir_sync_dirs(c->a->store_path, dirs,
+		    e)) != 0) {
+			err_prefix(e, "recovering an interrupted run");
+			return rc;
 		}
 	} else if (p->has_mark) {
 		struct err warn;
@@ -125,23 +141,23 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	err_clear(&e2);
 	if ((rc = ops->batch_begin(c->sink, &mark, e)) != 0)
 		goto out;
-	if (c->have_uidl) {
-		if (c->a->store == STORE_MAILDIR)
-			state_begin_maildir(c->st);
-		else
-			state_begin_mbox(c->st, &mark);
-	}
+	/* Journalled for every server: without UIDLs there is nothing to
+	 * record per message, but an mbox batch cut by a crash must still
+	 * be taken out again by the next run. (Maildir: there are no intents
+	 * without UIDLs; the B is harmless.) */
+	if (c->a->store == STORE_MAILDIR)
+		state_begin_maildir(c->st);
+	else
+		state_begin_mbox(c->st, &mark);
 	for (size_t i = 0; i < count; i++) {
 		names[i] = sink_maildir_name();
 		if (c->have_uidl && c->a->store == STORE_MAILDIR)
 			state_intent(c->st, batch[i]->uidl, batch[i]->uidl_len,
 			    names[i]);
 	}
-	if (c->have_uidl) {
-		if ((rc = state_sync(c->st, e)) != 0)
-			goto out;
-		c->batch_open = true;
-	}
+	if ((rc = state_sync(c->st, e)) != 0)
+		goto out;
+	c->batch_open = true;
 	TESTHOOK("batch-journalled");
 
 	for (size_t i = 0; i < count; i++) {
@@ -200,7 +216,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	TESTHOOK("batch-synced");
 	if (rc2 != 0) {
 		ops->batch_abort(c->sink);
-		if (c->a->store == STORE_MBOX && c->have_uidl) {
+		if (c->a->store == STORE_MBOX) {
 			/* Rolled back: close the batch so no later run cuts
 			 * the mbox again after someone else appended. */
 			state_commit(c->st);
@@ -213,20 +229,18 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 		}
 		goto out;
 	}
-	if (c->have_uidl) {
-		for (size_t i = 0; i < done; i++)
-			state_stored(c->st, batch[i]->uidl, batch[i]->uidl_len,
-			    held[i]);
-		state_commit(c->st);
-		if ((rc2 = state_sync(c->st, &e2)) != 0) {
-			if (rc == 0) {
-				rc = rc2;
-				*e = e2;
-			}
-			goto out;
+	for (size_t i = 0; i < done && c->have_uidl; i++)
+		state_stored(c->st, batch[i]->uidl, batch[i]->uidl_len,
+		    held[i]);
+	state_commit(c->st);
+	if ((rc2 = state_sync(c->st, &e2)) != 0) {
+		if (rc == 0) {
+			rc = rc2;
+			*e = e2;
 		}
-		c->batch_open = false;
+		goto out;
 	}
+	c->batch_open = false;
 	TESTHOOK("batch-recorded");
 	c->stats->stored += done;
 
@@ -403,6 +417,15 @@ session(struct ctx *c, struct err *e)
 	if (c->have_uidl && !c->batch_open) {
 		compact(c, quit_ok);
 		TESTHOOK("compacted");
+	} else if (!c->batch_open) {
+		struct err ce;
+
+		/* Without UIDLs the journal holds only batch records: drop
+		 * them, or they pile up run after run. Stored UIDLs from when
+		 * the server had UIDL are kept (absent) for forget_after. */
+		if (state_compact(c->st, NULL, NULL, 0, NULL, NULL, 0,
+		    a->forget_after_ms / 1000, &ce) != 0)
+			log_warn(a->name, "%s (the state stays valid)", ce.msg);
 	}
 	return rc;
 }

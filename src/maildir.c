@@ -59,24 +59,6 @@ md_code(int errnum)
 }
 
 static int
-fsync_parent(const char *path)
-{
-	char *dir = xstrdup(path);
-	char *slash;
-	int rc;
-
-	slash = strrchr(dir, '/');
-	if (slash == NULL)
-		rc = util_fsync_dir(".");
-	else {
-		slash[slash == dir ? 1 : 0] = '\0';
-		rc = util_fsync_dir(dir);
-	}
-	free(dir);
-	return rc;
-}
-
-static int
 is_dir(const char *path)
 {
 	struct stat st;
@@ -84,48 +66,6 @@ is_dir(const char *path)
 	if (stat(path, &st) != 0)
 		return errno;
 	return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
-}
-
-/*
- * util_mkdirs() cannot tell which components it created, and each created
- * directory's entry lives in its parent, which must be synced for the
- * directory to survive a crash. So: create from the top down by recursion
- * on the parent, syncing the parent after each mkdir that succeeds.
- */
-int
-sink_mkdirs(const char *path)
-{
-	char *parent, *slash;
-	int rc;
-
-	if (mkdir(path, 0700) == 0)
-		return fsync_parent(path);
-	if (errno == EEXIST)
-		return is_dir(path);
-	if (errno != ENOENT)
-		return errno;
-
-	parent = xstrdup(path);
-	slash = parent + strlen(parent);
-	while (slash > parent && slash[-1] == '/')	/* "a/b/" */
-		*--slash = '\0';
-	slash = strrchr(parent, '/');
-	if (slash == NULL || slash == parent) {
-		/* The parent is "." or "/", which exist: the ENOENT came
-		 * from elsewhere (a dangling symlink, a removed cwd). */
-		free(parent);
-		return ENOENT;
-	}
-	*slash = '\0';
-	rc = sink_mkdirs(parent);
-	free(parent);
-	if (rc != 0)
-		return rc;
-	if (mkdir(path, 0700) == 0)
-		return fsync_parent(path);
-	if (errno == EEXIST)
-		return is_dir(path);
-	return errno;
 }
 
 /* Output of the filter: fill the buffer, write it out when full. */
@@ -412,7 +352,7 @@ sink_open_maildir(const char *path, struct sink **out, struct err *e)
 	int rc, created = 0;
 
 	*out = NULL;
-	if ((rc = sink_mkdirs(path)) != 0)
+	if ((rc = util_mkdirs_durable(path, 0700)) != 0)
 		return err_sys(e, EX_CANTCREAT, rc, "cannot create Maildir %s",
 		    path);
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
@@ -469,34 +409,37 @@ sink_maildir_name(void)
 	    (long)(ts.tv_nsec / 1000), (long)getpid(), q, host);
 }
 
-/* A mail reader moves a message from new/ to cur/ and appends ":2,FLAGS". */
-static int
+/* A mail reader moves a message from new/ to cur/ and appends ":2,FLAGS".
+ * Returns the path of the file found there, or NULL. */
+static char *
 md_in_cur(const char *path, const char *name)
 {
-	char *dir = xasprintf("%s/cur", path);
+	char *dir = xasprintf("%s/cur", path), *found = NULL;
 	size_t n = strlen(name);
 	struct dirent *d;
 	DIR *dp;
-	int found = 0;
 
 	dp = opendir(dir);
+	while (dp != NULL && found == NULL && (d = readdir(dp)) != NULL) {
+		if (strncmp(d->d_name, name, n) == 0 &&
+		    (d->d_name[n] == '\0' || d->d_name[n] == ':'))
+			found = xasprintf("%s/%s", dir, d->d_name);
+	}
+	if (dp != NULL)
+		closedir(dp);
 	free(dir);
-	if (dp == NULL)
-		return 0;
-	while (!found && (d = readdir(dp)) != NULL)
-		found = strncmp(d->d_name, name, n) == 0 &&
-		    (d->d_name[n] == '\0' || d->d_name[n] == ':');
-	closedir(dp);
 	return found;
 }
 
 int
-sink_maildir_recover(const char *path, const char *name)
+sink_maildir_recover(const char *path, const char *name, unsigned *where,
+    struct err *e)
 {
 	struct stat st;
 	char *p;
-	int found;
+	int rc = 0;
 
+	*where = 0;
 	if (name[0] == '\0' || strchr(name, '/') != NULL)
 		return 0;
 	/* A tmp/ file is either a copy of a message already in new/ or an
@@ -506,9 +449,39 @@ sink_maildir_recover(const char *path, const char *name)
 	free(p);
 
 	p = xasprintf("%s/new/%s", path, name);
-	found = lstat(p, &st) == 0;
+	if (lstat(p, &st) == 0)
+		*where = SINK_MD_NEW;
+	else {
+		free(p);
+		if ((p = md_in_cur(path, name)) != NULL)
+			*where = SINK_MD_CUR;
+	}
+	/* The crashed run may have been killed between its rename and the
+	 * batch's sync: what is recorded as stored must be on disk. */
+	if (*where != 0 && (rc = util_fsync_file(p)) != 0)
+		rc = err_sys(e, EX_IOERR, rc, "cannot fsync %s", p);
 	free(p);
-	if (!found)
-		found = md_in_cur(path, name);
-	return found;
+	return rc;
+}
+
+int
+sink_maildir_sync_dirs(const char *path, unsigned where, struct err *e)
+{
+	static const struct { unsigned bit; const char *sub; } dirs[] = {
+		{ SINK_MD_NEW, "new" }, { SINK_MD_CUR, "cur" },
+	};
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && rc == 0;
+	    i++) {
+		char *d;
+
+		if (!(where & dirs[i].bit))
+			continue;
+		d = xasprintf("%s/%s", path, dirs[i].sub);
+		if ((rc = util_fsync_dir(d)) != 0)
+			rc = err_sys(e, EX_IOERR, rc, "cannot fsync %s", d);
+		free(d);
+	}
+	return rc;
 }

@@ -76,22 +76,6 @@ sleep_ms(long ms)
 }
 
 static int
-fsync_parent(const char *path)
-{
-	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-	int rc;
-
-	if (slash == NULL)
-		rc = util_fsync_dir(".");
-	else {
-		slash[slash == dir ? 1 : 0] = '\0';
-		rc = util_fsync_dir(dir);
-	}
-	free(dir);
-	return rc;
-}
-
-static int
 lock_busy(const char *path, long long start, struct err *e)
 {
 	double waited = (double)(util_now_ms() - start) / 1000.0;
@@ -279,7 +263,7 @@ mbox_lock_take(struct mbox_lock *lk, const char *path, int create,
 	}
 	/* The new file's directory entry must be as durable as the
 	 * messages that will be put in it. */
-	if (created && (rc = fsync_parent(path)) != 0) {
+	if (created && (rc = util_fsync_parent(path)) != 0) {
 		rc = err_sys(e, EX_IOERR, rc, "cannot fsync the directory "
 		    "of %s", path);
 		goto fail;
@@ -625,7 +609,7 @@ mbox_mkparent(const char *path, struct err *e)
 
 	if (slash != NULL && slash != dir) {
 		*slash = '\0';
-		if ((rc = sink_mkdirs(dir)) != 0)
+		if ((rc = util_mkdirs_durable(dir, 0700)) != 0)
 			rc = err_sys(e, EX_CANTCREAT, rc, "cannot create "
 			    "directory %s", dir);
 	}

@@ -102,10 +102,25 @@ char *sink_maildir_name(void);
 /* Crash recovery helpers, used by fetch.c when the journal shows work that
  * was started but not recorded as finished. */
 
-/* 1 when a message named `name` exists in path/new or path/cur (where a
- * mail reader may have moved it, with ":2,FLAGS" appended), else 0. Also
- * removes a leftover path/tmp/name. */
-int sink_maildir_recover(const char *path, const char *name);
+/* Where sink_maildir_recover() found a message: bits for
+ * sink_maildir_sync_dirs(). */
+#define SINK_MD_NEW 1u
+#define SINK_MD_CUR 2u
+
+/* Look for a message named `name` in path/new or path/cur (where a mail
+ * reader may have moved it, with ":2,FLAGS" appended). Found: fsync the
+ * file (the crashed run may have died before it could make its work
+ * durable) and set *where to SINK_MD_NEW or SINK_MD_CUR; else *where = 0.
+ * Also removes a leftover path/tmp/name. The directory entries found are
+ * durable only after sink_maildir_sync_dirs() with the OR of every *where.
+ * 0, or EX_IOERR when a found file cannot be synced. */
+int sink_maildir_recover(const char *path, const char *name,
+    unsigned *where, struct err *e);
+
+/* fsync path/new and/or path/cur as `where` (SINK_MD_* bits) says: once
+ * per directory for a whole batch of sink_maildir_recover() finds. 0 or
+ * EX_IOERR. */
+int sink_maildir_sync_dirs(const char *path, unsigned where, struct err *e);
 
 /* Take out of the mbox at path what a batch begun at mark wrote and never
  * recorded, under the locks: truncate to mark.size when all after it is
@@ -117,10 +132,5 @@ int sink_maildir_recover(const char *path, const char *name);
  * code. */
 int sink_mbox_recover(const char *path, const struct sink_mark *mark,
     long lock_timeout_ms, struct err *warn, struct err *e);
-
-/* Shared by maildir.c and mbox.c: mkdir -p with mode 0700, fsyncing the
- * parent of every directory it creates so the new entries survive a
- * crash. 0 or errno. */
-int sink_mkdirs(const char *path);
 
 #endif

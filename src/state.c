@@ -500,11 +500,15 @@ load_journal(struct state *st, struct err *e)
 	if (fstat(st->fd, &sb) != 0)
 		return err_sys(e, EX_IOERR, errno, "%s", st->path);
 	if (sb.st_size == 0) {
-		/* New journal: write the format line durably. */
+		/* New journal (or one a crash left empty): write the format
+		 * line durably, and its directory entry too, or a crash could
+		 * lose the whole journal, records synced since included. */
 		if ((rc = util_write_all(st->fd, STATE_MAGIC,
 		    strlen(STATE_MAGIC))) != 0 || fsync(st->fd) != 0)
 			return err_sys(e, EX_IOERR, rc ? rc : errno, "%s",
 			    st->path);
+		if ((rc = util_fsync_dir(st->dir)) != 0)
+			return err_sys(e, EX_IOERR, rc, "syncing %s", st->dir);
 		return 0;
 	}
 	data = xmalloc((size_t)sb.st_size + 1);
@@ -622,7 +626,7 @@ state_open(const char *dir, const char *key, const char *legacy_key,
 	st->path = xasprintf("%s/%s.state", dir, key);
 	st->lockpath = xasprintf("%s/%s.lock", dir, key);
 
-	if ((rc = util_mkdirs(dir, 0700)) != 0) {
+	if ((rc = util_mkdirs_durable(dir, 0700)) != 0) {
 		rc = err_sys(e, EX_CANTCREAT, rc, "state directory %s", dir);
 		goto fail;
 	}

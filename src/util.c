@@ -182,33 +182,73 @@ util_path_clean(char *path)
 }
 
 int
-util_mkdirs(const char *path, int mode)
+util_fsync_parent(const char *path)
 {
-	char *p = xstrdup(path);
-	int rc = 0;
+	char *dir = xstrdup(path);
+	char *slash;
+	int rc;
 
-	for (char *s = p + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(p, (mode_t)mode) != 0 && errno != EEXIST) {
-			rc = errno;
-			break;
-		}
-		*s = c;
-		if (c == '\0')
-			break;
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		rc = util_fsync_dir(".");
+	else {
+		slash[slash == dir ? 1 : 0] = '\0';
+		rc = util_fsync_dir(dir);
 	}
-	if (rc == 0) {
-		struct stat st;
-		if (stat(path, &st) != 0)
-			rc = errno;
-		else if (!S_ISDIR(st.st_mode))
-			rc = ENOTDIR;
-	}
-	free(p);
+	free(dir);
 	return rc;
+}
+
+static int
+is_dir(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return errno;
+	return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+}
+
+/*
+ * Each created directory's entry lives in its parent, which must be
+ * synced for the directory to survive a crash, so only this function
+ * knows which parents need it: create from the top down by recursion on
+ * the parent, syncing the parent after each mkdir that succeeds.
+ */
+int
+util_mkdirs_durable(const char *path, int mode)
+{
+	char *parent, *slash;
+	int rc;
+
+	if (mkdir(path, (mode_t)mode) == 0)
+		return util_fsync_parent(path);
+	if (errno == EEXIST)
+		return is_dir(path);
+	if (errno != ENOENT)
+		return errno;
+
+	parent = xstrdup(path);
+	slash = parent + strlen(parent);
+	while (slash > parent && slash[-1] == '/')	/* "a/b/" */
+		*--slash = '\0';
+	slash = strrchr(parent, '/');
+	if (slash == NULL || slash == parent) {
+		/* The parent is "." or "/", which exist: the ENOENT came
+		 * from elsewhere (a dangling symlink, a removed cwd). */
+		free(parent);
+		return ENOENT;
+	}
+	*slash = '\0';
+	rc = util_mkdirs_durable(parent, mode);
+	free(parent);
+	if (rc != 0)
+		return rc;
+	if (mkdir(path, (mode_t)mode) == 0)
+		return util_fsync_parent(path);
+	if (errno == EEXIST)
+		return is_dir(path);
+	return errno;
 }
 
 int
@@ -217,6 +257,20 @@ util_fsync_dir(const char *path)
 	int fd, rc = 0;
 
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	if (fsync(fd) != 0)
+		rc = errno;
+	close(fd);
+	return rc;
+}
+
+int
+util_fsync_file(const char *path)
+{
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
 	if (fsync(fd) != 0)

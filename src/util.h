@@ -51,11 +51,26 @@ char *util_expand_tilde(const char *path);
  * as they are. */
 void util_path_clean(char *path);
 
-/* mkdir -p with the given mode for missing components. 0 or errno. */
-int util_mkdirs(const char *path, int mode);
+/*
+ * Durable file-system helpers, for the stores and the state alike: a new
+ * directory entry survives a crash only once the directory holding it is
+ * synced.
+ */
+/* mkdir -p with the given mode for missing components, fsyncing the
+ * parent of every directory it creates. 0 or errno (ENOTDIR when path
+ * exists and is not a directory). */
+int util_mkdirs_durable(const char *path, int mode);
 
 /* fsync the directory at path. 0 or errno. */
 int util_fsync_dir(const char *path);
+
+/* fsync the directory holding path ("." for a name without '/'), after
+ * creating, renaming or removing path. 0 or errno. */
+int util_fsync_parent(const char *path);
+
+/* fsync the file at path (opened read-only).
+ * 0 or errno. */
+int util_fsync_file(const char *path);
 
 /* Write all of buf to fd, retrying on EINTR and short writes. 0 or errno. */
 int util_write_all(int fd, const void *buf, size_t len);

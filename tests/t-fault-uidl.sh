@@ -13,6 +13,9 @@
 #    stored as sent, with a warning, and never deleted, even with 2 GB
 #    announced; a body cut by a closed connection is t-fault-drop's and
 #    still fails with 75).
+#  - no UIDL at all, mbox: popfetch killed in the middle of a message
+#    leaves part of it in the mbox; the rerun takes it out (the batch's
+#    start is journalled for every server) and stores each message once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fault.sh"
 t_init
@@ -174,6 +177,40 @@ print(json.dumps([m["uidl"] for m in json.load(open(sys.argv[1]))["messages"]]))
 	fault_end
 }
 
+# nouidl_mbox_crash: a server without UIDL, an mbox, keep: false.
+# popfetch (tests/popfetch_hooks) is killed at the mbox's third flush:
+# the first message's end was written, then the first 64 KB of the big
+# second one, so a fragment without its end is in the mbox. Without UIDLs
+# popfetch cannot tell messages apart, but the batch's start is journalled
+# all the same: the rerun cuts the mbox back to it and stores each
+# message exactly once, and leaves no batch open in the journal (nor,
+# with no UIDL stored, any batch record: they are compacted away).
+nouidl_mbox_crash() {
+	local hooks=${POPFETCH_HOOKS:-$TOP_BUILDDIR/tests/popfetch_hooks} size
+	[ -x "$hooks" ] || fail "no $hooks (make check builds it)"
+	note "no UIDL, mbox, killed mid-message: the rerun takes the fragment out"
+	make_big_message "$T/m/big" 200000
+	FAULT_SCENARIO_EXTRA="\"messages\": [
+  {\"file\": \"$T/m/1\"}, {\"file\": \"$T/m/big\"}, {\"file\": \"$T/m/3\"}]"
+	FAULT_STORE=mbox FAULT_NOUIDL=1
+	fault_begin nouidl-mbox-crash '[]' --no-uidl
+	# (The inner shell waits for it, so its "Killed" notice goes nowhere.)
+	( POPFETCH_CRASH=mbox-flush:3 "$hooks" -q -c "$S/config.yaml"
+		exit $? ) >/dev/null 2>&1
+	RC1=$?
+	assert_eq 137 "$RC1" "$FNAME: killed by SIGKILL"
+	size=$(wc -c <"$FSTORE_PATH")
+	[ "$size" -gt $((65536 + $(wc -c <"$T/m/1"))) ] ||
+		fail "$FNAME: the killed run left only $size bytes in the mbox"
+	ERR1=
+	fault_rerun
+	awk '$1 == "B" || $1 == "M" { open = 1 } $1 == "C" { open = 0 }
+		END { exit open }' "$FSTATE" ||
+		fail "$FNAME: the journal ends inside a batch"
+	# With nothing stored by UIDL, the batch records are compacted away.
+	assert_eq 'popfetch-state 1' "$(cat "$FSTATE")" "$FNAME: the journal"
+}
+
 scenario dup-delete dup_delete
 scenario dup-keep dup_keep
 scenario dup-cut dup_cut
@@ -187,5 +224,6 @@ scenario list-bigger-auto list_bigger auto 100
 scenario list-bigger-user list_bigger user 100
 scenario list-huge-auto list_bigger auto 2000000000
 scenario list-huge-user list_bigger user 2000000000
+scenario nouidl-mbox-crash nouidl_mbox_crash
 fault_summary
 exit 0

@@ -322,6 +322,7 @@ test_maildir_recover(void)
 	struct sink *s;
 	struct err e;
 	struct sink_mark mark;
+	unsigned where;
 
 	err_clear(&e);
 	CHECK(sink_open_maildir(md, &s, &e) == 0);
@@ -340,28 +341,42 @@ test_maildir_recover(void)
 	free(p);
 	free(q);
 
-	CHECK(sink_maildir_recover(md, n1) == 1);
-	CHECK(sink_maildir_recover(md, n2) == 1);
-	CHECK(sink_maildir_recover(md, n3) == 0);
+	CHECK(sink_maildir_recover(md, n1, &where, &e) == 0);
+	CHECK(where == SINK_MD_NEW);
+	CHECK(sink_maildir_recover(md, n2, &where, &e) == 0);
+	CHECK(where == SINK_MD_CUR);
+	CHECK(sink_maildir_recover(md, n3, &where, &e) == 0);
+	CHECK(where == 0);
+	CHECK(sink_maildir_sync_dirs(md, SINK_MD_NEW | SINK_MD_CUR, &e) == 0);
+	CHECK(sink_maildir_sync_dirs(md, 0, &e) == 0);
 
 	/* A cur/ name that merely starts with the name is another one. */
 	p = xasprintf("%s/cur/%sx", md, n3);
 	spew(p, "", 0);
-	CHECK(sink_maildir_recover(md, n3) == 0);
+	CHECK(sink_maildir_recover(md, n3, &where, &e) == 0);
+	CHECK(where == 0);
 	free(p);
 
 	/* An unfinished tmp/ file is removed and does not count. */
 	p = xasprintf("%s/tmp/%s", md, n3);
 	spew(p, "partial", 7);
-	CHECK(sink_maildir_recover(md, n3) == 0);
+	CHECK(sink_maildir_recover(md, n3, &where, &e) == 0);
+	CHECK(where == 0);
 	CHECK(!exists(p));
 	free(p);
 
 	/* A crash between link() and unlink(): both copies exist. */
 	p = xasprintf("%s/tmp/%s", md, n1);
 	spew(p, "one\n", 4);
-	CHECK(sink_maildir_recover(md, n1) == 1);
+	CHECK(sink_maildir_recover(md, n1, &where, &e) == 0);
+	CHECK(where == SINK_MD_NEW);
 	CHECK(!exists(p));
+	free(p);
+
+	/* A new/ directory that cannot be synced is an error, not a
+	 * message recorded as stored without being durable. */
+	p = xasprintf("%s/nomd", md);
+	CHECK(sink_maildir_sync_dirs(p, SINK_MD_NEW, &e) == EX_IOERR);
 	free(p);
 out:
 	free(n1);

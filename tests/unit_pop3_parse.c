@@ -2,11 +2,15 @@
  * unit_pop3_parse.c - exact answers of the POP3 line parsers on the lines
  * real servers send and on the malformed ones they must refuse. The fuzz
  * target compares the parsers against a reference; this says what the
- * reference itself must answer.
+ * reference itself must answer. Also textclean_line, which every piece
+ * of server text goes through before it is printed.
  */
+#include <stdlib.h>
+#include <string.h>
 #include <sysexits.h>
 
 #include "pop3_parse.h"
+#include "textclean.h"
 #include "unit.h"
 
 #define L(s) (s), (sizeof(s) - 1)
@@ -94,6 +98,72 @@ test_respcode(void)
 	CHECK(pop3_parse_respcode(L("+OK [AUTH]")) == 0);
 }
 
+/* textclean_line of the literal s into a buffer of dstlen. */
+static const char *
+clean(const char *s, size_t len, size_t dstlen, const struct textclean *t)
+{
+	static char out[TEXTCLEAN_WINDOW + 16];
+
+	CHECK(textclean_line(out, dstlen, s, len, t) == strlen(out));
+	return out;
+}
+#define CLEAN(s) clean((s), sizeof(s) - 1, 1024, NULL)
+
+static void
+test_clean_escapes(void)
+{
+	char *big;
+	const char *out;
+
+	CHECK_STR(CLEAN("+OK hi\r\n"), "+OK hi");
+	CHECK_STR(CLEAN("-ERR \x1b]0;PWNED\x07\x1b[2J"),
+	    "-ERR \\x1b]0;PWNED\\x07\\x1b[2J");
+	/* Controls inside the line, CR, LF, TAB and NUL too; DEL. */
+	CHECK_STR(CLEAN("a\rb\nc\td\0e\x7f"),
+	    "a\\x0db\\x0ac\\x09d\\x00e\\x7f");
+	/* A backslash is doubled, so an escape cannot be faked. */
+	CHECK_STR(CLEAN("a\\x1b"), "a\\\\x1b");
+	/* Printable UTF-8 stays: 2, 3 and 4 bytes. */
+	CHECK_STR(CLEAN("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xc2\xa0"),
+	    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xc2\xa0");
+	/* C1 controls (U+009B CSI as UTF-8, a lone 0x9B), overlong forms,
+	 * surrogates, beyond U+10FFFF, a cut sequence, stray continuation
+	 * bytes, bidirectional overrides: every byte escaped. */
+	CHECK_STR(CLEAN("\xc2\x9b\x9b"), "\\xc2\\x9b\\x9b");
+	CHECK_STR(CLEAN("\xc0\xaf\xe0\x80\xaf"),
+	    "\\xc0\\xaf\\xe0\\x80\\xaf");
+	CHECK_STR(CLEAN("\xed\xa0\x80"), "\\xed\\xa0\\x80");
+	CHECK_STR(CLEAN("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");
+	CHECK_STR(CLEAN("x\xe2\x82"), "x\\xe2\\x82");
+	CHECK_STR(CLEAN("\xa9\xff"), "\\xa9\\xff");
+	CHECK_STR(CLEAN("\xe2\x80\xae\xe2\x81\xa6"),
+	    "\\xe2\\x80\\xae\\xe2\\x81\\xa6");
+	CHECK_STR(CLEAN(""), "");
+	CHECK_STR(CLEAN("\r\n"), "");
+
+	/* Cut to fit, with "...", never inside an escape or a character. */
+	CHECK_STR(clean("0123456789abcdef", 16, 12, NULL), "01234567...");
+	CHECK_STR(clean("abc\x1b", 4, 10, NULL), "abc...");
+	CHECK_STR(clean("ab\x1b", 3, 10, NULL), "ab\\x1b");
+	CHECK_STR(clean("abcd\xe2\x82\xac", 7, 8, NULL), "abcd...");
+	CHECK_STR(clean("abc", 3, 1, NULL), "");
+	CHECK_STR(clean("abc", 3, 3, NULL), "ab");
+
+	/* Beyond the window: its first half, not ending inside a word that
+	 * runs on (it could be base64 reaching past the window). */
+	big = malloc(20000);
+	CHECK(big != NULL);
+	if (big == NULL)
+		return;
+	for (size_t i = 0; i < 20000; i++)
+		big[i] = "word "[i % 5];
+	out = clean(big, 20000, TEXTCLEAN_WINDOW + 16, NULL);
+	CHECK(strlen(out) == 8190 + 3);
+	CHECK(memcmp(out, big, 8190) == 0);
+	CHECK_STR(out + 8190 - 2, "d ...");
+	free(big);
+}
+
 int
 main(void)
 {
@@ -101,5 +171,6 @@ main(void)
 	test_octets();
 	test_listings();
 	test_respcode();
+	test_clean_escapes();
 	return unit_done("unit_pop3_parse");
 }

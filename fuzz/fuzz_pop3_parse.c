@@ -12,7 +12,9 @@
  * by undoing it: its output holds only printable ASCII, printable UTF-8
  * and escapes, and read back it is the input (CR/LF at the end aside),
  * or a prefix of it followed by "..." (just a prefix in a buffer too
- * small for "...").
+ * small for "..."). With secrets to redact, the output must hold none
+ * of them, as is or in base64 (seeds hold them, alone and in SASL
+ * messages), and only printable text, escapes and "<redacted>".
  */
 #include "autoconf.h"
 
@@ -26,11 +28,16 @@
 
 const char fuzz_name[] = "pop3_parse";
 
+#define FUZZ_PW "fuzz-Secret-1"
+#define FUZZ_TOKEN "tok-fuzz-2"
+static struct textclean *secrets;   /* for the whole run */
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
+	secrets = textclean_for_login("alice", FUZZ_PW, FUZZ_TOKEN, "h", 110);
 	return 0;
 }
 
@@ -211,18 +218,23 @@ hexval(char c)
 }
 
 static void
-check_clean(const char *line, size_t size, size_t dstlen)
+check_clean(const char *line, size_t size, size_t dstlen,
+    const struct textclean *t)
 {
 	char out[300], back[300];
 	const unsigned char *o = (const unsigned char *)out;
 	size_t n, b = 0, len = size;
 
-	n = textclean_line(out, dstlen, line, size, NULL);
+	n = textclean_line(out, dstlen, line, size, t);
 	fuzz_check(n == strlen(out) && n < dstlen);
 	for (size_t i = 0; i < n;) {
 		size_t u;
 
-		if (out[i] == '\\' && i + 1 < n && out[i + 1] == '\\') {
+		if (t != NULL && strncmp(out + i, TEXTCLEAN_MARK,
+		    sizeof(TEXTCLEAN_MARK) - 1) == 0) {
+			back[b++] = '\0';   /* no secret holds a NUL */
+			i += sizeof(TEXTCLEAN_MARK) - 1;
+		} else if (out[i] == '\\' && i + 1 < n && out[i + 1] == '\\') {
 			back[b++] = '\\';
 			i += 2;
 		} else if (out[i] == '\\') {
@@ -244,6 +256,19 @@ check_clean(const char *line, size_t size, size_t dstlen)
 			fuzz_check(o[i] >= 0x20 && o[i] < 0x7f);
 			back[b++] = out[i++];
 		}
+	}
+	if (t != NULL) {
+		/* The output read back holds no secret, as is or in base64
+		 * (k = 0 cores, and the SASL PLAIN message "\0alice\0"
+		 * FUZZ_PW); "<redacted>" stands for some bytes, so it is not
+		 * compared with the input. */
+		static const char *const no[] = { FUZZ_PW, FUZZ_TOKEN,
+		    "ZnV6ei1TZWNyZXQtM", "dG9rLWZ1enotM",
+		    "AGFsaWNlAGZ1enotU2VjcmV0LTE", NULL };
+
+		for (size_t i = 0; no[i] != NULL; i++)
+			fuzz_check(memmem(back, b, no[i], strlen(no[i])) == NULL);
+		return;
 	}
 	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n'))
 		len--;
@@ -309,7 +334,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ok != ref_apop(line, size))
 		fuzz_fail("APOP greeting: parser %d, reference %d", ok, !ok);
 
-	check_clean(line, size, 300);
-	check_clean(line, size, 1 + size % 64);
+	check_clean(line, size, 300, NULL);
+	check_clean(line, size, 1 + size % 64, NULL);
+	check_clean(line, size, 300, secrets);
 	return 0;
 }

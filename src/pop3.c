@@ -542,6 +542,10 @@ pop3i_new(const struct pop3_params *p, bool connect_only, bool certinfo,
 	s->timeout_ms = p->timeout_ms;
 	s->timeout_s = (p->timeout_ms + 999) / 1000;
 	s->base_url = make_base_url(p);
+	/* A server may quote what it got (the password, a SASL message)
+	 * in its -ERR line: pop3i_quote redacts every form of it. */
+	s->tc = textclean_for_login(p->user, p->password, p->bearer, p->host,
+	    p->port);
 	s->h = h = curl_easy_init();
 	if (h == NULL) {
 		err_set(e, EX_SOFTWARE, "cannot create a libcurl handle");

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "certpin.h"
 #include "pop3_parse.h"
 #include "textclean.h"
 #include "unit.h"
@@ -108,6 +109,7 @@ clean(const char *s, size_t len, size_t dstlen, const struct textclean *t)
 	return out;
 }
 #define CLEAN(s) clean((s), sizeof(s) - 1, 1024, NULL)
+#define CLEANT(s, t) clean((s), sizeof(s) - 1, 1024, (t))
 
 static void
 test_clean_escapes(void)
@@ -164,6 +166,110 @@ test_clean_escapes(void)
 	free(big);
 }
 
+#define H(s) (s), (sizeof(s) - 1)
+
+/* "PREFIX'" base64(head + secret + tail) "' SUFFIX", cleaned with t. */
+static const char *
+clean_b64(const struct textclean *t, const char *head, size_t hlen,
+    const char *secret, const char *tail)
+{
+	uint8_t in[256];
+	char line[512];
+	size_t n = 0, o;
+
+	memcpy(in, head, hlen);
+	n = hlen;
+	memcpy(in + n, secret, strlen(secret));
+	n += strlen(secret);
+	memcpy(in + n, tail, strlen(tail));
+	n += strlen(tail);
+	o = (size_t)snprintf(line, sizeof(line), "-ERR [AUTH] bad '");
+	o += certpin_base64(in, n, line + o, sizeof(line) - o);
+	o += (size_t)snprintf(line + o, sizeof(line) - o, "' here");
+	return clean(line, o, 1024, t);
+}
+
+static void
+test_clean_secrets(void)
+{
+	const char *pw = "sekrit-PW-1234";
+	struct textclean *t = textclean_for_login("alice", pw, NULL,
+	    "pop.example", 995);
+	struct textclean *b = textclean_for_login("alice", NULL,
+	    "tok-Vb83!Kq_oauth-x1", "pop.example", 995);
+	struct textclean *one = textclean_for_login("alice", "1", NULL, "h", 1);
+	struct textclean *ctl = textclean_new();
+	char head[8];
+
+	CHECK(textclean_for_login("alice", NULL, NULL, "h", 1) == NULL);
+	CHECK(textclean_for_login("alice", "", "", "h", 1) == NULL);
+	textclean_free(NULL);
+	if (t == NULL || b == NULL || one == NULL)
+		return;
+
+	/* The literal, also next to other text; the rest stays. */
+	CHECK_STR(CLEANT("-ERR [AUTH] wrong password 'sekrit-PW-1234'", t),
+	    "-ERR [AUTH] wrong password '<redacted>'");
+	CHECK_STR(CLEANT("x sekrit-PW-1234sekrit-PW-1234y", t),
+	    "x <redacted>y");
+	CHECK_STR(CLEANT("-ERR [AUTH] Authentication failed.", t),
+	    "-ERR [AUTH] Authentication failed.");
+	/* Its hex. */
+	CHECK_STR(CLEANT("pw 73656b7269742d50572d31323334.", t),
+	    "pw <redacted>.");
+	/* Base64: alone (LOGIN), as SASL PLAIN (both forms), with padding. */
+	CHECK_STR(clean_b64(t, H(""), pw, ""),
+	    "-ERR [AUTH] bad '<redacted>' here");
+	CHECK_STR(clean_b64(t, H("\0alice\0"), pw, ""),
+	    "-ERR [AUTH] bad '<redacted>' here");
+	CHECK_STR(clean_b64(t, H("alice\0alice\0"), pw, ""),
+	    "-ERR [AUTH] bad '<redacted>' here");
+	/* Inside any longer message, at each of the three alignments, with
+	 * anything after it. */
+	for (size_t k = 0; k < 6; k++) {
+		memcpy(head, "zq\x01\xff#7", 6);
+		CHECK_STR(clean_b64(t, head, k, pw, ""),
+		    "-ERR [AUTH] bad '<redacted>' here");
+		CHECK_STR(clean_b64(t, head, k, pw, "\x01tail\x01\x01"),
+		    "-ERR [AUTH] bad '<redacted>' here");
+	}
+	/* The URL alphabet (this secret's base64 is all '+' and '/'). */
+	{
+		struct textclean *u = textclean_new();
+		const char *s = "\xfb\xef\xbe\xfb\xef\xbe-url-secret";
+
+		textclean_add_secret(u, s, strlen(s));
+		CHECK_STR(CLEANT("'--------LXVybC1zZWNyZXQ=' x", u),
+		    "'<redacted>' x");
+		CHECK_STR(CLEANT("'++++++++LXVybC1zZWNyZXQ=' x", u),
+		    "'<redacted>' x");
+		textclean_free(u);
+	}
+	/* A token, alone and in XOAUTH2 and OAUTHBEARER messages. */
+	CHECK_STR(CLEANT("-ERR tok-Vb83!Kq_oauth-x1", b),
+	    "-ERR <redacted>");
+	CHECK_STR(clean_b64(b, H("user=alice\1auth=Bearer "),
+	    "tok-Vb83!Kq_oauth-x1", "\1\1"), "-ERR [AUTH] bad '<redacted>' here");
+	CHECK_STR(clean_b64(b, H("n,a=alice,\1host=pop.example\1port=995\1"
+	    "auth=Bearer "), "tok-Vb83!Kq_oauth-x1", "\1\1"),
+	    "-ERR [AUTH] bad '<redacted>' here");
+	/* A one-byte password: its SASL messages are still found whole;
+	 * the literal goes wherever it is (the parsers see the raw line). */
+	CHECK_STR(clean_b64(one, H("\0alice\0"), "1", ""),
+	    "-ERR [AUTH] bad '<redacted>' here");
+	CHECK_STR(CLEANT("+OK 2 100", one), "+OK 2 <redacted>00");
+	/* A secret with control bytes is redacted before escaping. */
+	textclean_add_secret(ctl, "pw\x1b[x", 5);
+	CHECK_STR(CLEANT("a pw\x1b[x b\x1b", ctl),
+	    "a <redacted> b\\x1b");
+	/* A secret cut by the end of the buffer is not printed in part. */
+	CHECK_STR(clean("-ERR 'sekrit-PW-1234'", 21, 12, t), "-ERR '...");
+	textclean_free(ctl);
+	textclean_free(one);
+	textclean_free(b);
+	textclean_free(t);
+}
+
 int
 main(void)
 {
@@ -172,5 +278,6 @@ main(void)
 	test_listings();
 	test_respcode();
 	test_clean_escapes();
+	test_clean_secrets();
 	return unit_done("unit_pop3_parse");
 }

@@ -7,6 +7,14 @@
  * with the code under test). Where pop3_parse.c is stricter than the RFC
  * (a number has at most 19 digits, so it cannot overflow), the reference
  * says so explicitly.
+ *
+ * textclean_line (not a parser, but it sees the same lines) is checked
+ * by undoing it: its output holds only printable ASCII, printable UTF-8
+ * and escapes, and read back it is the input (CR/LF at the end aside),
+ * or a prefix of it followed by "..." (just a prefix in a buffer too
+ * small for "..."). With secrets to redact, the output must hold none
+ * of them, as is or in base64 (seeds hold them, alone and in SASL
+ * messages), and only printable text, escapes and "<redacted>".
  */
 #include "autoconf.h"
 
@@ -16,14 +24,20 @@
 
 #include "fuzz.h"
 #include "pop3_parse.h"
+#include "textclean.h"
 
 const char fuzz_name[] = "pop3_parse";
+
+#define FUZZ_PW "fuzz-Secret-1"
+#define FUZZ_TOKEN "tok-fuzz-2"
+static struct textclean *secrets;   /* for the whole run */
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
+	secrets = textclean_for_login("alice", FUZZ_PW, FUZZ_TOKEN, "h", 110);
 	return 0;
 }
 
@@ -173,6 +187,100 @@ ref_apop(const char *line, size_t len)
 	return false;
 }
 
+/* Length of a UTF-8 sequence of a printable character at s (at least
+ * U+00A0, no surrogate, no bidirectional override), or 0. */
+static size_t
+ref_utf8(const unsigned char *s, size_t n)
+{
+	size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
+	unsigned long cp = s[0] & (0x7f >> len);
+
+	if (len == 0 || len > n || s[0] > 0xf4)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < 0xa0 || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0x200e ||
+	    cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069))
+		return 0;
+	return len;
+}
+
+static int
+hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ?
+	    c - 'a' + 10 : -1;
+}
+
+static void
+check_clean(const char *line, size_t size, size_t dstlen,
+    const struct textclean *t)
+{
+	char out[300], back[300];
+	const unsigned char *o = (const unsigned char *)out;
+	size_t n, b = 0, len = size;
+
+	n = textclean_line(out, dstlen, line, size, t);
+	fuzz_check(n == strlen(out) && n < dstlen);
+	for (size_t i = 0; i < n;) {
+		size_t u;
+
+		if (t != NULL && strncmp(out + i, TEXTCLEAN_MARK,
+		    sizeof(TEXTCLEAN_MARK) - 1) == 0) {
+			back[b++] = '\0';   /* no secret holds a NUL */
+			i += sizeof(TEXTCLEAN_MARK) - 1;
+		} else if (out[i] == '\\' && i + 1 < n && out[i + 1] == '\\') {
+			back[b++] = '\\';
+			i += 2;
+		} else if (out[i] == '\\') {
+			fuzz_check(i + 3 < n && out[i + 1] == 'x' &&
+			    hexval(out[i + 2]) >= 0 && hexval(out[i + 3]) >= 0);
+			back[b] = (char)(hexval(out[i + 2]) * 16 +
+			    hexval(out[i + 3]));
+			/* Only what may not be printed is escaped. */
+			fuzz_check((unsigned char)back[b] < 0x20 ||
+			    (unsigned char)back[b] >= 0x7f);
+			b++;
+			i += 4;
+		} else if (o[i] >= 0x80) {
+			fuzz_check((u = ref_utf8(o + i, n - i)) > 0);
+			memcpy(back + b, out + i, u);
+			b += u;
+			i += u;
+		} else {
+			fuzz_check(o[i] >= 0x20 && o[i] < 0x7f);
+			back[b++] = out[i++];
+		}
+	}
+	if (t != NULL) {
+		/* The output read back holds no secret, as is or in base64
+		 * (k = 0 cores, and the SASL PLAIN message "\0alice\0"
+		 * FUZZ_PW); "<redacted>" stands for some bytes, so it is not
+		 * compared with the input. */
+		static const char *const no[] = { FUZZ_PW, FUZZ_TOKEN,
+		    "ZnV6ei1TZWNyZXQtM", "dG9rLWZ1enotM",
+		    "AGFsaWNlAGZ1enotU2VjcmV0LTE", NULL };
+
+		for (size_t i = 0; no[i] != NULL; i++)
+			fuzz_check(memmem(back, b, no[i], strlen(no[i])) == NULL);
+		return;
+	}
+	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+		len--;
+	if (b == len && memcmp(back, line, len) == 0)
+		return;
+	if (b >= 3 && memcmp(back + b - 3, "...", 3) == 0 && b - 3 <= len &&
+	    memcmp(back, line, b - 3) == 0)
+		return;
+	/* Cut without "...": only where a buffer had no room for it. */
+	fuzz_check(dstlen < 5 && b <= len && memcmp(back, line, b) == 0);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -225,5 +333,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ok = pop3_parse_apop_greeting(line, size);
 	if (ok != ref_apop(line, size))
 		fuzz_fail("APOP greeting: parser %d, reference %d", ok, !ok);
+
+	check_clean(line, size, 300, NULL);
+	check_clean(line, size, 1 + size % 64, NULL);
+	check_clean(line, size, 300, secrets);
 	return 0;
 }

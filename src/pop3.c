@@ -20,23 +20,31 @@
 #include "log.h"
 #include "pop3_int.h"
 #include "pop3_parse.h"
+#include "textclean.h"
 
 /* ---- callbacks ------------------------------------------------------------ */
 
 
-/* Copy a server line for messages: printable ASCII only, no CR/LF. */
+/* Copy a server line as received for parsing: CR/LF dropped, cut to
+ * fit. Never printed as is: see pop3i_quote. */
 void
-pop3i_clean_line(char *dst, size_t dstlen, const char *src, size_t len)
+pop3i_copy_line(char *dst, size_t dstlen, const char *src, size_t len)
 {
-	size_t o = 0;
-
 	while (len > 0 && (src[len - 1] == '\n' || src[len - 1] == '\r'))
 		len--;
-	for (size_t i = 0; i < len && o + 1 < dstlen; i++) {
-		unsigned char c = (unsigned char)src[i];
-		dst[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	dst[o] = '\0';
+	if (len >= dstlen)
+		len = dstlen - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/* Every piece of server text popfetch prints goes through here. */
+const char *
+pop3i_quote(const struct pop3 *s, char *buf, size_t buflen, const char *src,
+    size_t len)
+{
+	textclean_line(buf, buflen, src, len, s->tc);
+	return buf;
 }
 
 /* Track what the login phase tells us: the greeting (APOP timestamp?)
@@ -86,7 +94,7 @@ pop3i_header_cb(char *buf, size_t size, size_t n, void *arg)
 	size_t len = size * n;
 
 	s->last_rx_ms = util_now_ms();
-	pop3i_clean_line(s->last, sizeof(s->last), buf, len);
+	pop3i_copy_line(s->last, sizeof(s->last), buf, len);
 	/* After an -ERR libcurl sends QUIT itself, and that reply would
 	 * overwrite the line the user needs to see. (While logging in, the
 	 * last -ERR counts: a server without CAPA says -ERR to it first.) */
@@ -242,7 +250,7 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 	switch (type) {
 	case CURLINFO_TEXT:
 	case CURLINFO_HEADER_IN:
-		pop3i_clean_line(line, sizeof(line), data, size);
+		pop3i_quote(s, line, sizeof(line), data, size);
 		if (type == CURLINFO_TEXT &&
 		    strncmp(line, "SSL connection using ", 21) == 0)
 			snprintf(s->tls_desc, sizeof(s->tls_desc), "%.200s",
@@ -251,7 +259,7 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 		    type == CURLINFO_TEXT ? "*" : "S:", line);
 		break;
 	case CURLINFO_HEADER_OUT:
-		pop3i_clean_line(line, sizeof(line), data, size);
+		pop3i_quote(s, line, sizeof(line), data, size);
 		for (i = 0; safe[i]; i++) {
 			size_t l = strlen(safe[i]);
 			if (strncasecmp(line, safe[i], l) == 0 &&
@@ -278,8 +286,9 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 
 /* ---- requests -------------------------------------------------------------- */
 
+/* The -ERR line of this perform, as received; NULL if none. */
 static const char *
-quote_reply(struct pop3 *s)
+reply_line(struct pop3 *s)
 {
 	if (s->err_line[0] != '\0')
 		return s->err_line;
@@ -296,8 +305,13 @@ pop3i_respcode_exit(const char *line)
 static int
 map_error(struct pop3 *s, CURLcode rc, const char *what, struct err *e)
 {
-	const char *reply = quote_reply(s);
-	const char *detail = s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc);
+	char rbuf[LINE_MAX_LEN], dbuf[LINE_MAX_LEN], cbuf[LINE_MAX_LEN];
+	const char *raw = reply_line(s);
+	const char *reply = raw ? pop3i_quote(s, rbuf, sizeof(rbuf), raw,
+	    strlen(raw)) : NULL;
+	/* libcurl's text can quote the server (a certificate's names). */
+	const char *detail = s->errbuf[0] ? pop3i_quote(s, dbuf, sizeof(dbuf),
+	    s->errbuf, strlen(s->errbuf)) : curl_easy_strerror(rc);
 	int code;
 
 	if (rc == CURLE_WRITE_ERROR && s->cb_rc != 0)
@@ -306,7 +320,7 @@ map_error(struct pop3 *s, CURLcode rc, const char *what, struct err *e)
 		return err_set(e, EX_TEMPFAIL, "%s: connection to the server "
 		    "was lost; not reconnecting in the same run (message "
 		    "numbers could change)", what);
-	if ((code = pop3i_respcode_exit(reply)) != 0)
+	if ((code = pop3i_respcode_exit(raw)) != 0)
 		return err_set(e, code, "%s: server said \"%s\"", what, reply);
 	if (rc == CURLE_ABORTED_BY_CALLBACK && s->stalled)
 		rc = CURLE_OPERATION_TIMEDOUT;   /* progress_cb's verdict */
@@ -348,7 +362,8 @@ map_error(struct pop3 *s, CURLcode rc, const char *what, struct err *e)
 			mech[i] = '\0';
 			return err_set(e, EX_UNAVAILABLE, "%s: %s does not "
 			    "offer %s (auth: %s); its capabilities: %s", what,
-			    s->host, mech, name, s->capa[0] ? s->capa :
+			    s->host, mech, name, s->capa[0] ? pop3i_quote(s,
+			    cbuf, sizeof(cbuf), s->capa, strlen(s->capa)) :
 			    "(none listed)");
 		}
 	case CURLE_USE_SSL_FAILED:
@@ -436,9 +451,13 @@ pop3i_perform(struct pop3 *s, const char *path, const char *custom, bool multili
 	if (s->lost)
 		return map_error(s, CURLE_COULDNT_CONNECT, what, e);
 	/* A CONNECT_ONLY perform ends after CAPA: no reply of its own. */
-	if (!multiline && !s->connect_only && strncmp(s->last, "+OK", 3) != 0)
+	if (!multiline && !s->connect_only && strncmp(s->last, "+OK", 3) != 0) {
+		char q[LINE_MAX_LEN];
+
 		return err_set(e, EX_PROTOCOL, "%s: unexpected reply \"%s\"",
-		    what, s->last);
+		    what, pop3i_quote(s, q, sizeof(q), s->last,
+		    strlen(s->last)));
+	}
 	return 0;
 }
 
@@ -523,6 +542,10 @@ pop3i_new(const struct pop3_params *p, bool connect_only, bool certinfo,
 	s->timeout_ms = p->timeout_ms;
 	s->timeout_s = (p->timeout_ms + 999) / 1000;
 	s->base_url = make_base_url(p);
+	/* A server may quote what it got (the password, a SASL message)
+	 * in its -ERR line: pop3i_quote redacts every form of it. */
+	s->tc = textclean_for_login(p->user, p->password, p->bearer, p->host,
+	    p->port);
 	s->h = h = curl_easy_init();
 	if (h == NULL) {
 		err_set(e, EX_SOFTWARE, "cannot create a libcurl handle");
@@ -652,8 +675,10 @@ pop3_open(const struct pop3_params *p, struct pop3 **out,
 		goto fail;
 	s->established = true;
 	if (pop3_parse_stat(s->last, strlen(s->last), count, octets) != 0) {
+		char q[LINE_MAX_LEN];
+
 		rc = err_set(e, EX_PROTOCOL, "STAT: unexpected reply \"%s\"",
-		    s->last);
+		    pop3i_quote(s, q, sizeof(q), s->last, strlen(s->last)));
 		goto fail;
 	}
 	*out = s;
@@ -674,13 +699,14 @@ list_line(struct pop3 *s, char *line, size_t len, struct err *e)
 {
 	unsigned long num;
 	unsigned long long size;
+	char q[QUOTE_LEN];
 
 	if (pop3_parse_list(line, len, &num, &size) != 0)
-		return err_set(e, EX_PROTOCOL, "LIST: unexpected line \"%.80s\"",
-		    line);
+		return err_set(e, EX_PROTOCOL, "LIST: unexpected line \"%s\"",
+		    pop3i_quote(s, q, sizeof(q), line, len));
 	if (s->nmsgs > 0 && num <= s->msgs[s->nmsgs - 1].num)
 		return err_set(e, EX_PROTOCOL, "LIST: message numbers out of "
-		    "order at \"%.80s\"", line);
+		    "order at \"%s\"", pop3i_quote(s, q, sizeof(q), line, len));
 	if (s->nmsgs == s->capmsgs) {
 		s->capmsgs = s->capmsgs ? s->capmsgs * 2 : 64;
 		s->msgs = xrealloc(s->msgs, s->capmsgs * sizeof(*s->msgs));
@@ -738,10 +764,11 @@ uidl_line(struct pop3 *s, char *line, size_t len, struct err *e)
 	size_t ulen;
 	unsigned long num;
 	struct pop3_msg *m;
+	char q[QUOTE_LEN];
 
 	if (pop3_parse_uidl(line, len, &num, &uidl, &ulen) != 0)
 		return err_set(e, EX_PROTOCOL, "UIDL: unexpected line "
-		    "\"%.80s\"", line);
+		    "\"%s\"", pop3i_quote(s, q, sizeof(q), line, len));
 	m = find_msg(s->msgs, s->nmsgs, num);
 	if (m == NULL)
 		return 0;   /* not in LIST: arrived since; ignore this run */
@@ -898,5 +925,6 @@ pop3_close(struct pop3 *s)
 	pop3_msgs_free(s->msgs, s->nmsgs);
 	free(s->base_url);
 	free(s->rbuf);
+	textclean_free(s->tc);
 	free(s);
 }

@@ -36,7 +36,7 @@ print_cert(struct pop3 *s, FILE *out)
 {
 	struct curl_certinfo *ci = NULL;
 	const char *v;
-	char pin[128];
+	char pin[128], q[LINE_MAX_LEN];
 
 	curl_easy_getinfo(s->h, CURLINFO_CERTINFO, &ci);
 	if (ci == NULL || ci->num_of_certs < 1) {
@@ -44,13 +44,17 @@ print_cert(struct pop3 *s, FILE *out)
 		return;
 	}
 	if ((v = cert_field(ci, "Subject")) != NULL)
-		fprintf(out, "certificate subject: %s\n", v);
+		fprintf(out, "certificate subject: %s\n",
+		    pop3i_quote(s, q, sizeof(q), v, strlen(v)));
 	if ((v = cert_field(ci, "Issuer")) != NULL)
-		fprintf(out, "certificate issuer: %s\n", v);
+		fprintf(out, "certificate issuer: %s\n",
+		    pop3i_quote(s, q, sizeof(q), v, strlen(v)));
 	if ((v = cert_field(ci, "Start date")) != NULL)
-		fprintf(out, "certificate valid from: %s\n", v);
+		fprintf(out, "certificate valid from: %s\n",
+		    pop3i_quote(s, q, sizeof(q), v, strlen(v)));
 	if ((v = cert_field(ci, "Expire date")) != NULL)
-		fprintf(out, "certificate valid until: %s\n", v);
+		fprintf(out, "certificate valid until: %s\n",
+		    pop3i_quote(s, q, sizeof(q), v, strlen(v)));
 	if ((v = cert_field(ci, "Cert")) != NULL &&
 	    certpin_from_pem(v, pin, sizeof(pin)) == 0)
 		fprintf(out, "pinned_pubkey: %s\n", pin);
@@ -76,6 +80,7 @@ pop3_server_info(const struct pop3_params *p, FILE *out, struct err *e)
 	struct pop3_params q = *p;
 	struct pop3 *s;
 	struct err verr;
+	char buf[LINE_MAX_LEN];
 	bool verified = true;
 	int rc;
 
@@ -90,7 +95,8 @@ pop3_server_info(const struct pop3_params *p, FILE *out, struct err *e)
 		/* Describe the server anyway, so the user can decide to
 		 * trust or pin it; nothing is sent but CAPA (and STLS). */
 		/* Keep libcurl's own words, not our advice. */
-		err_set(&verr, rc, "%s", s->errbuf[0] ? s->errbuf : e->msg);
+		err_set(&verr, rc, "%s", s->errbuf[0] ? pop3i_quote(s, buf,
+		    sizeof(buf), s->errbuf, strlen(s->errbuf)) : e->msg);
 		verified = false;
 		pop3_close(s);
 		if ((s = pop3i_new(&q, true, true, e)) == NULL)
@@ -107,8 +113,10 @@ pop3_server_info(const struct pop3_params *p, FILE *out, struct err *e)
 	fprintf(out, "server: %s port %d, tls: %s\n", p->host, p->port,
 	    p->tls == TLS_IMPLICIT ? "implicit" :
 	    p->tls == TLS_STARTTLS ? "starttls" : "none");
-	fprintf(out, "greeting: %s\n", s->greeting);
-	fprintf(out, "capabilities: %s\n", s->capa_seen ? s->capa :
+	fprintf(out, "greeting: %s\n", pop3i_quote(s, buf, sizeof(buf),
+	    s->greeting, strlen(s->greeting)));
+	fprintf(out, "capabilities: %s\n", s->capa_seen ? pop3i_quote(s, buf,
+	    sizeof(buf), s->capa, strlen(s->capa)) :
 	    "(none: the server does not answer CAPA)");
 	fprintf(out, "uidl: %s\n", pop3_has_uidl(s) ? "yes" : "no");
 	if (p->tls != TLS_NONE) {

@@ -14,6 +14,7 @@
 #include "pop3.h"
 
 #define LINE_MAX_LEN 1024   /* RFC 1939 limits replies to 512 octets */
+#define QUOTE_LEN 200       /* a listing line quoted in an error */
 
 enum wmode { W_DISCARD, W_LINES, W_BODY };
 
@@ -32,7 +33,8 @@ struct pop3 {
 	long long last_rx_ms;   /* when the server last sent us a byte */
 	bool stalled;        /* progress_cb gave up waiting for the server */
 
-	/* Single-line replies of the current perform (header callback). */
+	/* Single-line replies of the current perform (header callback),
+	 * as received: print them only through pop3i_quote. */
 	char last[LINE_MAX_LEN];
 	char err_line[LINE_MAX_LEN];   /* the first -ERR of this perform */
 	bool in_login;       /* the first perform: greeting, CAPA, auth */
@@ -41,6 +43,7 @@ struct pop3 {
 	char greeting[LINE_MAX_LEN];
 	char capa[LINE_MAX_LEN];   /* the last CAPA listing, space-separated */
 	char tls_desc[256];  /* "TLSv1.3 / TLS_AES_..." from libcurl's text */
+	struct textclean *tc;   /* the secrets pop3i_quote redacts, or NULL */
 
 	/* Raw mode: commands over CONNECT_ONLY (pop3_raw.c). */
 	bool connect_only;
@@ -67,7 +70,11 @@ struct pop3 {
 
 
 /* pop3.c */
-void pop3i_clean_line(char *dst, size_t dstlen, const char *src, size_t len);
+void pop3i_copy_line(char *dst, size_t dstlen, const char *src, size_t len);
+/* Server text made fit to print into buf (textclean_line with the
+ * session's secrets): the one way server text reaches the user. */
+const char *pop3i_quote(const struct pop3 *s, char *buf, size_t buflen,
+    const char *src, size_t len);
 size_t pop3i_header_cb(char *buf, size_t size, size_t n, void *arg);
 size_t pop3i_write_cb(char *buf, size_t size, size_t n, void *arg);
 void pop3i_body_start(struct pop3 *s, const struct pop3_msg *m);

@@ -105,7 +105,7 @@ raw_fill(struct pop3 *s, const char *what, struct err *e)
 	}
 }
 
-/* One reply line into s->last (CRLF stripped, cleaned for messages). */
+/* One reply line into s->last (CRLF stripped, as received). */
 static int
 raw_line(struct pop3 *s, const char *what, struct err *e)
 {
@@ -116,7 +116,7 @@ raw_line(struct pop3 *s, const char *what, struct err *e)
 
 		if (s->rbuf != NULL && nl != NULL) {
 			size_t len = (size_t)(nl - (s->rbuf + s->rpos)) + 1;
-			pop3i_clean_line(s->last, sizeof(s->last),
+			pop3i_copy_line(s->last, sizeof(s->last),
 			    s->rbuf + s->rpos, len);
 			s->rpos += len;
 			return 0;
@@ -196,13 +196,15 @@ static int
 raw_reply_error(struct pop3 *s, const char *what, bool login, struct err *e)
 {
 	int code = pop3i_respcode_exit(s->last);
+	char q[LINE_MAX_LEN];
 
+	pop3i_quote(s, q, sizeof(q), s->last, strlen(s->last));
 	if (code == 0)
 		code = login ? EX_NOPERM : EX_PROTOCOL;
 	if (login && code == EX_NOPERM)
 		return err_set(e, code, "%s: login refused: server said \"%s\"",
-		    what, s->last);
-	return err_set(e, code, "%s: server said \"%s\"", what, s->last);
+		    what, q);
+	return err_set(e, code, "%s: server said \"%s\"", what, q);
 }
 
 static int
@@ -228,7 +230,10 @@ raw_exchange(struct pop3 *s, const char *cmd, bool secret, bool multiline,
 	if (rc == 0)
 		rc = raw_line(s, what, e);
 	if (rc == 0) {
-		log_debug(s->account, "S: %s", s->last);
+		char q[LINE_MAX_LEN];
+
+		log_debug(s->account, "S: %s", pop3i_quote(s, q, sizeof(q),
+		    s->last, strlen(s->last)));
 		if (strncmp(s->last, "+OK", 3) != 0)
 			rc = raw_reply_error(s, what, login, e);
 	}

@@ -97,6 +97,21 @@ Shorthands (added after the scenario's faults; "@C" limits to connection C):
   --drop CMD[@C]              close the connection when CMD arrives
   --no-uidl                   UIDL unsupported
 
+Leaks and escapes (for the tests of what popfetch prints):
+  --echo-auth        refuse every login, quoting what the client sent:
+                     "-ERR [AUTH] wrong password 'PW'" for PASS, and
+                     "-ERR [AUTH] wrong password 'PW' (sent 'B64')" for
+                     AUTH PLAIN, LOGIN, XOAUTH2, OAUTHBEARER: PW is the
+                     password (the token) decoded, B64 the client's last
+                     base64 line as received
+  --evil-text WHERE,...  put EVIL (below) into: "greeting" (after the
+                     text), "capa" (a capability "X-EVIL" + EVIL), "list"
+                     (after the first LIST line's size), "uidl" (the first
+                     UIDL line becomes "1" + EVIL), "err" (RETR is
+                     answered "-ERR " + EVIL)
+  EVIL = ESC ] 0 ; PWNED BEL ESC [ 2 J, U+009B (C2 9B), a lone 9B byte,
+  "caf" U+00E9 (C3 A9), DEL
+
 Other options: --user, --pass (default: the scenario's, else
 $FAKEPOP3_PASSWORD, else "secret"), --token (default: the scenario's, else
 $FAKEPOP3_TOKEN), --apop, --apop-greeting-only, --sasl MECH,...,
@@ -127,6 +142,9 @@ import threading
 import time
 
 CRLF = b"\r\n"
+# Terminal escapes (an OSC title, a CSI clear screen, the C1 CSI as UTF-8
+# and as a lone byte), printable UTF-8 and DEL: see --evil-text.
+EVIL = b"\x1b]0;PWNED\x07\x1b[2J\xc2\x9b\x9bcaf\xc3\xa9\x7f"
 
 
 def to_wire(data):
@@ -203,6 +221,7 @@ class Server:
         else:
             self.apop = args.apop or scenario.get("apop", False)
         self.greeting = scenario.get("greeting", "fakepop3 ready")
+        self.evil = set(args.evil_text.split(",")) if args.evil_text else set()
         self.faults = list(scenario.get("faults", []))
         self.fired = {}
         self.lock = threading.Lock()
@@ -458,6 +477,8 @@ class Session:
                 pass
             else:
                 g = "+OK " + srv.greeting
+                if "greeting" in srv.evil:
+                    g += " " + EVIL.decode("utf-8", "surrogateescape")
                 if srv.apop:
                     g += " " + self.timestamp
                 self.line(g)
@@ -501,13 +522,16 @@ class Session:
                 self.line("-ERR Unknown command: CAPA")
                 return False
             lines = ["+OK"] + list(srv.capa)
+            if "capa" in srv.evil:
+                lines.append("X-EVIL" + EVIL.decode("utf-8", "surrogateescape"))
             if srv.tls_ctx and srv.args.tls == "starttls" and not self.authed \
                     and not isinstance(self.sock, ssl.SSLSocket):
                 lines.append("STLS")
             if srv.sasl and not self.authed:
                 lines.append("SASL " + " ".join(srv.sasl))
             self.send_multi(lines[0], b"".join(
-                l.encode() + CRLF for l in lines[1:]), fault)
+                l.encode("utf-8", "surrogateescape") + CRLF
+                for l in lines[1:]), fault)
             return False
         if verb == "NOOP" and self.authed:
             self.line("+OK")
@@ -516,12 +540,22 @@ class Session:
             return self.auth_state(verb, args, raw)
         return self.transaction(verb, args, fault)
 
-    def login(self, user, password):
+    def login(self, user, password, sent=None):
         srv = self.srv
+        if srv.args.echo_auth:
+            self.echo_refusal(password, sent)
+            return
         if user != srv.user or password != srv.password:
             self.line("-ERR [AUTH] Authentication failed.")
             return
         self.grant()
+
+    def echo_refusal(self, secret, sent):
+        """--echo-auth: refuse, quoting the secret and the client's line."""
+        text = "-ERR [AUTH] wrong password '%s'" % secret
+        if sent is not None:
+            text += " (sent '%s')" % sent.decode("latin-1")
+        self.line(text)
 
     def grant(self):
         """Credentials checked: take the maildrop (or report it busy)."""
@@ -587,6 +621,7 @@ class Session:
         self.line(b"+ " + base64.b64encode(challenge))
         raw = self.readline()
         self.srv.log(raw)
+        self.sasl_sent = raw.strip()
         return self.sasl_decode(raw)
 
     def sasl_decode(self, raw):
@@ -613,6 +648,7 @@ class Session:
 
     def sasl(self, mech, ir):
         srv = self.srv
+        self.sasl_sent = ir.encode("latin-1") if ir is not None else None
         first = self.sasl_decode(ir) if ir is not None else None
         if mech == "PLAIN":
             data = first if first is not None else self.sasl_read()
@@ -620,12 +656,13 @@ class Session:
             if len(parts) != 3:
                 raise SaslAbort("Invalid PLAIN response.")
             self.login(parts[1].decode("utf-8", "surrogateescape"),
-                       parts[2].decode("utf-8", "surrogateescape"))
+                       parts[2].decode("utf-8", "surrogateescape"),
+                       self.sasl_sent)
         elif mech == "LOGIN":
             user = first if first is not None else self.sasl_read(b"Username:")
             pw = self.sasl_read(b"Password:")
             self.login(user.decode("utf-8", "surrogateescape"),
-                       pw.decode("utf-8", "surrogateescape"))
+                       pw.decode("utf-8", "surrogateescape"), self.sasl_sent)
         elif mech == "CRAM-MD5":
             if first is not None:
                 raise SaslAbort("CRAM-MD5 takes no initial response.")
@@ -645,7 +682,9 @@ class Session:
                 k, eq, v = item.partition(b"=")
                 if eq:
                     kv[k.decode("latin-1")] = v.decode("utf-8", "surrogateescape")
-            if (srv.token is not None and kv.get("user") == srv.user
+            if srv.args.echo_auth:
+                self.echo_refusal(kv.get("auth", "")[7:], self.sasl_sent)
+            elif (srv.token is not None and kv.get("user") == srv.user
                     and kv.get("auth") == "Bearer " + srv.token):
                 self.grant()
             else:
@@ -662,7 +701,9 @@ class Session:
                 k, eq, v = item.partition(b"=")
                 if eq:
                     kv[k.decode("latin-1")] = v.decode("utf-8", "surrogateescape")
-            if (srv.token is not None and gs2.startswith(b"n,")
+            if srv.args.echo_auth:
+                self.echo_refusal(kv.get("auth", "")[7:], self.sasl_sent)
+            elif (srv.token is not None and gs2.startswith(b"n,")
                     and authzid == srv.user
                     and kv.get("auth") == "Bearer " + srv.token):
                 self.grant()
@@ -684,8 +725,11 @@ class Session:
                 if i is not None:
                     self.line("+OK %d %d" % (i + 1, self.msgs[i].list_size))
             else:
-                self.send_multi("+OK %d messages:" % len(listed), b"".join(
-                    b"%d %d\r\n" % (i + 1, self.msgs[i].list_size) for i in listed), fault)
+                body = b"".join(b"%d %d\r\n" % (i + 1, self.msgs[i].list_size)
+                                for i in listed)
+                if "list" in srv.evil:
+                    body = body.replace(CRLF, EVIL + CRLF, 1)
+                self.send_multi("+OK %d messages:" % len(listed), body, fault)
         elif verb == "UIDL":
             if not srv.uidl_ok:
                 self.line("-ERR Unknown command: UIDL")
@@ -694,9 +738,14 @@ class Session:
                 if i is not None:
                     self.line("+OK %d %s" % (i + 1, self.msgs[i].uidl))
             else:
-                self.send_multi("+OK", b"".join(
+                body = b"".join(
                     b"%d %s\r\n" % (i + 1, self.msgs[i].uidl.encode("utf-8", "surrogateescape"))
-                    for i in live if not self.msgs[i].no_uidl), fault)
+                    for i in live if not self.msgs[i].no_uidl)
+                if "uidl" in srv.evil:
+                    body = b"1" + EVIL + CRLF + body.split(CRLF, 1)[1]
+                self.send_multi("+OK", body, fault)
+        elif verb == "RETR" and "err" in srv.evil:
+            self.line(b"-ERR " + EVIL)
         elif verb == "RETR" and args:
             i = self.visible(args[0])
             if i is not None:
@@ -802,6 +851,8 @@ def main():
     ap.add_argument("--token")
     ap.add_argument("--sasl", metavar="MECH,...")
     ap.add_argument("--no-uidl", action="store_true")
+    ap.add_argument("--echo-auth", action="store_true")
+    ap.add_argument("--evil-text", metavar="WHERE,...")
     ap.add_argument("--tls", choices=["implicit", "starttls"])
     ap.add_argument("--cert")
     ap.add_argument("--key")

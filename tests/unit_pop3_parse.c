@@ -2,11 +2,16 @@
  * unit_pop3_parse.c - exact answers of the POP3 line parsers on the lines
  * real servers send and on the malformed ones they must refuse. The fuzz
  * target compares the parsers against a reference; this says what the
- * reference itself must answer.
+ * reference itself must answer. Also textclean_line, which every piece
+ * of server text goes through before it is printed.
  */
+#include <stdlib.h>
+#include <string.h>
 #include <sysexits.h>
 
+#include "certpin.h"
 #include "pop3_parse.h"
+#include "textclean.h"
 #include "unit.h"
 
 #define L(s) (s), (sizeof(s) - 1)
@@ -94,6 +99,177 @@ test_respcode(void)
 	CHECK(pop3_parse_respcode(L("+OK [AUTH]")) == 0);
 }
 
+/* textclean_line of the literal s into a buffer of dstlen. */
+static const char *
+clean(const char *s, size_t len, size_t dstlen, const struct textclean *t)
+{
+	static char out[TEXTCLEAN_WINDOW + 16];
+
+	CHECK(textclean_line(out, dstlen, s, len, t) == strlen(out));
+	return out;
+}
+#define CLEAN(s) clean((s), sizeof(s) - 1, 1024, NULL)
+#define CLEANT(s, t) clean((s), sizeof(s) - 1, 1024, (t))
+
+static void
+test_clean_escapes(void)
+{
+	char *big;
+	const char *out;
+
+	CHECK_STR(CLEAN("+OK hi\r\n"), "+OK hi");
+	CHECK_STR(CLEAN("-ERR \x1b]0;PWNED\x07\x1b[2J"),
+	    "-ERR \\x1b]0;PWNED\\x07\\x1b[2J");
+	/* Controls inside the line, CR, LF, TAB and NUL too; DEL. */
+	CHECK_STR(CLEAN("a\rb\nc\td\0e\x7f"),
+	    "a\\x0db\\x0ac\\x09d\\x00e\\x7f");
+	/* A backslash is doubled, so an escape cannot be faked. */
+	CHECK_STR(CLEAN("a\\x1b"), "a\\\\x1b");
+	/* Printable UTF-8 stays: 2, 3 and 4 bytes. */
+	CHECK_STR(CLEAN("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xc2\xa0"),
+	    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xc2\xa0");
+	/* C1 controls (U+009B CSI as UTF-8, a lone 0x9B), overlong forms,
+	 * surrogates, beyond U+10FFFF, a cut sequence, stray continuation
+	 * bytes, bidirectional overrides: every byte escaped. */
+	CHECK_STR(CLEAN("\xc2\x9b\x9b"), "\\xc2\\x9b\\x9b");
+	CHECK_STR(CLEAN("\xc0\xaf\xe0\x80\xaf"),
+	    "\\xc0\\xaf\\xe0\\x80\\xaf");
+	CHECK_STR(CLEAN("\xed\xa0\x80"), "\\xed\\xa0\\x80");
+	CHECK_STR(CLEAN("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");
+	CHECK_STR(CLEAN("x\xe2\x82"), "x\\xe2\\x82");
+	CHECK_STR(CLEAN("\xa9\xff"), "\\xa9\\xff");
+	CHECK_STR(CLEAN("\xe2\x80\xae\xe2\x81\xa6"),
+	    "\\xe2\\x80\\xae\\xe2\\x81\\xa6");
+	CHECK_STR(CLEAN(""), "");
+	CHECK_STR(CLEAN("\r\n"), "");
+
+	/* Cut to fit, with "...", never inside an escape or a character. */
+	CHECK_STR(clean("0123456789abcdef", 16, 12, NULL), "01234567...");
+	CHECK_STR(clean("abc\x1b", 4, 10, NULL), "abc...");
+	CHECK_STR(clean("ab\x1b", 3, 10, NULL), "ab\\x1b");
+	CHECK_STR(clean("abcd\xe2\x82\xac", 7, 8, NULL), "abcd...");
+	CHECK_STR(clean("abc", 3, 1, NULL), "");
+	CHECK_STR(clean("abc", 3, 3, NULL), "ab");
+
+	/* Beyond the window: its first half, not ending inside a word that
+	 * runs on (it could be base64 reaching past the window). */
+	big = malloc(20000);
+	CHECK(big != NULL);
+	if (big == NULL)
+		return;
+	for (size_t i = 0; i < 20000; i++)
+		big[i] = "word "[i % 5];
+	out = clean(big, 20000, TEXTCLEAN_WINDOW + 16, NULL);
+	CHECK(strlen(out) == 8190 + 3);
+	CHECK(memcmp(out, big, 8190) == 0);
+	CHECK_STR(out + 8190 - 2, "d ...");
+	free(big);
+}
+
+#define H(s) (s), (sizeof(s) - 1)
+
+/* "PREFIX'" base64(head + secret + tail) "' SUFFIX", cleaned with t. */
+static const char *
+clean_b64(const struct textclean *t, const char *head, size_t hlen,
+    const char *secret, const char *tail)
+{
+	uint8_t in[256];
+	char line[512];
+	size_t n = 0, o;
+
+	memcpy(in, head, hlen);
+	n = hlen;
+	memcpy(in + n, secret, strlen(secret));
+	n += strlen(secret);
+	memcpy(in + n, tail, strlen(tail));
+	n += strlen(tail);
+	o = (size_t)snprintf(line, sizeof(line), "-ERR [AUTH] bad '");
+	o += certpin_base64(in, n, line + o, sizeof(line) - o);
+	o += (size_t)snprintf(line + o, sizeof(line) - o, "' here");
+	return clean(line, o, 1024, t);
+}
+
+static void
+test_clean_secrets(void)
+{
+	const char *pw = "sekrit-PW-1234";
+	struct textclean *t = textclean_for_login("alice", pw, NULL,
+	    "pop.example", 995);
+	struct textclean *b = textclean_for_login("alice", NULL,
+	    "tok-Vb83!Kq_oauth-x1", "pop.example", 995);
+	struct textclean *one = textclean_for_login("alice", "1", NULL, "h", 1);
+	struct textclean *ctl = textclean_new();
+	char head[8];
+
+	CHECK(textclean_for_login("alice", NULL, NULL, "h", 1) == NULL);
+	CHECK(textclean_for_login("alice", "", "", "h", 1) == NULL);
+	textclean_free(NULL);
+	if (t == NULL || b == NULL || one == NULL)
+		return;
+
+	/* The literal, also next to other text; the rest stays. */
+	CHECK_STR(CLEANT("-ERR [AUTH] wrong password 'sekrit-PW-1234'", t),
+	    "-ERR [AUTH] wrong password '<redacted>'");
+	CHECK_STR(CLEANT("x sekrit-PW-1234sekrit-PW-1234y", t),
+	    "x <redacted>y");
+	CHECK_STR(CLEANT("-ERR [AUTH] Authentication failed.", t),
+	    "-ERR [AUTH] Authentication failed.");
+	/* Its hex. */
+	CHECK_STR(CLEANT("pw 73656b7269742d50572d31323334.", t),
+	    "pw <redacted>.");
+	/* Base64: alone (LOGIN), as SASL PLAIN (both forms), with padding. */
+	CHECK_STR(clean_b64(t, H(""), pw, ""),
+	    "-ERR [AUTH] bad '<redacted>' here");
+	CHECK_STR(clean_b64(t, H("\0alice\0"), pw, ""),
+	    "-ERR [AUTH] bad '<redacted>' here");
+	CHECK_STR(clean_b64(t, H("alice\0alice\0"), pw, ""),
+	    "-ERR [AUTH] bad '<redacted>' here");
+	/* Inside any longer message, at each of the three alignments, with
+	 * anything after it. */
+	for (size_t k = 0; k < 6; k++) {
+		memcpy(head, "zq\x01\xff#7", 6);
+		CHECK_STR(clean_b64(t, head, k, pw, ""),
+		    "-ERR [AUTH] bad '<redacted>' here");
+		CHECK_STR(clean_b64(t, head, k, pw, "\x01tail\x01\x01"),
+		    "-ERR [AUTH] bad '<redacted>' here");
+	}
+	/* The URL alphabet (this secret's base64 is all '+' and '/'). */
+	{
+		struct textclean *u = textclean_new();
+		const char *s = "\xfb\xef\xbe\xfb\xef\xbe-url-secret";
+
+		textclean_add_secret(u, s, strlen(s));
+		CHECK_STR(CLEANT("'--------LXVybC1zZWNyZXQ=' x", u),
+		    "'<redacted>' x");
+		CHECK_STR(CLEANT("'++++++++LXVybC1zZWNyZXQ=' x", u),
+		    "'<redacted>' x");
+		textclean_free(u);
+	}
+	/* A token, alone and in XOAUTH2 and OAUTHBEARER messages. */
+	CHECK_STR(CLEANT("-ERR tok-Vb83!Kq_oauth-x1", b),
+	    "-ERR <redacted>");
+	CHECK_STR(clean_b64(b, H("user=alice\1auth=Bearer "),
+	    "tok-Vb83!Kq_oauth-x1", "\1\1"), "-ERR [AUTH] bad '<redacted>' here");
+	CHECK_STR(clean_b64(b, H("n,a=alice,\1host=pop.example\1port=995\1"
+	    "auth=Bearer "), "tok-Vb83!Kq_oauth-x1", "\1\1"),
+	    "-ERR [AUTH] bad '<redacted>' here");
+	/* A one-byte password: its SASL messages are still found whole;
+	 * the literal goes wherever it is (the parsers see the raw line). */
+	CHECK_STR(clean_b64(one, H("\0alice\0"), "1", ""),
+	    "-ERR [AUTH] bad '<redacted>' here");
+	CHECK_STR(CLEANT("+OK 2 100", one), "+OK 2 <redacted>00");
+	/* A secret with control bytes is redacted before escaping. */
+	textclean_add_secret(ctl, "pw\x1b[x", 5);
+	CHECK_STR(CLEANT("a pw\x1b[x b\x1b", ctl),
+	    "a <redacted> b\\x1b");
+	/* A secret cut by the end of the buffer is not printed in part. */
+	CHECK_STR(clean("-ERR 'sekrit-PW-1234'", 21, 12, t), "-ERR '...");
+	textclean_free(ctl);
+	textclean_free(one);
+	textclean_free(b);
+	textclean_free(t);
+}
+
 int
 main(void)
 {
@@ -101,5 +277,7 @@ main(void)
 	test_octets();
 	test_listings();
 	test_respcode();
+	test_clean_escapes();
+	test_clean_secrets();
 	return unit_done("unit_pop3_parse");
 }

@@ -40,9 +40,11 @@ pop3i_clean_line(char *dst, size_t dstlen, const char *src, size_t len)
 }
 
 /* Track what the login phase tells us: the greeting (APOP timestamp?)
- * and the CAPA listing (UIDL? SASL?). */
+ * and the CAPA listing (UIDL? SASL?). raw/rawlen: the line as libcurl
+ * read it, whole (libcurl bounds its reply lines itself), where s->last
+ * is cut to LINE_MAX_LEN. */
 static void
-login_line(struct pop3 *s)
+login_line(struct pop3 *s, const char *raw, size_t rawlen)
 {
 	const char *l = s->last;
 	char word[16];
@@ -51,8 +53,10 @@ login_line(struct pop3 *s)
 	if (s->greeting[0] == '\0') {
 		memcpy(s->greeting, l, sizeof(s->greeting));
 		/* A greeting ending in a "<...@...>" timestamp makes libcurl
-		 * try APOP (RFC 1939, 7) under auth: auto. */
-		s->greet_apop = pop3_parse_apop_greeting(l, strlen(l));
+		 * try APOP (RFC 1939, 7) under auth: auto. libcurl looks at
+		 * the whole line, so we must too: a long greeting puts the
+		 * timestamp past what s->last keeps. */
+		s->greet_apop = pop3_parse_apop_greeting(raw, rawlen);
 		return;
 	}
 	if (l[0] == '+' || l[0] == '-') {
@@ -96,7 +100,7 @@ pop3i_header_cb(char *buf, size_t size, size_t n, void *arg)
 	    s->err_line[0] == '\0')
 		pop3i_body_start(s, s->retr_msg);
 	if (s->in_login)
-		login_line(s);
+		login_line(s, buf, len);
 	return len;
 }
 

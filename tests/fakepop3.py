@@ -99,7 +99,9 @@ Shorthands (added after the scenario's faults; "@C" limits to connection C):
 
 Other options: --user, --pass (default: the scenario's, else
 $FAKEPOP3_PASSWORD, else "secret"), --token (default: the scenario's, else
-$FAKEPOP3_TOKEN), --apop, --apop-greeting-only, --sasl MECH,...,
+$FAKEPOP3_TOKEN), --apop, --apop-greeting-only, --greeting-pad N (N bytes
+of text added to the greeting, before any APOP timestamp: a long
+greeting line), --sasl MECH,...,
 --tls implicit|starttls with --cert/--key (and --tls-max-version 1.2|1.3;
 --client-ca PEM: require a client certificate signed by PEM), --port,
 --listen ADDR (instead of 127.0.0.1),
@@ -203,6 +205,9 @@ class Server:
         else:
             self.apop = args.apop or scenario.get("apop", False)
         self.greeting = scenario.get("greeting", "fakepop3 ready")
+        if args.greeting_pad:
+            pad = "".join("padding%05d " % i for i in range(args.greeting_pad // 13 + 1))
+            self.greeting += " " + pad[:args.greeting_pad]
         self.faults = list(scenario.get("faults", []))
         self.fired = {}
         self.lock = threading.Lock()
@@ -799,6 +804,7 @@ def main():
     ap.add_argument("--pass", dest="password")
     ap.add_argument("--apop", action="store_true")
     ap.add_argument("--apop-greeting-only", action="store_true")
+    ap.add_argument("--greeting-pad", type=int, default=0, metavar="N")
     ap.add_argument("--token")
     ap.add_argument("--sasl", metavar="MECH,...")
     ap.add_argument("--no-uidl", action="store_true")

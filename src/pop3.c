@@ -554,6 +554,15 @@ pop3i_new(const struct pop3_params *p, bool connect_only, bool certinfo,
 	 * that. */
 	curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, 24L * 3600);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* A proxy only when the account names one. Unset, libcurl would
+	 * take all_proxy or pop3_proxy from the environment and send even a
+	 * loopback-only plaintext login across the network; "" turns that
+	 * off, and NOPROXY "" keeps no_proxy from bypassing a configured
+	 * proxy. An HTTP proxy must tunnel (CONNECT): POP3 is not HTTP. */
+	curl_easy_setopt(h, CURLOPT_PROXY, p->proxy != NULL ? p->proxy : "");
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "");
+	if (p->proxy != NULL)
+		curl_easy_setopt(h, CURLOPT_HTTPPROXYTUNNEL, 1L);
 
 	/* TLS: verification stays on (libcurl's default); these only say
 	 * what to trust and how much to ask for. */

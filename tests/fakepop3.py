@@ -68,6 +68,10 @@ A FAULT fires when a command matches "on":
     "reset"    close with a TCP RST (SO_LINGER 0)
     "stall"    send nothing for "seconds" (default 3600), then close
     "delay"    wait "seconds", then handle the command normally
+    "trickle"  handle the command (or greet) normally, but send the reply
+               one byte every "seconds" (default 1) after its first
+               "skip" bytes (default 0; "line": after the status line,
+               so that only a multi-line reply's body trickles)
     "closeafter"  handle the command normally, then close the connection
                (the client finds it dead before its next command);
                "then": "reset" closes it with a RST instead
@@ -341,11 +345,26 @@ class Session:
         self.msgs = None  # snapshot at login
         self.dele = set()  # indexes into self.msgs
         self.timestamp = "<%d.%d@fakepop3>" % (os.getpid(), int(time.time() * 1000))
+        self.trickle = None  # (seconds, bytes still to send promptly)
 
     # -- I/O
     def send(self, data):
         try:
-            self.sock.sendall(data)
+            if self.trickle is None:
+                self.sock.sendall(data)
+                return
+            secs, skip = self.trickle
+            if skip == "line":  # this send is the status line
+                self.sock.sendall(data)
+                self.trickle = (secs, 0)
+                return
+            if skip:
+                self.sock.sendall(data[:skip])
+                self.trickle = (secs, max(0, skip - len(data)))
+                data = data[skip:]
+            for i in range(len(data)):
+                self.sock.sendall(data[i:i + 1])
+                time.sleep(secs)
         except OSError as e:
             raise Dropped("send: %s" % e)
 
@@ -391,6 +410,11 @@ class Session:
         self.srv.trace("conn %d: fault %s on %s" % (self.no, act, verb))
         if act == "delay":
             time.sleep(fl.get("seconds", 1))
+            return False
+        if act == "trickle":
+            skip = fl.get("skip", 0)
+            self.trickle = (float(fl.get("seconds", 1)),
+                            skip if skip == "line" else int(skip))
             return False
         if act == "closeafter":
             self.close_after = fl.get("then", "close")
@@ -466,6 +490,7 @@ class Session:
                 if srv.apop:
                     g += " " + self.timestamp
                 self.line(g)
+                self.trickle = None
             while True:
                 raw = self.readline()
                 srv.log(raw)
@@ -476,7 +501,9 @@ class Session:
                 fl = srv.match_fault(self.no, verb, args)
                 if fl and self.do_fault(fl, verb):
                     continue
-                if self.dispatch(verb, args, raw, fl):
+                ended = self.dispatch(verb, args, raw, fl)
+                self.trickle = None
+                if ended:
                     break
                 if getattr(self, "close_after", None):
                     self.close(reset=(self.close_after == "reset"))

@@ -93,6 +93,9 @@ RELAY_LOG=$T/relay/log
 fetch socks5 proxy="socks5://127.0.0.1:$RELAY_PORT"
 assert_eq "CONNECT 127.0.0.1:$DOVECOT_PORT" "$(cat "$RELAY_LOG")" "the relay's log"
 assert_empty "$TRAP" "connections to the proxy of the environment"
+run_popfetch -c "$T/socks5.yaml" --check-config
+expect_rc 0 "--check-config with proxy:"
+assert_grep "^  proxy: \"?socks5://127\\.0\\.0\\.1:$RELAY_PORT\"?\$" "$T/out" "--check-config prints the proxy"
 
 note "proxy: socks5h:// with host: localhost: the relay resolves the name"
 : >"$RELAY_LOG"

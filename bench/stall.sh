@@ -3,7 +3,8 @@
 # stalls, against the configured timeout.
 #
 # For each timeout (default: 2 5 seconds), each stall (mid-body, before a
-# RETR reply, at QUIT, at the greeting) and each session path (auth: auto
+# RETR reply, at QUIT, at the greeting, a RETR body trickled at two bytes
+# a second) and each session path (auth: auto
 # = libcurl performs, auth: user = popfetch's own reader), RUNS runs
 # (default 5) against tests/fakepop3.py on 127.0.0.1; prints the median
 # wall time, the ratio to the timeout, and an unstalled run of the same
@@ -80,13 +81,14 @@ printf '%-16s %-5s %8s %10s %8s\n' stall auth timeout "median ms" ratio
 for to in "${timeouts[@]}"; do
 	secs=$((to + 4))
 	for auth in auto user; do
-		for case in none body retr quit greeting; do
+		for case in none body retr quit greeting trickle; do
 			case $case in
 			none) f='' ;;
 			body) f="{\"on\": \"RETR 2\", \"conn\": 1, \"action\": \"cut\", \"bytes\": 100, \"then\": \"stall\", \"seconds\": $secs}" ;;
 			retr) f="{\"on\": \"RETR 2\", \"conn\": 1, \"action\": \"stall\", \"seconds\": $secs}" ;;
 			quit) f="{\"on\": \"QUIT\", \"conn\": 1, \"action\": \"stall\", \"seconds\": $secs}" ;;
 			greeting) f="{\"on\": \"greeting\", \"conn\": 1, \"action\": \"stall\", \"seconds\": $secs}" ;;
+			trickle) f='{"on": "RETR 2", "conn": 1, "action": "trickle", "skip": "line", "seconds": 0.5}' ;;
 			esac
 			ms=$(for _ in $(seq "$runs"); do one "$f" "$auth" "$to" || exit 1; done | median)
 			[ -n "$ms" ] || exit 1

@@ -12,7 +12,8 @@
  * Accepted: every account has a name, host, user, a destination and a
  * state_dir; absolute paths; a port in 1..65535; exactly one credential
  * of the right kind for its auth; cert and key both or neither;
- * plaintext only to loopback unless insecure_plaintext; timeout and
+ * plaintext only to loopback (server and proxy) unless insecure_plaintext;
+ * a proxy with its host; timeout and
  * lock_timeout in (0, 24h]; names unique and found by config_find(); no two
  * accounts on one (host, port, user, store) pair.
  * config_print() runs too (into /dev/null). Refused: EX_CONFIG and a
@@ -107,6 +108,9 @@ check_account(const struct config *cfg, const struct account *a)
 	    a->tls == TLS_NONE);
 	fuzz_check(a->tls != TLS_NONE || a->insecure_plaintext ||
 	    config_host_is_loopback(a->host));
+	fuzz_check((a->proxy == NULL) == (a->proxy_host == NULL));
+	fuzz_check(a->tls != TLS_NONE || a->insecure_plaintext ||
+	    a->proxy_host == NULL || config_host_is_loopback(a->proxy_host));
 	fuzz_check(a->tls_min_version == 12 || a->tls_min_version == 13);
 	fuzz_check((a->client_cert == NULL) == (a->client_key == NULL));
 	fuzz_check(strcmp(config_auth_name(a->auth), "?") != 0);

@@ -40,7 +40,7 @@ enum key {
 	K_PASSWORD, K_PASSWORD_COMMAND, K_PASSWORD_ENV, K_PASSWORD_FILE,
 	K_OAUTH2_TOKEN_COMMAND,
 	K_MAILDIR, K_MBOX, K_KEEP, K_TIMEOUT, K_LOCK_TIMEOUT, K_STATE_DIR,
-	K_FORGET_AFTER, NKEYS
+	K_FORGET_AFTER, K_PROXY, NKEYS
 };
 
 static const char *const key_names[NKEYS] = {
@@ -50,7 +50,7 @@ static const char *const key_names[NKEYS] = {
 	"password", "password_command", "password_env", "password_file",
 	"oauth2_token_command",
 	"maildir", "mbox", "keep", "timeout", "lock_timeout", "state_dir",
-	"forget_after"
+	"forget_after", "proxy"
 };
 
 #define BIT(id)		(1u << (id))
@@ -287,6 +287,27 @@ get_tls_version(struct yamltree *yt, const struct ynode *k,
 		    show(v->text, b, sizeof(b)));
 		return false;
 	}
+	return true;
+}
+
+/* proxy: "SCHEME://HOST[:PORT][/]" with a scheme libcurl can tunnel
+ * POP3 through; no credentials (they would be a password outside the
+ * password keys). The host is kept for the plaintext rule. */
+static bool
+get_proxy(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    char **out, char **host)
+{
+	char b[64];
+	const char *why;
+
+	if (!get_text(yt, k, v, "a proxy URL (socks5h://HOST:PORT)"))
+		return false;
+	if ((why = config_proxy_parse(v->text, host)) != NULL) {
+		report(yt, v, "%s: '%s' %s", k->text, show(v->text, b,
+		    sizeof(b)), why);
+		return false;
+	}
+	*out = xstrdup(v->text);
 	return true;
 }
 
@@ -626,6 +647,9 @@ convert(struct yamltree *yt, const struct slots *s, struct account *a)
 			ok = get_duration(yt, k, v, FORGET_AFTER_MAX, "3660d",
 			    &a->forget_after_ms);
 			break;
+		case K_PROXY:
+			ok = get_proxy(yt, k, v, &a->proxy, &a->proxy_host);
+			break;
 		}
 		if (!ok)
 			bad |= BIT(id);
@@ -661,6 +685,8 @@ account_clear(struct account *a)
 	util_free_secret(a->env_secret);
 	free(a->store_path);
 	free(a->state_dir);
+	free(a->proxy);
+	free(a->proxy_host);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -877,6 +903,18 @@ tls_check(struct yamltree *yt, const struct ynode *map,
 		    "tls: implicit or tls: starttls, or set "
 		    "insecure_plaintext: true if you really mean it", label,
 		    show(a->host, b, sizeof(b)));
+	else if (a->tls == TLS_NONE && a->proxy_host != NULL &&
+	    !a->insecure_plaintext &&
+	    !(bad & (BIT(K_TLS) | BIT(K_INSECURE_PLAINTEXT))) &&
+	    !(hinted & BIT(K_INSECURE_PLAINTEXT)) &&
+	    !config_host_is_loopback(a->proxy_host))
+		/* The proxy hop carries the same bytes across the network. */
+		report(yt, own->k[K_PROXY] != NULL ? own->v[K_PROXY] : map,
+		    "%s: tls: none through the proxy at %s would send the "
+		    "password and the mail across the network readable by "
+		    "anyone on the path; use tls: implicit or tls: starttls, "
+		    "or set insecure_plaintext: true if you really mean it",
+		    label, show(a->proxy_host, b, sizeof(b)));
 	if ((s->k[K_CLIENT_CERT] == NULL) != (s->k[K_CLIENT_KEY] == NULL)) {
 		have = s->k[K_CLIENT_CERT] != NULL ? K_CLIENT_CERT :
 		    K_CLIENT_KEY;
@@ -1329,6 +1367,71 @@ config_host_is_loopback(const char *host)
 	return false;
 }
 
+const char *
+config_proxy_parse(const char *url, char **host)
+{
+	static const char *const schemes[] = { "socks4", "socks4a",
+	    "socks5", "socks5h", "http", "https" };
+	static const char *const shape = "is not a proxy URL; expected "
+	    "SCHEME://HOST or SCHEME://HOST:PORT with SCHEME one of socks4, "
+	    "socks4a, socks5, socks5h, http, https";
+	const char *sep = strstr(url, "://"), *h, *end, *port = NULL;
+	size_t i, hlen;
+
+	*host = NULL;
+	if (sep == NULL)
+		return shape;
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strlen(schemes[i]) == (size_t)(sep - url) &&
+		    strncasecmp(url, schemes[i], (size_t)(sep - url)) == 0)
+			break;
+	if (i == sizeof(schemes) / sizeof(schemes[0]))
+		return "has a scheme popfetch cannot use for POP3; use socks4, "
+		    "socks4a, socks5, socks5h, http or https";
+	h = sep + 3;
+	end = h + strcspn(h, "/");
+	if (end[0] == '/' && end[1] != '\0')
+		return "has a path; expected SCHEME://HOST or SCHEME://HOST:PORT";
+	for (const char *c = h; c < end; c++)
+		if (*c == '@')
+			return "holds credentials; popfetch takes no proxy "
+			    "user or password";
+		else if (iscntrl((unsigned char)*c) || *c == ' ' ||
+		    *c == '?' || *c == '#' || *c == '%')
+			return shape;
+	if (h[0] == '[') {
+		const char *rb = memchr(h, ']', (size_t)(end - h));
+		if (rb == NULL || rb == h + 1)
+			return shape;
+		hlen = (size_t)(rb + 1 - h);
+		if (rb + 1 < end && rb[1] != ':')
+			return shape;
+		if (rb + 1 < end)
+			port = rb + 2;
+	} else {
+		const char *colon = memchr(h, ':', (size_t)(end - h));
+		hlen = (size_t)((colon != NULL ? colon : end) - h);
+		if (colon != NULL)
+			port = colon + 1;
+	}
+	if (hlen == 0 || (h[0] != '[' && memchr(h, '[', hlen) != NULL) ||
+	    memchr(h, ']', h[0] == '[' ? 0 : hlen) != NULL)
+		return shape;
+	if (port != NULL) {
+		unsigned long n = 0;
+		const char *c;
+
+		for (c = port; c < end && isdigit((unsigned char)*c) &&
+		    n <= 65535; c++)
+			n = n * 10 + (unsigned long)(*c - '0');
+		if (c == port || c != end || n < 1 || n > 65535)
+			return "has a bad port; expected a number from 1 to "
+			    "65535";
+	}
+	*host = xstrndup(h, hlen);
+	return NULL;
+}
+
 struct account *
 config_find(const struct config *cfg, const char *name)
 {
@@ -1445,6 +1548,8 @@ config_print(const struct config *cfg, FILE *out)
 			print_kv(out, "client_cert", a->client_cert);
 		if (a->client_key != NULL)
 			print_kv(out, "client_key", a->client_key);
+		if (a->proxy != NULL)
+			print_kv(out, "proxy", a->proxy);
 		fprintf(out, "  tls_min_version: 1.%d\n", a->tls_min_version % 10);
 		fprintf(out, "  auth: %s\n", config_auth_name(a->auth));
 		print_kv(out, "user", a->user);

@@ -30,7 +30,10 @@
  * - auth xoauth2/oauthbearer take oauth2_token_command and no password
  *   source; every other auth takes exactly one password source and no
  *   token command (auto with a token command is refused as ambiguous).
- * - tls: none to a host that is not loopback needs insecure_plaintext.
+ * - tls: none to a host that is not loopback needs insecure_plaintext;
+ *   so does tls: none through a proxy that is not loopback.
+ * - libcurl's proxy variables (all_proxy, pop3_proxy, ...) are ignored:
+ *   only the proxy key sends a connection through a proxy.
  * - A file holding a literal password that group or others can read is
  *   refused as a whole, with "chmod 600 FILE" in the message.
  * - YAML aliases and merge keys ("<<") are refused; anchors and tags are
@@ -95,6 +98,12 @@ struct account {
 	bool legacy_state_shared; /* several accounts map to the journal
 	                             older versions kept per user@host in
 	                             this state_dir: none may adopt it */
+	char *proxy;              /* "socks5h://HOST:PORT" etc. as written, or
+	                             NULL: no proxy, whatever the
+	                             environment says */
+	char *proxy_host;         /* the proxy's host (brackets kept for
+	                             IPv6), for the plaintext rule; set
+	                             with proxy */
 	int line, column;         /* where the account's mapping starts */
 };
 
@@ -151,6 +160,15 @@ int config_oauth2_token(const struct account *a, char **out, struct err *e);
 /* s quoted for a POSIX shell when it needs it (for commands quoted in
  * error messages, such as "chmod 600 FILE"); malloc'd. */
 char *config_shell_quote(const char *s);
+
+/*
+ * Check a proxy URL: SCHEME://HOST[:PORT] with an optional final "/",
+ * SCHEME (any case) one of socks4, socks4a, socks5, socks5h, http, https,
+ * no user or password, PORT 1-65535. NULL when good, with *host set to a
+ * malloc'd copy of HOST ("[::1]" keeps its brackets); else the text that
+ * says what is wrong (static; *host NULL).
+ */
+const char *config_proxy_parse(const char *url, char **host);
 
 /* Find an account by name; NULL when absent. */
 struct account *config_find(const struct config *cfg, const char *name);

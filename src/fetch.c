@@ -345,7 +345,9 @@ fetch_pop3_params(const struct account *a, struct pop3_params *pp)
 	/* USER, PLAIN and LOGIN show the password to anyone on the path
 	 * unless TLS hides it or the path is this machine. */
 	pp->plaintext_ok = a->tls != TLS_NONE ||
-	    config_host_is_loopback(a->host);
+	    (config_host_is_loopback(a->host) && (a->proxy_host == NULL ||
+	    config_host_is_loopback(a->proxy_host)));
+	pp->proxy = a->proxy;
 	pp->user = a->user;
 	pp->timeout_ms = a->timeout_ms;
 }

@@ -48,9 +48,11 @@ pop3i_quote(const struct pop3 *s, char *buf, size_t buflen, const char *src,
 }
 
 /* Track what the login phase tells us: the greeting (APOP timestamp?)
- * and the CAPA listing (UIDL? SASL?). */
+ * and the CAPA listing (UIDL? SASL?). raw/rawlen: the line as libcurl
+ * read it, whole (libcurl bounds its reply lines itself), where s->last
+ * is cut to LINE_MAX_LEN. */
 static void
-login_line(struct pop3 *s)
+login_line(struct pop3 *s, const char *raw, size_t rawlen)
 {
 	const char *l = s->last;
 	char word[16];
@@ -59,8 +61,10 @@ login_line(struct pop3 *s)
 	if (s->greeting[0] == '\0') {
 		memcpy(s->greeting, l, sizeof(s->greeting));
 		/* A greeting ending in a "<...@...>" timestamp makes libcurl
-		 * try APOP (RFC 1939, 7) under auth: auto. */
-		s->greet_apop = pop3_parse_apop_greeting(l, strlen(l));
+		 * try APOP (RFC 1939, 7) under auth: auto. libcurl looks at
+		 * the whole line, so we must too: a long greeting puts the
+		 * timestamp past what s->last keeps. */
+		s->greet_apop = pop3_parse_apop_greeting(raw, rawlen);
 		return;
 	}
 	if (l[0] == '+' || l[0] == '-') {
@@ -87,13 +91,48 @@ login_line(struct pop3 *s)
 		    n ? " " : "", l);
 }
 
+void
+pop3i_window_start(struct pop3 *s)
+{
+	s->last_rx_ms = s->win_start_ms = util_now_ms();
+	s->win_bytes = 0;
+}
+
+void
+pop3i_rx(struct pop3 *s, size_t n)
+{
+	s->last_rx_ms = util_now_ms();
+	s->win_bytes += n;
+	if (s->win_bytes >= STALL_BYTES) {
+		s->win_start_ms = s->last_rx_ms;
+		s->win_bytes = 0;
+	}
+}
+
+long long
+pop3i_window_left(const struct pop3 *s)
+{
+	return s->win_start_ms + s->timeout_ms - util_now_ms();
+}
+
+int
+pop3i_stall_error(const struct pop3 *s, const char *what, struct err *e)
+{
+	if (s->win_bytes == 0)
+		return err_set(e, EX_TEMPFAIL, "%s: timed out (timeout %lds)",
+		    what, s->timeout_s);
+	return err_set(e, EX_TEMPFAIL, "%s: server too slow: fewer than %d "
+	    "bytes in %ld s (timeout %lds)", what, STALL_BYTES, s->timeout_s,
+	    s->timeout_s);
+}
+
 size_t
 pop3i_header_cb(char *buf, size_t size, size_t n, void *arg)
 {
 	struct pop3 *s = arg;
 	size_t len = size * n;
 
-	s->last_rx_ms = util_now_ms();
+	pop3i_rx(s, len);
 	pop3i_copy_line(s->last, sizeof(s->last), buf, len);
 	/* After an -ERR libcurl sends QUIT itself, and that reply would
 	 * overwrite the line the user needs to see. (While logging in, the
@@ -104,7 +143,7 @@ pop3i_header_cb(char *buf, size_t size, size_t n, void *arg)
 	    s->err_line[0] == '\0')
 		pop3i_body_start(s, s->retr_msg);
 	if (s->in_login)
-		login_line(s);
+		login_line(s, buf, len);
 	return len;
 }
 
@@ -201,7 +240,11 @@ pop3i_write_cb(char *buf, size_t size, size_t n, void *arg)
 {
 	struct pop3 *s = arg;
 	size_t len = size * n, r;
+	long long t0 = util_now_ms(), t1;
 
+	/* pop3_raw.c counts its bytes as it reads them. */
+	if (!s->raw)
+		pop3i_rx(s, len);
 	switch (s->wmode) {
 	case W_LINES:
 		r = lines_write(s, buf, len);
@@ -213,9 +256,11 @@ pop3i_write_cb(char *buf, size_t size, size_t n, void *arg)
 		r = len;
 		break;
 	}
-	/* After the store's work, not before: time spent writing (a slow
-	 * disk) is not the server being silent. */
-	s->last_rx_ms = util_now_ms();
+	/* Time spent writing (a slow disk) is not the server being slow:
+	 * it does not count against the stall window. */
+	t1 = util_now_ms();
+	s->win_start_ms += t1 - t0;
+	s->last_rx_ms = t1;
 	return r;
 }
 
@@ -331,8 +376,7 @@ map_error(struct pop3 *s, CURLcode rc, const char *what, struct err *e)
 	case CURLE_COULDNT_CONNECT:
 		return err_set(e, EX_TEMPFAIL, "%s: %s", what, detail);
 	case CURLE_OPERATION_TIMEDOUT:
-		return err_set(e, EX_TEMPFAIL, "%s: timed out (timeout %lds)",
-		    what, s->timeout_s);
+		return pop3i_stall_error(s, what, e);
 	case CURLE_LOGIN_DENIED:
 		if (reply)
 			return err_set(e, EX_NOPERM, "%s: login refused: "
@@ -435,7 +479,7 @@ pop3i_perform(struct pop3 *s, const char *path, const char *custom, bool multili
 	s->cb_rc = 0;
 	s->cb_err = e;
 	s->linelen = 0;
-	s->last_rx_ms = util_now_ms();
+	pop3i_window_start(s);
 	s->stalled = false;
 	rc = curl_easy_perform(s->h);
 	free(url);
@@ -466,8 +510,11 @@ pop3i_perform(struct pop3 *s, const char *path, const char *custom, bool multili
  * then sends QUIT on its way out and waits the whole response timeout a
  * second time for the reply, so a run took twice its timeout. libcurl
  * calls this about once a second, also while it waits for that QUIT's
- * reply: once the server has been silent for the timeout, give up, so a
- * stalled run ends within the timeout plus about a second.
+ * reply: once the server has sent fewer than STALL_BYTES in a whole
+ * timeout (silence, or a trickle that would hold the run for as long as
+ * the server likes), give up, so a stalled run ends within the timeout
+ * plus about a second. A reply that completes within the window is not
+ * affected, however short.
  */
 static int
 progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow,
@@ -476,7 +523,7 @@ progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 	struct pop3 *s = arg;
 
 	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-	if (util_now_ms() - s->last_rx_ms < s->timeout_ms)
+	if (pop3i_window_left(s) > 0)
 		return 0;
 	s->stalled = true;
 	return 1;
@@ -563,6 +610,10 @@ pop3i_new(const struct pop3_params *p, bool connect_only, bool certinfo,
 	curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, s);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, p->timeout_ms);
 	curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, s->timeout_s);
+	/* Only a backstop for silence: progress_cb applies the STALL_BYTES
+	 * window. libcurl's limit is an average rate that counts the time
+	 * our write callback spends in the store (a slow disk would end a
+	 * prompt server's transfer), so it stays at one byte a second. */
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, s->timeout_s);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress_cb);
@@ -573,6 +624,15 @@ pop3i_new(const struct pop3_params *p, bool connect_only, bool certinfo,
 	 * that. */
 	curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, 24L * 3600);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* A proxy only when the account names one. Unset, libcurl would
+	 * take all_proxy or pop3_proxy from the environment and send even a
+	 * loopback-only plaintext login across the network; "" turns that
+	 * off, and NOPROXY "" keeps no_proxy from bypassing a configured
+	 * proxy. An HTTP proxy must tunnel (CONNECT): POP3 is not HTTP. */
+	curl_easy_setopt(h, CURLOPT_PROXY, p->proxy != NULL ? p->proxy : "");
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "");
+	if (p->proxy != NULL)
+		curl_easy_setopt(h, CURLOPT_HTTPPROXYTUNNEL, 1L);
 
 	/* TLS: verification stays on (libcurl's default); these only say
 	 * what to trust and how much to ask for. */

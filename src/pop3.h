@@ -43,6 +43,9 @@ struct pop3_params {
 	const char *password;     /* copied; the caller may wipe its own */
 	const char *bearer;       /* OAuth2 token for xoauth2/oauthbearer */
 	long timeout_ms;
+	const char *proxy;        /* proxy URL, or NULL: a direct connection
+	                             (libcurl's proxy variables in the
+	                             environment are ignored either way) */
 };
 
 /* One message in the server's inventory. */

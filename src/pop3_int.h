@@ -15,6 +15,10 @@
 
 #define LINE_MAX_LEN 1024   /* RFC 1939 limits replies to 512 octets */
 #define QUOTE_LEN 200       /* a listing line quoted in an error */
+/* A reply still incomplete after receiving fewer than this many bytes in
+ * a whole timeout window is a stalled server (one byte now and then must
+ * not hold a run forever). */
+#define STALL_BYTES 1024
 
 enum wmode { W_DISCARD, W_LINES, W_BODY };
 
@@ -31,6 +35,9 @@ struct pop3 {
 	bool lost;           /* libcurl tried to open another connection */
 	bool broken;         /* a command failed: the session is over */
 	long long last_rx_ms;   /* when the server last sent us a byte */
+	long long win_start_ms; /* the current stall window began (the
+	                           command, or the last STALL_BYTES) */
+	unsigned long win_bytes;   /* bytes received in it */
 	bool stalled;        /* progress_cb gave up waiting for the server */
 
 	/* Single-line replies of the current perform (header callback),
@@ -79,6 +86,15 @@ size_t pop3i_header_cb(char *buf, size_t size, size_t n, void *arg);
 size_t pop3i_write_cb(char *buf, size_t size, size_t n, void *arg);
 void pop3i_body_start(struct pop3 *s, const struct pop3_msg *m);
 int pop3i_respcode_exit(const char *line);
+/* The stall window: start it with each command; count received bytes;
+ * the milliseconds left before the reply counts as stalled (<= 0: now);
+ * the error for a stall ("timed out" when nothing came in the window,
+ * else "server too slow: fewer than 1024 bytes in N s"), EX_TEMPFAIL. */
+void pop3i_window_start(struct pop3 *s);
+void pop3i_rx(struct pop3 *s, size_t n);
+long long pop3i_window_left(const struct pop3 *s);
+int pop3i_stall_error(const struct pop3 *s, const char *what,
+    struct err *e);
 struct pop3 *pop3i_new(const struct pop3_params *p, bool connect_only,
     bool certinfo, struct err *e);
 int pop3i_perform(struct pop3 *s, const char *path, const char *custom,

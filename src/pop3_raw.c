@@ -21,12 +21,15 @@
 
 #define RBUF_SIZE (64 * 1024)
 
-/* Wait until the socket is ready for events, at most the timeout. */
+/* Wait until the socket is ready for events, at most until the stall
+ * window of this command ends: a byte now and then does not restart it,
+ * only STALL_BYTES do (pop3i_rx). */
 static int
 raw_wait(struct pop3 *s, short events, const char *what, struct err *e)
 {
 	curl_socket_t fd = CURL_SOCKET_BAD;
 	struct pollfd pfd;
+	long long left;
 	int n;
 
 	if (curl_easy_getinfo(s->h, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
@@ -34,12 +37,13 @@ raw_wait(struct pop3 *s, short events, const char *what, struct err *e)
 		return err_set(e, EX_TEMPFAIL, "%s: connection lost", what);
 	pfd.fd = fd;
 	pfd.events = events;
-	do
-		n = poll(&pfd, 1, (int)s->timeout_ms);
-	while (n < 0 && errno == EINTR);
+	do {
+		if ((left = pop3i_window_left(s)) <= 0)
+			return pop3i_stall_error(s, what, e);
+		n = poll(&pfd, 1, (int)left);
+	} while (n < 0 && errno == EINTR);
 	if (n == 0)
-		return err_set(e, EX_TEMPFAIL, "%s: timed out (timeout %lds)",
-		    what, s->timeout_s);
+		return pop3i_stall_error(s, what, e);
 	if (n < 0)
 		return err_sys(e, EX_OSERR, errno, "%s: poll", what);
 	return 0;
@@ -101,6 +105,7 @@ raw_fill(struct pop3 *s, const char *what, struct err *e)
 			return err_set(e, EX_TEMPFAIL, "%s: the server closed "
 			    "the connection", what);
 		s->rlen += n;
+		pop3i_rx(s, n);
 		return 0;
 	}
 }
@@ -218,6 +223,7 @@ raw_exchange(struct pop3 *s, const char *cmd, bool secret, bool multiline,
 	s->cb_rc = 0;
 	s->cb_err = e;
 	s->linelen = 0;
+	pop3i_window_start(s);
 	if (secret) {
 		/* "PASS <redacted>": the verb, never the argument. */
 		log_debug(s->account, "C: %.*s <redacted>",

@@ -68,6 +68,10 @@ A FAULT fires when a command matches "on":
     "reset"    close with a TCP RST (SO_LINGER 0)
     "stall"    send nothing for "seconds" (default 3600), then close
     "delay"    wait "seconds", then handle the command normally
+    "trickle"  handle the command (or greet) normally, but send the reply
+               one byte every "seconds" (default 1) after its first
+               "skip" bytes (default 0; "line": after the status line,
+               so that only a multi-line reply's body trickles)
     "closeafter"  handle the command normally, then close the connection
                (the client finds it dead before its next command);
                "then": "reset" closes it with a RST instead
@@ -114,7 +118,9 @@ Leaks and escapes (for the tests of what popfetch prints):
 
 Other options: --user, --pass (default: the scenario's, else
 $FAKEPOP3_PASSWORD, else "secret"), --token (default: the scenario's, else
-$FAKEPOP3_TOKEN), --apop, --apop-greeting-only, --sasl MECH,...,
+$FAKEPOP3_TOKEN), --apop, --apop-greeting-only, --greeting-pad N (N bytes
+of text added to the greeting, before any APOP timestamp: a long
+greeting line), --sasl MECH,...,
 --tls implicit|starttls with --cert/--key (and --tls-max-version 1.2|1.3;
 --client-ca PEM: require a client certificate signed by PEM), --port,
 --listen ADDR (instead of 127.0.0.1),
@@ -222,6 +228,9 @@ class Server:
             self.apop = args.apop or scenario.get("apop", False)
         self.greeting = scenario.get("greeting", "fakepop3 ready")
         self.evil = set(args.evil_text.split(",")) if args.evil_text else set()
+        if args.greeting_pad:
+            pad = "".join("padding%05d " % i for i in range(args.greeting_pad // 13 + 1))
+            self.greeting += " " + pad[:args.greeting_pad]
         self.faults = list(scenario.get("faults", []))
         self.fired = {}
         self.lock = threading.Lock()
@@ -355,11 +364,26 @@ class Session:
         self.msgs = None  # snapshot at login
         self.dele = set()  # indexes into self.msgs
         self.timestamp = "<%d.%d@fakepop3>" % (os.getpid(), int(time.time() * 1000))
+        self.trickle = None  # (seconds, bytes still to send promptly)
 
     # -- I/O
     def send(self, data):
         try:
-            self.sock.sendall(data)
+            if self.trickle is None:
+                self.sock.sendall(data)
+                return
+            secs, skip = self.trickle
+            if skip == "line":  # this send is the status line
+                self.sock.sendall(data)
+                self.trickle = (secs, 0)
+                return
+            if skip:
+                self.sock.sendall(data[:skip])
+                self.trickle = (secs, max(0, skip - len(data)))
+                data = data[skip:]
+            for i in range(len(data)):
+                self.sock.sendall(data[i:i + 1])
+                time.sleep(secs)
         except OSError as e:
             raise Dropped("send: %s" % e)
 
@@ -405,6 +429,11 @@ class Session:
         self.srv.trace("conn %d: fault %s on %s" % (self.no, act, verb))
         if act == "delay":
             time.sleep(fl.get("seconds", 1))
+            return False
+        if act == "trickle":
+            skip = fl.get("skip", 0)
+            self.trickle = (float(fl.get("seconds", 1)),
+                            skip if skip == "line" else int(skip))
             return False
         if act == "closeafter":
             self.close_after = fl.get("then", "close")
@@ -482,6 +511,7 @@ class Session:
                 if srv.apop:
                     g += " " + self.timestamp
                 self.line(g)
+                self.trickle = None
             while True:
                 raw = self.readline()
                 srv.log(raw)
@@ -492,7 +522,9 @@ class Session:
                 fl = srv.match_fault(self.no, verb, args)
                 if fl and self.do_fault(fl, verb):
                     continue
-                if self.dispatch(verb, args, raw, fl):
+                ended = self.dispatch(verb, args, raw, fl)
+                self.trickle = None
+                if ended:
                     break
                 if getattr(self, "close_after", None):
                     self.close(reset=(self.close_after == "reset"))
@@ -848,6 +880,7 @@ def main():
     ap.add_argument("--pass", dest="password")
     ap.add_argument("--apop", action="store_true")
     ap.add_argument("--apop-greeting-only", action="store_true")
+    ap.add_argument("--greeting-pad", type=int, default=0, metavar="N")
     ap.add_argument("--token")
     ap.add_argument("--sasl", metavar="MECH,...")
     ap.add_argument("--no-uidl", action="store_true")

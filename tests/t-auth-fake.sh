@@ -5,7 +5,7 @@
 #    xoauth2): exit 69, and nothing but CAPA (and QUIT) reaches the server;
 #  - a greeting with an APOP timestamp, no SASL, APOP refused (libcurl's
 #    trap): auth: user logs in with USER/PASS and never tries APOP; auth:
-#    auto logs in too;
+#    auto logs in too, also when the timestamp ends a 1,500-byte greeting;
 #  - auth: xoauth2 / oauthbearer with oauth2_token_command: the SASL
 #    message the server got, decoded, is exactly "user=U^Aauth=Bearer
 #    TOKEN^A^A" / "n,a=U,^A...auth=Bearer TOKEN^A^A"; messages stored;
@@ -146,6 +146,19 @@ expect_rc 0 "auth: auto against an APOP-timestamp greeting"
 assert_maildir_matches "$T/Maildir-apopauto" "${msgs[@]}"
 assert_grep '^PASS ' "$FAKE_LOG" "the login (auth: auto)"
 vv_clean "auth: auto -vv (APOP greeting)"
+
+# The timestamp at the end of a greeting longer than a reply line buffer
+# (1,024 bytes): libcurl reads the whole line and tries APOP, so the
+# fallback must see the timestamp too (it once looked only at the first
+# 1,023 bytes and gave up with 77).
+note "APOP timestamp after 1,500 bytes of greeting, APOP refused: auth: auto"
+fake apop-long --apop-greeting-only --greeting-pad 1500
+account apoplong auth=auto
+run_popfetch -c "$T/apoplong.yaml" -v
+expect_rc 0 "auth: auto against a long APOP-timestamp greeting"
+assert_maildir_matches "$T/Maildir-apoplong" "${msgs[@]}"
+assert_eq 1 "$(grep -c '^APOP ' "$FAKE_LOG")" "APOP tries (long greeting)"
+assert_eq "PASS $TEST_PASS" "$(grep '^PASS' "$FAKE_LOG")" "PASS line the server got (long greeting)"
 
 # ------------------------------------------------------------ OAuth2
 note "auth: xoauth2 with oauth2_token_command"

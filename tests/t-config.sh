@@ -4,7 +4,8 @@
 #    stderr, and fetches nothing (the account points at a fake server that
 #    must see no connection): unknown key (with "did you mean"), wrong type,
 #    missing host, duplicate account name, both maildir and mbox, neither,
-#    bad duration, YAML syntax error;
+#    bad duration, a proxy with a scheme POP3 cannot use, tls: none
+#    through a proxy that is not loopback, YAML syntax error;
 #  - --check-config on a valid file: exit 0, every account printed, the
 #    password never;
 #  - lookup order: -c FILE, then $POPFETCH_CONFIG, then
@@ -99,6 +100,14 @@ config_error "$T/duration.yaml" 10 timeout
 note "bad tls value"
 base badtls | sed 's/tls: none/tls: sometimes/' | config_write "$T/tls.yaml"
 config_error "$T/tls.yaml" 5 tls
+
+note "proxy with a scheme libcurl cannot use for POP3"
+{ base badproxy; echo "    proxy: ftp://127.0.0.1:21"; } | config_write "$T/proxy-scheme.yaml"
+config_error "$T/proxy-scheme.yaml" 10 proxy "socks5h"
+
+note "tls: none through a proxy that is not loopback"
+{ base netproxy; echo "    proxy: socks5h://192.0.2.1:1080"; } | config_write "$T/proxy-plain.yaml"
+config_error "$T/proxy-plain.yaml" 10 proxy "insecure_plaintext"
 
 note "unknown key in defaults"
 { printf 'defaults:\n  kepp: true\n'; base indefaults; } | config_write "$T/defaults.yaml"

@@ -7,6 +7,9 @@
 #    that never answers QUIT, or that is slow to greet: the run ends
 #    within 10 s with 75, nothing partial, no DELE for the stalled
 #    message; the rerun completes (QUIT: without downloading again);
+#  - with "timeout: 2s", a server that trickles a reply (one byte a
+#    second) to RETR, LIST, the greeting, or PASS (auth: auto and user):
+#    75 naming the slow server, within 30 s, nothing partial or twice;
 #  - a slow store (2.5 s per body chunk, tests/popfetch_hooks) with a
 #    prompt server and "timeout: 2s": not a timeout, all stored;
 #  - the server drops the idle connection after LIST, UIDL, RETR 1 or
@@ -65,6 +68,34 @@ stall() {
 	esac
 }
 
+# trickle NAME FAULT [AUTH]: with "timeout: 2s", a server that sends a
+# reply one byte a second (fewer than 1 KiB in any 2 s) is a stalled
+# server: the run ends with 75 and an error that says so, nothing partial
+# or twice, no DELE for the message it was fetching; the rerun completes.
+# Bounded: a run still going after 30 s fails the test (it once went on
+# for as long as the trickle lasted). AUTH "user": our own reader
+# (pop3_raw.c) instead of libcurl's. The greeting: libcurl hands over
+# whole lines only, so popfetch cannot count the bytes of a greeting that
+# never ends; libcurl's connect timeout (connect, greeting, login) ends
+# it, and the error says "timed out".
+trickle() {
+	local name=$1 fl=$2 re='server too slow: fewer than 1024 bytes in 2 s'
+	FAULT_TIMEOUT=2s FAULT_SETTLE=15
+	[ -z "${3:-}" ] || FAULT_CONF=("auth=$3")
+	case $name in
+	trickle-greeting*) re='timed out \(timeout 2s\)' ;;
+	esac
+	fault_begin "$name" "[$fl]"
+	POPFETCH_TEST_TIMEOUT=30
+	fault_run1 75 "$re"
+	POPFETCH_TEST_TIMEOUT=60
+	case $name in
+	trickle-body*) not_saw 'DELE 2|DELE 3' ;;
+	trickle-list* | trickle-greeting* | trickle-pass*) not_saw 'RETR.*|DELE.*' ;;
+	esac
+	fault_rerun
+}
+
 # slow_store: the store is slow (tests/popfetch_hooks sleeps 2.5 s while
 # it hands the last body chunk of the only message to the store) while the
 # server is prompt, with "timeout: 2s": time spent writing is not server
@@ -118,6 +149,17 @@ scenario stall-body stall stall-body \
 	'{"on": "RETR 2", "conn": 1, "action": "cut", "bytes": 300, "then": "stall", "seconds": 6}'
 scenario stall-quit stall stall-quit '{"on": "QUIT", "conn": 1, "action": "stall", "seconds": 6}'
 scenario slow-store slow_store
+for auth in auto user; do
+	sfx=$([ $auth = user ] && echo -raw)
+	scenario trickle-body$sfx trickle trickle-body$sfx \
+		'{"on": "RETR 2", "conn": 1, "action": "trickle", "skip": "line"}' $auth
+	scenario trickle-list$sfx trickle trickle-list$sfx \
+		'{"on": "LIST", "conn": 1, "action": "trickle", "skip": "line"}' $auth
+	scenario trickle-greeting$sfx trickle trickle-greeting$sfx \
+		'{"on": "greeting", "conn": 1, "action": "trickle"}' $auth
+done
+scenario trickle-pass-raw trickle trickle-pass-raw \
+	'{"on": "PASS", "conn": 1, "action": "trickle"}' user
 scenario stall-greeting stall stall-greeting '{"on": "greeting", "conn": 1, "action": "stall", "seconds": 6}'
 for on in LIST UIDL "RETR 1" "DELE 1"; do
 	scenario "idle-drop-after-$on" closeafter "$on"

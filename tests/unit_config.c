@@ -1054,6 +1054,107 @@ test_loopback(void)
 }
 
 static void
+test_proxy(void)
+{
+	static const char *const bad[][2] = {
+		{ "ftp://p:1", "'ftp://p:1' has a scheme popfetch cannot use "
+		    "for POP3; use socks4, socks4a, socks5, socks5h, http or "
+		    "https" },
+		{ "p.example:1080", "'p.example:1080' is not a proxy URL; "
+		    "expected SCHEME://HOST or SCHEME://HOST:PORT with SCHEME "
+		    "one of socks4, socks4a, socks5, socks5h, http, https" },
+		{ "socks5://u:pw@p:1", "'socks5://u:pw@p:1' holds credentials; "
+		    "popfetch takes no proxy user or password" },
+		{ "socks5://p:0", "'socks5://p:0' has a bad port" },
+		{ "socks5://p:65536", "'socks5://p:65536' has a bad port" },
+		{ "socks5://p:", "'socks5://p:' has a bad port" },
+		{ "socks5://p:1x", "'socks5://p:1x' has a bad port" },
+		{ "socks5://p:1/x", "'socks5://p:1/x' has a path" },
+		{ "socks5://", "'socks5://' is not a proxy URL" },
+		{ "socks5://:1", "'socks5://:1' is not a proxy URL" },
+		{ "socks5://[::1", "'socks5://[::1' is not a proxy URL" },
+		{ "socks5://[::1]x", "'socks5://[::1]x' is not a proxy URL" },
+		{ "http://p q:1", "'http://p q:1' is not a proxy URL" },
+	};
+	struct config cfg;
+	char *path, *text, *host;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *msg = xasprintf("proxy: %s", bad[i][1]);
+
+		text = xasprintf(ACCOUNTS_A "    proxy: \"%s\"\n", bad[i][0]);
+		expect_error(__LINE__ * 1000 + (int)i, text, 7, 12, msg, 1);
+		free(text);
+		free(msg);
+	}
+	EXPECT_ERROR(ACCOUNTS_A "    proxy: [a]\n", 7, 12, "proxy: expected "
+	    "a proxy URL (socks5h://HOST:PORT), found a list", 1);
+
+	/* The host kept for the plaintext rule. */
+	CHECK(config_proxy_parse("SOCKS5H://p.example:1080", &host) == NULL &&
+	    host != NULL && strcmp(host, "p.example") == 0);
+	free(host);
+	CHECK(config_proxy_parse("http://[::1]:3128/", &host) == NULL &&
+	    host != NULL && strcmp(host, "[::1]") == 0);
+	free(host);
+	CHECK(config_proxy_parse("socks4a://127.0.0.1", &host) == NULL &&
+	    host != NULL && strcmp(host, "127.0.0.1") == 0);
+	free(host);
+	CHECK(config_proxy_parse("gopher://h", &host) != NULL && host == NULL);
+
+	path = load_ok(ACCOUNTS_A "    proxy: socks5h://p.example:1080\n",
+	    &cfg);
+	CHECK(cfg.naccounts == 1 && cfg.accounts[0].proxy != NULL &&
+	    strcmp(cfg.accounts[0].proxy, "socks5h://p.example:1080") == 0 &&
+	    strcmp(cfg.accounts[0].proxy_host, "p.example") == 0);
+	config_free(&cfg);
+	free(path);
+	/* No proxy key: none, whatever the environment says. */
+	setenv("all_proxy", "socks5://192.0.2.1:1080", 1);
+	path = load_ok(ACCOUNTS_A, &cfg);
+	CHECK(cfg.naccounts == 1 && cfg.accounts[0].proxy == NULL &&
+	    cfg.accounts[0].proxy_host == NULL);
+	config_free(&cfg);
+	free(path);
+	unsetenv("all_proxy");
+
+#define LOOP_A \
+	"accounts:\n" \
+	"  - name: a\n" \
+	"    host: 127.0.0.1\n" \
+	"    user: u\n" \
+	"    password: p\n" \
+	"    maildir: /m\n" \
+	"    tls: none\n"
+	/* Plaintext to a loopback server through a proxy elsewhere crosses
+	 * the network all the same. */
+	EXPECT_ERROR(LOOP_A "    proxy: socks5://p.example:1080\n", 8, 12,
+	    "account 'a': tls: none through the proxy at p.example would send "
+	    "the password and the mail across the network readable by anyone "
+	    "on the path; use tls: implicit or tls: starttls, or set "
+	    "insecure_plaintext: true if you really mean it", 1);
+	EXPECT_ERROR("defaults:\n  proxy: http://10.0.0.1:3128\n" LOOP_A, 4, 5,
+	    "account 'a': tls: none through the proxy at 10.0.0.1 would", 1);
+	path = load_ok(LOOP_A "    proxy: socks5://p.example:1080\n"
+	    "    insecure_plaintext: true\n", &cfg);
+	CHECK(cfg.naccounts == 1);
+	config_free(&cfg);
+	free(path);
+	path = load_ok(LOOP_A "    proxy: socks5h://[::1]:1080\n", &cfg);
+	CHECK(cfg.naccounts == 1 &&
+	    strcmp(cfg.accounts[0].proxy_host, "[::1]") == 0);
+	config_free(&cfg);
+	free(path);
+	/* With TLS the proxy sees only ciphertext. */
+	path = load_ok(ACCOUNTS_A "    proxy: https://p.example:3128\n",
+	    &cfg);
+	CHECK(cfg.naccounts == 1);
+	config_free(&cfg);
+	free(path);
+#undef LOOP_A
+}
+
+static void
 test_permissions(void)
 {
 	struct config cfg;
@@ -1729,6 +1830,7 @@ main(void)
 	test_tls_keys();
 	test_auth_credentials();
 	test_loopback();
+	test_proxy();
 	test_permissions();
 	test_unreadable();
 	test_print();

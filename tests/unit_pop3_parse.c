@@ -5,6 +5,7 @@
  * reference itself must answer. Also textclean_line, which every piece
  * of server text goes through before it is printed.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -37,6 +38,27 @@ test_apop(void)
 	CHECK(!pop3_parse_apop_greeting(L("+O<@>")));
 	CHECK(!pop3_parse_apop_greeting(L("")));
 	CHECK(!pop3_parse_apop_greeting(L("\r\n")));
+
+	/* A greeting longer than a reply line buffer (LINE_MAX_LEN, 1024):
+	 * the whole line decides, as it does for libcurl. */
+	{
+		static char g[1600];
+		size_t n = 0;
+
+		n += (size_t)snprintf(g, sizeof(g), "+OK ");
+		memset(g + n, 'x', 1500);
+		n += 1500;
+		n += (size_t)snprintf(g + n, sizeof(g) - n, " <1.2@host>\r\n");
+		CHECK(pop3_parse_apop_greeting(g, n));
+		/* The timestamp's '<' within the first 1,023 bytes, its end
+		 * beyond. */
+		g[10] = '<';
+		g[11] = '@';
+		CHECK(pop3_parse_apop_greeting(g, n));
+		g[10] = g[11] = 'x';
+		g[n - 3] = ' ';   /* no longer ends in '>' */
+		CHECK(!pop3_parse_apop_greeting(g, n));
+	}
 }
 
 static void

@@ -25,6 +25,24 @@
 
 #define PW_MAX	(64 * 1024)	/* output kept; the rest is drained */
 
+/*
+ * A secret goes into a POP3 command line: a CR or LF in it would end PASS
+ * early and send the rest as a command of its own ("DELE 1"), and a NUL
+ * would cut it. The first line of a file or of a command's output is the
+ * bytes before the first LF, less one CR just before that LF; the line's
+ * length is then passed here. What is refused is never quoted.
+ * Returns what is wrong with s[0..n), NULL if nothing.
+ */
+static const char *
+secret_flaw(const char *s, size_t n)
+{
+	if (memchr(s, '\0', n) != NULL)
+		return "a NUL byte";
+	if (memchr(s, '\r', n) != NULL)
+		return "a CR (only a final CRLF may end the line)";
+	return NULL;
+}
+
 /* In the child, between fork and exec: async-signal-safe calls only. */
 static void
 child_exec(char *const argv[], int in, int out, int errfd)
@@ -103,6 +121,7 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 	int rc, r, xerr;
 	bool eof = false, overflow = false, timed_out = false;
 	char *buf = NULL, *nl, t[32];
+	const char *flaw;
 	size_t len = 0, line;
 	long long deadline;
 	pid_t pid = -1;
@@ -202,7 +221,7 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 	}
 	nl = memchr(buf, '\n', len);
 	line = nl != NULL ? (size_t)(nl - buf) : len;
-	while (line > 0 && buf[line - 1] == '\r')
+	if (nl != NULL && line > 0 && buf[line - 1] == '\r')
 		line--;
 	if (nl == NULL && overflow)
 		rc = err_set(e, EX_NOPERM, "%s (%s): first line longer than "
@@ -216,9 +235,9 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 	else if (line == 0)
 		rc = err_set(e, EX_NOPERM, "%s (%s) printed an empty first "
 		    "line", what, prog);
-	else if (memchr(buf, '\0', line) != NULL)
-		rc = err_set(e, EX_NOPERM, "%s (%s) printed a NUL byte", what,
-		    prog);
+	else if ((flaw = secret_flaw(buf, line)) != NULL)
+		rc = err_set(e, EX_NOPERM, "%s (%s): the first line it printed "
+		    "holds %s", what, prog, flaw);
 	else {
 		*out = xstrndup(buf, line);
 		rc = 0;
@@ -254,6 +273,7 @@ password_read_file(const struct account *a, char **out, struct err *e)
 {
 	const char *path = a->password_file;
 	char *buf = NULL, *nl, *q;
+	const char *flaw;
 	size_t len = 0, line;
 	struct stat st;
 	ssize_t n;
@@ -304,16 +324,16 @@ password_read_file(const struct account *a, char **out, struct err *e)
 		    "than %d KiB", path, PW_MAX / 1024);
 		goto out;
 	}
-	while (line > 0 && buf[line - 1] == '\r')
+	if (nl != NULL && line > 0 && buf[line - 1] == '\r')
 		line--;
 	if (len == 0)
 		rc = err_set(e, EX_CONFIG, "password_file %s is empty", path);
 	else if (line == 0)
 		rc = err_set(e, EX_CONFIG, "password_file %s: the first line is "
 		    "empty", path);
-	else if (memchr(buf, '\0', line) != NULL)
+	else if ((flaw = secret_flaw(buf, line)) != NULL)
 		rc = err_set(e, EX_CONFIG, "password_file %s: the first line "
-		    "holds a NUL byte", path);
+		    "holds %s", path, flaw);
 	else {
 		*out = xstrndup(buf, line);
 		rc = 0;
@@ -390,6 +410,12 @@ config_password(const struct account *a, char **out, struct err *e)
 			return err_set(e, EX_CONFIG, "password_env: variable "
 			    "%s is not set%s", a->password_env,
 			    v == NULL ? "" : " (it is empty)");
+		/* The whole value is the secret: no "first line" here, so a
+		 * line break anywhere is refused rather than cut off. */
+		if (strpbrk(v, "\r\n") != NULL)
+			return err_set(e, EX_CONFIG, "password_env: variable "
+			    "%s holds a line break (CR or LF)",
+			    a->password_env);
 		*out = xstrdup(v);
 		return 0;
 	}

@@ -5,7 +5,9 @@
  *
  * A command runs without a shell, stdin from /dev/null and stderr
  * inherited (its complaints reach the user); its stdout is read through a
- * pipe against the account's timeout, after which it is killed. Every
+ * pipe against the account's timeout, after which it is killed with its
+ * whole process group: it runs in a group of its own, so that what it
+ * started (a shell's children) goes too rather than lingering. Every
  * buffer that held the secret is wiped before it is freed, and error
  * messages never quote the output or the file.
  */
@@ -55,6 +57,9 @@ child_exec(char *const argv[], int in, int out, int errfd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
+	/* Its own process group, which the parent kills as one. */
+	if (setpgid(0, 0) != 0)
+		goto fail;
 	/* With stdin closed in the parent, the pipe may have landed on fd 0
 	 * and would be overwritten by the first dup2. */
 	if (out == STDIN_FILENO && (out = fcntl(out, F_DUPFD_CLOEXEC, 3)) < 0)
@@ -97,6 +102,16 @@ pipe_read(int fd, char *buf, size_t *len, bool *overflow)
 		*overflow = true;
 	}
 	return 1;
+}
+
+/* The command and everything left in its process group (the group is
+ * pid's: see child_exec). Only while pid is not yet reaped, so the group
+ * id cannot belong to anyone else. */
+static void
+kill_group(pid_t pid)
+{
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
 }
 
 static pid_t
@@ -145,6 +160,9 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 	}
 	if (pid == 0)
 		child_exec(argv, nul, po[1], pe[1]);
+	/* Also here, so a kill of the group right away cannot miss; fails
+	 * harmlessly once the child has done it and exec'd. */
+	(void)setpgid(pid, pid);
 	close(nul);
 	close(po[1]);
 	close(pe[1]);
@@ -169,7 +187,7 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 
 		if (left <= 0) {
 			timed_out = true;
-			kill(pid, SIGKILL);
+			kill_group(pid);
 			reap(pid, &status);
 			break;
 		}
@@ -187,7 +205,17 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 			eof = r == 0 && (pfd.revents & (POLLIN | POLLHUP));
 		} else
 			poll(NULL, 0, left < 10 ? (int)left : 10);
-		r = (int)waitpid(pid, &status, WNOHANG);
+		/* WUNTRACED: a command stopped by SIGTTIN/SIGTTOU (it tried
+		 * the terminal from its background group) is reported now
+		 * rather than as a timeout. */
+		r = (int)waitpid(pid, &status, WNOHANG | WUNTRACED);
+		if (r == pid && WIFSTOPPED(status)) {
+			rc = err_set(e, EX_NOPERM, "%s (%s) stopped by signal "
+			    "%d (it tried to use the terminal, which a command "
+			    "popfetch runs cannot)", what, prog,
+			    WSTOPSIG(status));
+			goto fail;
+		}
 		if (r == pid)
 			break;
 		if (r < 0 && errno != EINTR) {
@@ -244,7 +272,7 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 	}
 fail:
 	if (pid > 0) {
-		kill(pid, SIGKILL);
+		kill_group(pid);
 		reap(pid, &status);
 	}
 	if (buf != NULL) {

@@ -17,7 +17,9 @@
 #  - password_file, password_command, password_env log in; a password_file
 #    group/others can read: 78 with the chmod; a password_env variable is
 #    not inherited by the commands popfetch runs; a password_command that
-#    outlives the timeout is killed (77);
+#    outlives the timeout is killed (77), with its process group: a
+#    shell's background child (password_command, oauth2_token_command)
+#    does not outlive it;
 #  - a CR, LF or NUL inside the password from password_env (78),
 #    password_file (78), password_command or oauth2_token_command (77):
 #    refused with one line naming the source and not the secret, and no
@@ -55,11 +57,13 @@ chmod 755 "$T/slow.sh"
 # kill (we started it) does not outlive the test.
 kill_leftover() {
 	local p
-	[ -s "$T/slow.sh.pid" ] || return 0
-	p=$(cat "$T/slow.sh.pid")
-	if alive "$p"; then
-		kill "$p" 2>/dev/null || true
-	fi
+	for f in "$T/slow.sh.pid" "$T/bg.pid"; do
+		[ -s "$f" ] || continue
+		p=$(cat "$f")
+		if alive "$p"; then
+			kill "$p" 2>/dev/null || true
+		fi
+	done
 }
 # alive PID: PID exists and is not a zombie.
 alive() {
@@ -430,6 +434,33 @@ account pwslow password=- timeout=1s password_command:="[$(yaml_str "$T/slow.sh"
 slow_run "slow password command" "$T/pwslow.yaml"
 assert_grep '^popfetch: pwslow: .*password_command' "$T/err" "stderr names the command"
 assert_no_grep '^(PASS|AUTH|APOP)' "$FAKE_LOG" "a login without a password (slow command)"
+
+note "a timed-out password_command and oauth2_token_command: what they started is killed too"
+# The shell's own child keeps running after the shell is killed unless the
+# whole process group goes.
+bg_cmd="[sh, -c, $(yaml_str "sleep 300 & echo \$! >$T/bg.pid; sleep 300")]"
+account pwbg password=- timeout=1s password_command:="$bg_cmd"
+fake tokbg --sasl XOAUTH2
+account tokbg auth=xoauth2 password=- timeout=1s oauth2_token_command:="$bg_cmd"
+for acct in pwbg tokbg; do
+	rm -f "$T/bg.pid"
+	: >"$FAKE_LOG"
+	run_popfetch -c "$T/$acct.yaml"
+	expect_rc 77 "$acct: a timed-out command with a background child"
+	assert_lines 1 "$T/err" "stderr ($acct)"
+	assert_grep "^popfetch: $acct: .*command \\(sh\\) killed after 1s" "$T/err" "stderr ($acct)"
+	assert_no_grep '^(PASS|AUTH|APOP)' "$FAKE_LOG" "a login without a secret ($acct)"
+	[ -s "$T/bg.pid" ] || fail "$acct: the command never started its child"
+	bg=$(cat "$T/bg.pid")
+	# SIGKILL is delivered at once; allow the kernel a moment (at most 2 s).
+	for _ in $(seq 20); do
+		alive "$bg" || break
+		sleep 0.1
+	done
+	if alive "$bg"; then
+		fail "$acct: the command's child (pid $bg) still runs"
+	fi
+done
 # ------------------------------ plaintext over the network: auth: auto
 # A host that is not loopback: this machine's own non-loopback address,
 # reached with tls: none and insecure_plaintext: true.

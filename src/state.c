@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +58,8 @@ struct state {
 	/* Stored UIDLs: open addressing, linear probing, power-of-2 size. */
 	struct entry *tab;
 	size_t tabsize, count;
+	uint64_t hkey[2];	/* SipHash key, random, set with the table */
+	unsigned long long probes;	/* see state_probes */
 	/* Records written by state_*() and not yet synced. */
 	char *buf;
 	size_t buflen, bufcap;
@@ -68,26 +71,92 @@ struct state {
 
 /* ---- UIDL set ------------------------------------------------------------ */
 
-static uint64_t
-hash_bytes(const char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+/*
+ * The server chooses the UIDLs. With an unkeyed hash it could pick ones
+ * that all land in one run of slots and make every insertion and lookup
+ * walk all the earlier ones (50,000 such UIDLs: 13 s). So the table is
+ * hashed with SipHash-2-4 under a key drawn at random for each table,
+ * which the server cannot know.
+ */
+#define ROTL64(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND do { \
+	v0 += v1; v1 = ROTL64(v1, 13); v1 ^= v0; v0 = ROTL64(v0, 32); \
+	v2 += v3; v3 = ROTL64(v3, 16); v3 ^= v2; \
+	v0 += v3; v3 = ROTL64(v3, 21); v3 ^= v0; \
+	v2 += v1; v1 = ROTL64(v1, 17); v1 ^= v2; v2 = ROTL64(v2, 32); \
+} while (0)
 
-	while (n--) {
-		h ^= (unsigned char)*p++;
-		h *= 1099511628211ULL;
+static uint64_t
+siphash24(const uint64_t key[2], const char *p, size_t n)
+{
+	const unsigned char *q = (const unsigned char *)p;
+	uint64_t v0 = 0x736f6d6570736575ULL ^ key[0];
+	uint64_t v1 = 0x646f72616e646f6dULL ^ key[1];
+	uint64_t v2 = 0x6c7967656e657261ULL ^ key[0];
+	uint64_t v3 = 0x7465646279746573ULL ^ key[1];
+	uint64_t m, last = (uint64_t)n << 56;
+	size_t i, tail = n & 7;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		m = 0;
+		for (int j = 7; j >= 0; j--)	/* little-endian */
+			m = m << 8 | q[i + (size_t)j];
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
 	}
-	return h;
+	for (size_t j = 0; j < tail; j++)
+		last |= (uint64_t)q[i + j] << (8 * j);
+	v3 ^= last;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= last;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-static struct entry *
-set_slot(struct entry *tab, size_t size, const char *u, size_t len)
+/* A fresh key from the kernel. Where getrandom() fails (an old kernel,
+ * entropy not yet ready), a key from the clocks, the pid and addresses
+ * (ASLR) still differs from run to run and is not in the server's hands
+ * the way a fixed key would be. */
+static void
+hash_key(uint64_t key[2], const void *salt)
 {
-	size_t i = (size_t)hash_bytes(u, len) & (size - 1);
+	struct timespec rt, mt;
+	const uint64_t k0[2] = { 0, 0 };
+	uint64_t mix[4];
+
+	if (getrandom(key, 2 * sizeof(key[0]), GRND_NONBLOCK) ==
+	    (ssize_t)(2 * sizeof(key[0])))
+		return;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mt);
+	mix[0] = (uint64_t)rt.tv_sec << 30 ^ (uint64_t)rt.tv_nsec;
+	mix[1] = (uint64_t)mt.tv_sec << 30 ^ (uint64_t)mt.tv_nsec;
+	mix[2] = (uint64_t)getpid();
+	mix[3] = (uint64_t)(uintptr_t)salt ^ (uint64_t)(uintptr_t)&rt;
+	key[0] = siphash24(k0, (const char *)mix, sizeof(mix));
+	mix[0] ^= key[0];
+	key[1] = siphash24(k0, (const char *)mix, sizeof(mix));
+}
+
+/* *probes counts the slots stepped past (state_probes). */
+static struct entry *
+set_slot(const uint64_t key[2], unsigned long long *probes,
+    struct entry *tab, size_t size, const char *u, size_t len)
+{
+	size_t i = (size_t)siphash24(key, u, len) & (size - 1);
 
 	while (tab[i].uidl != NULL &&
-	    (tab[i].len != len || memcmp(tab[i].uidl, u, len) != 0))
+	    (tab[i].len != len || memcmp(tab[i].uidl, u, len) != 0)) {
 		i = (i + 1) & (size - 1);
+		(*probes)++;
+	}
 	return &tab[i];
 }
 
@@ -97,9 +166,12 @@ set_grow(struct state *st)
 	size_t nsize = st->tabsize ? st->tabsize * 2 : 256;
 	struct entry *ntab = xcalloc(nsize, sizeof(*ntab));
 
+	if (st->tabsize == 0)
+		hash_key(st->hkey, st);
 	for (size_t i = 0; i < st->tabsize; i++) {
 		if (st->tab[i].uidl != NULL)
-			*set_slot(ntab, nsize, st->tab[i].uidl,
+			*set_slot(st->hkey, &st->probes, ntab, nsize,
+			    st->tab[i].uidl,
 			    st->tab[i].len) = st->tab[i];
 	}
 	free(st->tab);
@@ -114,7 +186,8 @@ set_add(struct state *st, const char *u, size_t len, long long when)
 
 	if ((st->count + 1) * 2 > st->tabsize)
 		set_grow(st);
-	slot = set_slot(st->tab, st->tabsize, u, len);
+	slot = set_slot(st->hkey, &st->probes, st->tab, st->tabsize, u,
+	    len);
 	if (slot->uidl != NULL) {
 		slot->stored++;
 		return;
@@ -129,11 +202,14 @@ set_add(struct state *st, const char *u, size_t len, long long when)
 static struct entry *
 set_find(const struct state *st, const char *u, size_t len)
 {
+	/* The counter is a statistic, not part of the set: lookups on a
+	 * const state may bump it (st is never a const object). */
+	unsigned long long *probes = &((struct state *)st)->probes;
 	struct entry *en;
 
 	if (st->tabsize == 0)
 		return NULL;
-	en = set_slot(st->tab, st->tabsize, u, len);
+	en = set_slot(st->hkey, probes, st->tab, st->tabsize, u, len);
 	return en->uidl != NULL ? en : NULL;
 }
 
@@ -152,6 +228,12 @@ state_claim(struct state *st, const char *uidl, size_t len)
 		return 0;
 	en->claimed++;
 	return 1;
+}
+
+unsigned long long
+state_probes(const struct state *st)
+{
+	return st->probes;
 }
 
 size_t

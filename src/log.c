@@ -45,10 +45,12 @@ log_open_trace(const char *path)
 		return -1;
 	if (fstat(fd, &st) != 0)
 		goto fail;
-	/* An existing file others can read is left as it is, not used. */
-	if (S_ISREG(st.st_mode) && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+	/* An existing file of ours is used as it is: its mode is its
+	 * owner's choice. One that another user made (in a shared
+	 * directory, before us) is theirs to read: not written to. */
+	if (S_ISREG(st.st_mode) && st.st_uid != geteuid()) {
 		close(fd);
-		return LOG_TRACE_WIDE;
+		return LOG_TRACE_NOT_OURS;
 	}
 	if ((trace = fdopen(fd, "a")) == NULL)
 		goto fail;

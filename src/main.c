@@ -191,16 +191,12 @@ run_server_info(const struct config *cfg, char **names, size_t nnames)
 static void
 trace_open(const char *path)
 {
-	char *q;
-
 	switch (log_open_trace(path)) {
 	case 0:
 		break;
-	case LOG_TRACE_WIDE:
-		q = config_shell_quote(path);
-		log_warn(NULL, "$POPFETCH_TRACE %s is open to group or others; "
-		    "not tracing to it; run: chmod 600 %s", path, q);
-		free(q);
+	case LOG_TRACE_NOT_OURS:
+		log_warn(NULL, "$POPFETCH_TRACE %s belongs to another user; "
+		    "not tracing to it", path);
 		break;
 	default:
 		log_warn(NULL, "cannot open $POPFETCH_TRACE (%s): %s", path,

@@ -3,9 +3,10 @@
 # still mail metadata), so only its owner may read it:
 #  - a new trace file is created 0600 even under umask 000, and gets the
 #    dialogue;
-#  - an existing one with mode 0600 is appended to;
-#  - an existing one that group or others can read is left as it is (mode
-#    and bytes), with one warning giving the chmod; the run goes on;
+#  - an existing one of ours is appended to, its mode kept (0600, and
+#    0644 as the owner chose), silently;
+#  - one another user owns (made first in a shared directory) is not
+#    written to: one warning, the run goes on (when run as root);
 #  - a symlink is not followed: the file it points to is untouched, one
 #    warning; the run goes on.
 . "$(dirname "$0")/lib.sh"
@@ -38,15 +39,28 @@ n=$(wc -l <"$T/new.trace")
 [ "$(wc -l <"$T/new.trace")" -gt "$n" ] || fail "the trace was not appended to"
 assert_eq 600 "$(stat -c %a "$T/new.trace")" "mode after appending"
 
-note "an existing trace file others can read: left alone, one warning"
+note "an existing trace file of ours with mode 644: appended to, mode kept"
 printf 'old\n' >"$T/wide.trace"
 chmod 644 "$T/wide.trace"
 run wide "$T/wide.trace"
+expect_silent "a trace file of ours with mode 644"
 assert_eq 644 "$(stat -c %a "$T/wide.trace")" "mode of the existing trace"
-assert_eq old "$(cat "$T/wide.trace")" "bytes of the existing trace"
-assert_lines 1 "$T/err" "stderr (wide trace)"
-assert_grep "^popfetch: warning: .*wide\\.trace.*chmod 600" "$T/err" "the warning"
-assert_maildir_matches "$T/Maildir-wide" "$T/msgs/m1"
+assert_eq old "$(head -n 1 "$T/wide.trace")" "first line of the existing trace"
+assert_grep 'UIDL' "$T/wide.trace" "the dialogue appended"
+
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	note "a trace file another user made (0666): not written to, one warning"
+	printf 'theirs\n' >"$T/foreign.trace"
+	chmod 666 "$T/foreign.trace"
+	chown nobody "$T/foreign.trace"
+	run foreign "$T/foreign.trace"
+	assert_eq theirs "$(cat "$T/foreign.trace")" "bytes of the other user's file"
+	assert_lines 1 "$T/err" "stderr (another user's trace)"
+	assert_grep "^popfetch: warning: .*foreign\.trace.*another user" "$T/err" "the warning"
+	assert_maildir_matches "$T/Maildir-foreign" "$T/msgs/m1"
+else
+	note "skipped: a trace file of another user (needs root and user nobody)"
+fi
 
 note "a trace path that is a symlink: not followed, one warning"
 printf 'target\n' >"$T/target"

@@ -303,6 +303,26 @@ flood_uidls(char (*out)[FLOOD_LEN + 1], size_t n)
 	}
 }
 
+/* util_siphash is SipHash-2-4: the reference vectors (key 00..0f, message
+ * 00 01 02 ... of length 0, 15 and 63). */
+static void
+test_siphash(void)
+{
+	const uint64_t key[2] = { 0x0706050403020100ULL,
+	    0x0f0e0d0c0b0a0908ULL };
+	unsigned char m[64];
+	uint64_t k1[2], k2[2];
+
+	for (int i = 0; i < 64; i++)
+		m[i] = (unsigned char)i;
+	CHECK(util_siphash(key, m, 0) == 0x726fdb47dd0e0e31ULL);
+	CHECK(util_siphash(key, m, 15) == 0xa129ca6149be45e5ULL);
+	CHECK(util_siphash(key, m, 63) == 0x958a324ceb064572ULL);
+	util_random_key(k1);
+	util_random_key(k2);
+	CHECK(k1[0] != k2[0] || k1[1] != k2[1]);
+}
+
 /* A server cannot make the table of stored UIDLs slow by choosing them:
  * storing and looking up UIDLs built to collide costs a few probes each
  * (about 2n in all with a keyed hash; 8n is the bound), not one per UIDL
@@ -369,6 +389,7 @@ main(void)
 	test_open_batch();
 	test_compact_and_lock();
 	test_duplicates();
+	test_siphash();
 	test_hash_flood();
 	test_garbage();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 8), dir);

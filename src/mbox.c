@@ -358,8 +358,9 @@ mb_touch_lock(struct mbox *mb)
 		(void)futimens(fd, NULL);
 	else if (!mb->lk.lost) {
 		mb->lk.lost = 1;
-		log_warn(NULL, "lock file %s was removed by another program "
-		    "while popfetch held it", mb->lk.lockpath);
+		log_warn(NULL, "lock file %s was removed or replaced by "
+		    "another program while popfetch held it",
+		    mb->lk.lockpath);
 	}
 	if (fd >= 0)
 		close(fd);

@@ -73,10 +73,9 @@ struct state {
 /* The server chooses the UIDLs. With an unkeyed hash it could pick ones
  * that all land in one run of slots and make every insertion and lookup
  * walk all the earlier ones (50,000 such UIDLs: 13 s). So the table is
- * hashed with SipHash under a random key per table, which the server
- * cannot know. */
-
-/* *probes counts the slots stepped past (state_probes). */
+ * hashed with SipHash under a random key per table (set_grow), which the
+ * server cannot know. *probes counts the slots stepped past
+ * (state_probes). */
 static struct entry *
 set_slot(const uint64_t key[2], unsigned long long *probes,
     struct entry *tab, size_t size, const char *u, size_t len)
@@ -102,8 +101,7 @@ set_grow(struct state *st)
 	for (size_t i = 0; i < st->tabsize; i++) {
 		if (st->tab[i].uidl != NULL)
 			*set_slot(st->hkey, &st->probes, ntab, nsize,
-			    st->tab[i].uidl,
-			    st->tab[i].len) = st->tab[i];
+			    st->tab[i].uidl, st->tab[i].len) = st->tab[i];
 	}
 	free(st->tab);
 	st->tab = ntab;

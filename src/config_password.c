@@ -5,7 +5,9 @@
  *
  * A command runs without a shell, stdin from /dev/null and stderr
  * inherited (its complaints reach the user); its stdout is read through a
- * pipe against the account's timeout, after which it is killed. Every
+ * pipe against the account's timeout, after which it is killed with its
+ * whole process group: it runs in a group of its own, so that what it
+ * started (a shell's children) goes too rather than lingering. Every
  * buffer that held the secret is wiped before it is freed, and error
  * messages never quote the output or the file.
  */
@@ -25,6 +27,24 @@
 
 #define PW_MAX	(64 * 1024)	/* output kept; the rest is drained */
 
+/*
+ * A secret goes into a POP3 command line: a CR or LF in it would end PASS
+ * early and send the rest as a command of its own ("DELE 1"), and a NUL
+ * would cut it. The first line of a file or of a command's output is the
+ * bytes before the first LF, less one CR just before that LF; the line's
+ * length is then passed here. What is refused is never quoted.
+ * Returns what is wrong with s[0..n), NULL if nothing.
+ */
+static const char *
+secret_flaw(const char *s, size_t n)
+{
+	if (memchr(s, '\0', n) != NULL)
+		return "a NUL byte";
+	if (memchr(s, '\r', n) != NULL)
+		return "a CR (only a final CRLF may end the line)";
+	return NULL;
+}
+
 /* In the child, between fork and exec: async-signal-safe calls only. */
 static void
 child_exec(char *const argv[], int in, int out, int errfd)
@@ -37,6 +57,9 @@ child_exec(char *const argv[], int in, int out, int errfd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
+	/* Its own process group, which the parent kills as one. */
+	if (setpgid(0, 0) != 0)
+		goto fail;
 	/* With stdin closed in the parent, the pipe may have landed on fd 0
 	 * and would be overwritten by the first dup2. */
 	if (out == STDIN_FILENO && (out = fcntl(out, F_DUPFD_CLOEXEC, 3)) < 0)
@@ -81,6 +104,16 @@ pipe_read(int fd, char *buf, size_t *len, bool *overflow)
 	return 1;
 }
 
+/* The command and everything left in its process group (the group is
+ * pid's: see child_exec). Only while pid is not yet reaped, so the group
+ * id cannot belong to anyone else. */
+static void
+kill_group(pid_t pid)
+{
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+}
+
 static pid_t
 reap(pid_t pid, int *status)
 {
@@ -103,6 +136,7 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 	int rc, r, xerr;
 	bool eof = false, overflow = false, timed_out = false;
 	char *buf = NULL, *nl, t[32];
+	const char *flaw;
 	size_t len = 0, line;
 	long long deadline;
 	pid_t pid = -1;
@@ -126,6 +160,9 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 	}
 	if (pid == 0)
 		child_exec(argv, nul, po[1], pe[1]);
+	/* Also here, so a kill of the group right away cannot miss; fails
+	 * harmlessly once the child has done it and exec'd. */
+	(void)setpgid(pid, pid);
 	close(nul);
 	close(po[1]);
 	close(pe[1]);
@@ -150,7 +187,7 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 
 		if (left <= 0) {
 			timed_out = true;
-			kill(pid, SIGKILL);
+			kill_group(pid);
 			reap(pid, &status);
 			break;
 		}
@@ -168,7 +205,17 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 			eof = r == 0 && (pfd.revents & (POLLIN | POLLHUP));
 		} else
 			poll(NULL, 0, left < 10 ? (int)left : 10);
-		r = (int)waitpid(pid, &status, WNOHANG);
+		/* WUNTRACED: a command stopped by SIGTTIN/SIGTTOU (it tried
+		 * the terminal from its background group) is reported now
+		 * rather than as a timeout. */
+		r = (int)waitpid(pid, &status, WNOHANG | WUNTRACED);
+		if (r == pid && WIFSTOPPED(status)) {
+			rc = err_set(e, EX_NOPERM, "%s (%s) stopped by signal "
+			    "%d (it tried to use the terminal, which a command "
+			    "popfetch runs cannot)", what, prog,
+			    WSTOPSIG(status));
+			goto fail;
+		}
 		if (r == pid)
 			break;
 		if (r < 0 && errno != EINTR) {
@@ -202,7 +249,7 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 	}
 	nl = memchr(buf, '\n', len);
 	line = nl != NULL ? (size_t)(nl - buf) : len;
-	while (line > 0 && buf[line - 1] == '\r')
+	if (nl != NULL && line > 0 && buf[line - 1] == '\r')
 		line--;
 	if (nl == NULL && overflow)
 		rc = err_set(e, EX_NOPERM, "%s (%s): first line longer than "
@@ -216,16 +263,16 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 	else if (line == 0)
 		rc = err_set(e, EX_NOPERM, "%s (%s) printed an empty first "
 		    "line", what, prog);
-	else if (memchr(buf, '\0', line) != NULL)
-		rc = err_set(e, EX_NOPERM, "%s (%s) printed a NUL byte", what,
-		    prog);
+	else if ((flaw = secret_flaw(buf, line)) != NULL)
+		rc = err_set(e, EX_NOPERM, "%s (%s): the first line it printed "
+		    "holds %s", what, prog, flaw);
 	else {
 		*out = xstrndup(buf, line);
 		rc = 0;
 	}
 fail:
 	if (pid > 0) {
-		kill(pid, SIGKILL);
+		kill_group(pid);
 		reap(pid, &status);
 	}
 	if (buf != NULL) {
@@ -254,6 +301,7 @@ password_read_file(const struct account *a, char **out, struct err *e)
 {
 	const char *path = a->password_file;
 	char *buf = NULL, *nl, *q;
+	const char *flaw;
 	size_t len = 0, line;
 	struct stat st;
 	ssize_t n;
@@ -304,16 +352,16 @@ password_read_file(const struct account *a, char **out, struct err *e)
 		    "than %d KiB", path, PW_MAX / 1024);
 		goto out;
 	}
-	while (line > 0 && buf[line - 1] == '\r')
+	if (nl != NULL && line > 0 && buf[line - 1] == '\r')
 		line--;
 	if (len == 0)
 		rc = err_set(e, EX_CONFIG, "password_file %s is empty", path);
 	else if (line == 0)
 		rc = err_set(e, EX_CONFIG, "password_file %s: the first line is "
 		    "empty", path);
-	else if (memchr(buf, '\0', line) != NULL)
+	else if ((flaw = secret_flaw(buf, line)) != NULL)
 		rc = err_set(e, EX_CONFIG, "password_file %s: the first line "
-		    "holds a NUL byte", path);
+		    "holds %s", path, flaw);
 	else {
 		*out = xstrndup(buf, line);
 		rc = 0;
@@ -390,6 +438,12 @@ config_password(const struct account *a, char **out, struct err *e)
 			return err_set(e, EX_CONFIG, "password_env: variable "
 			    "%s is not set%s", a->password_env,
 			    v == NULL ? "" : " (it is empty)");
+		/* The whole value is the secret: no "first line" here, so a
+		 * line break anywhere is refused rather than cut off. */
+		if (strpbrk(v, "\r\n") != NULL)
+			return err_set(e, EX_CONFIG, "password_env: variable "
+			    "%s holds a line break (CR or LF)",
+			    a->password_env);
 		*out = xstrdup(v);
 		return 0;
 	}

@@ -113,6 +113,9 @@ dele(struct ctx *c, unsigned long num, struct err *e)
 	int rc = pop3_dele(c->pop, num, e);
 
 	TESTHOOK("dele");
+	/* A long run of DELEs writes nothing: keep the store's lock fresh. */
+	if (c->sink->ops->idle != NULL)
+		c->sink->ops->idle(c->sink);
 	if (rc == 0) {
 		c->dele = xrealloc(c->dele, (c->ndele + 1) * sizeof(*c->dele));
 		c->dele[c->ndele++] = num;

@@ -4,8 +4,12 @@
  */
 #include "autoconf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -28,8 +32,34 @@ log_level(void)
 int
 log_open_trace(const char *path)
 {
-	trace = fopen(path, "ae");
-	return trace != NULL ? 0 : -1;
+	struct stat st;
+	int fd, saved;
+
+	/* 0600 whatever the umask, like every file popfetch writes: the
+	 * dialogue is redacted but still names mailboxes and messages.
+	 * O_NOFOLLOW: a planted symlink must not make us append to the
+	 * file it points to. */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0)
+		goto fail;
+	/* An existing file of ours is used as it is: its mode is its
+	 * owner's choice. One that another user made (in a shared
+	 * directory, before us) is theirs to read: not written to. */
+	if (S_ISREG(st.st_mode) && st.st_uid != geteuid()) {
+		close(fd);
+		return LOG_TRACE_NOT_OURS;
+	}
+	if ((trace = fdopen(fd, "a")) == NULL)
+		goto fail;
+	return 0;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
 }
 
 void

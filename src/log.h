@@ -21,7 +21,12 @@ void log_set_level(int level);
 int log_level(void);
 
 /* Append the -vv dialogue (already redacted) to path as well, whatever
- * the verbosity: set from $POPFETCH_TRACE, for debugging cron runs. */
+ * the verbosity: set from $POPFETCH_TRACE, for debugging cron runs.
+ * A new file is created 0600 whatever the umask; an existing one is
+ * appended to with its mode unchanged; a symlink is not followed (-1,
+ * errno ELOOP). Returns 0, -1 with errno, or LOG_TRACE_NOT_OURS when
+ * path is a regular file another user owns: it is not written to. */
+#define LOG_TRACE_NOT_OURS	(-2)
 int log_open_trace(const char *path);
 void log_close_trace(void);
 

@@ -186,10 +186,29 @@ run_server_info(const struct config *cfg, char **names, size_t nnames)
 	return exit_code;
 }
 
+/* $POPFETCH_TRACE: a trace that cannot be used costs a warning, not
+ * the run. */
+static void
+trace_open(const char *path)
+{
+	switch (log_open_trace(path)) {
+	case 0:
+		break;
+	case LOG_TRACE_NOT_OURS:
+		log_warn(NULL, "$POPFETCH_TRACE %s belongs to another user; "
+		    "not tracing to it", path);
+		break;
+	default:
+		log_warn(NULL, "cannot open $POPFETCH_TRACE (%s): %s", path,
+		    errno == ELOOP ? "a symbolic link, not followed" :
+		    strerror(errno));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *opt_config = NULL;
+	const char *opt_config = NULL, *trace;
 	char **names = NULL, *path = NULL, *tried = NULL, *errors = NULL;
 	size_t nnames = 0;
 	int verbosity = LOG_NORMAL, check_only = 0, server_info = 0, c, rc;
@@ -240,10 +259,8 @@ main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	log_set_level(verbosity);
-	if (getenv("POPFETCH_TRACE") != NULL && *getenv("POPFETCH_TRACE") &&
-	    log_open_trace(getenv("POPFETCH_TRACE")) != 0)
-		log_warn(NULL, "cannot open $POPFETCH_TRACE (%s): %s",
-		    getenv("POPFETCH_TRACE"), strerror(errno));
+	if ((trace = getenv("POPFETCH_TRACE")) != NULL && *trace != '\0')
+		trace_open(trace);
 
 	/* A broken pipe or an exceeded file size limit must become an error
 	 * code from write(), handled like any other, not a silent death. */

@@ -40,6 +40,7 @@
  * removed. A live holder keeps its own lock fresh (mb_touch_lock). */
 #define DOTLOCK_STALE_SEC (5 * 60)
 #define DOTLOCK_TOUCH_SEC 60
+#define DOTLOCK_TEXT_MAX 320
 
 struct mbox_lock {
 	char *lockpath;		/* <path>.lock, NULL when not held */
@@ -47,6 +48,8 @@ struct mbox_lock {
 	ino_t ino;		/* ever remove our own */
 	int fd;			/* the mbox, fcntl-locked; -1 when closed */
 	long long touched_ms;
+	long touch_interval_ms;	/* DOTLOCK_TOUCH_SEC; tests lower it */
+	int lost;		/* our dotlock was removed (warned) */
 };
 
 struct mbox {
@@ -139,6 +142,20 @@ dotlock_break_stale(const char *lockpath)
 	return unlink(lockpath) == 0;
 }
 
+/* What our dotlock holds: "PID HOSTNAME\n". It lets a later run see that
+ * we died (see dotlock_owner_dead), tells a curious human who holds it,
+ * and tells our lock from one that reuses its inode (mb_touch_lock). */
+static void
+dotlock_text(char *buf, size_t size)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) != 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	snprintf(buf, size, "%ld %s\n", (long)getpid(), host);
+}
+
 static int
 dotlock_take(struct mbox_lock *lk, const char *path, long timeout_ms,
     struct err *e)
@@ -146,7 +163,7 @@ dotlock_take(struct mbox_lock *lk, const char *path, long timeout_ms,
 	char *lockpath = xasprintf("%s.lock", path);
 	long long start = util_now_ms();
 	struct stat st;
-	char pid[320], host[256];
+	char pid[DOTLOCK_TEXT_MAX];
 	int fd, rc;
 
 	for (;;) {
@@ -167,12 +184,7 @@ dotlock_take(struct mbox_lock *lk, const char *path, long timeout_ms,
 		}
 		sleep_ms(LOCK_RETRY_MS);
 	}
-	/* "PID HOSTNAME": lets a later run see that we died (see
-	 * dotlock_owner_dead), and tells a curious human who holds it. */
-	if (gethostname(host, sizeof(host)) != 0)
-		host[0] = '\0';
-	host[sizeof(host) - 1] = '\0';
-	snprintf(pid, sizeof(pid), "%ld %s\n", (long)getpid(), host);
+	dotlock_text(pid, sizeof(pid));
 	(void)util_write_all(fd, pid, strlen(pid));
 	if (fstat(fd, &st) != 0) {
 		rc = err_sys(e, EX_CANTCREAT, errno, "cannot stat %s",
@@ -297,17 +309,45 @@ mbox_lock_release(struct mbox_lock *lk)
 	dotlock_release(lk);
 }
 
-/* Keep our dotlock younger than DOTLOCK_STALE_SEC during a long run, so
- * nobody mistakes it for a leftover. */
+/*
+ * Keep our dotlock younger than DOTLOCK_STALE_SEC while we hold it, so
+ * that nobody (procmail, lockfile, mutt: 300 s) mistakes it for a
+ * leftover and removes it. Called from every write, however small (one
+ * clock read when not due), and from mb_idle between DELEs, so a long
+ * download of one message or a long run of DELEs keeps it fresh.
+ * Through a descriptor, after checking the file is still ours: a lock
+ * another program took after removing ours is not refreshed; we warn
+ * once (the fcntl lock still excludes programs that use it).
+ */
 static void
 mb_touch_lock(struct mbox *mb)
 {
 	long long now = util_now_ms();
+	char want[DOTLOCK_TEXT_MAX], got[DOTLOCK_TEXT_MAX];
+	struct stat st;
+	ssize_t n = -1;
+	int fd;
 
-	if (now - mb->lk.touched_ms < DOTLOCK_TOUCH_SEC * 1000LL)
+	if (mb->lk.lockpath == NULL ||
+	    now - mb->lk.touched_ms < mb->lk.touch_interval_ms)
 		return;
-	(void)utimensat(AT_FDCWD, mb->lk.lockpath, NULL, 0);
 	mb->lk.touched_ms = now;
+	fd = open(mb->lk.lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK | O_NOCTTY);
+	dotlock_text(want, sizeof(want));
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == mb->lk.dev &&
+	    st.st_ino == mb->lk.ino)
+		n = pread(fd, got, sizeof(got), 0);
+	if (n == (ssize_t)strlen(want) && memcmp(got, want, (size_t)n) == 0)
+		(void)futimens(fd, NULL);
+	else if (!mb->lk.lost) {
+		mb->lk.lost = 1;
+		log_warn(NULL, "lock file %s was removed or replaced by "
+		    "another program while popfetch held it",
+		    mb->lk.lockpath);
+	}
+	if (fd >= 0)
+		close(fd);
 }
 
 /* Does the file end with LF? Decides whether the next From_ line needs a
@@ -486,6 +526,7 @@ mb_msg_write(struct sink *s, const char *buf, size_t len, struct err *e)
 
 	if (!mb->in_msg)
 		return mb_no_message(mb, e);
+	mb_touch_lock(mb);
 	if (msgfilter_write(&mb->filter, buf, len) != 0)
 		return mb_write_failed(mb, mb->werr, "write to", e);
 	return 0;
@@ -589,6 +630,12 @@ mb_close(struct sink *s)
 	free(mb);
 }
 
+static void
+mb_idle(struct sink *s)
+{
+	mb_touch_lock(s->priv);
+}
+
 static const struct sink_ops mbox_ops = {
 	.batch_begin = mb_batch_begin,
 	.msg_begin = mb_msg_begin,
@@ -598,6 +645,7 @@ static const struct sink_ops mbox_ops = {
 	.batch_sync = mb_batch_sync,
 	.batch_abort = mb_batch_abort,
 	.close = mb_close,
+	.idle = mb_idle,
 };
 
 /* Create the directory an mbox will live in. */
@@ -645,6 +693,7 @@ sink_open_mbox(const char *path, long lock_timeout_ms, struct sink **out,
 	mb->path = xstrdup(path);
 	mb->size = st.st_size;
 	mb->our_end = -1;
+	mb->lk.touch_interval_ms = DOTLOCK_TOUCH_SEC * 1000L;
 	mb->ends_lf = mb_read_ends_lf(mb);
 	mb->buf = xmalloc(MB_BUFSIZE);
 	*out = &mb->sink;
@@ -653,6 +702,14 @@ fail:
 	mbox_lock_release(&mb->lk);
 	free(mb);
 	return rc;
+}
+
+void
+sink_mbox_set_lock_refresh(struct sink *s, long interval_ms)
+{
+	struct mbox *mb = s->priv;
+
+	mb->lk.touch_interval_ms = interval_ms;
 }
 
 int

@@ -15,6 +15,7 @@
  *     s->ops->batch_sync()                  everything committed is durable
  *                                           (file data and directory entries)
  *     or s->ops->batch_abort()              undo the batch (mbox: truncate)
+ *   s->ops->idle() at any time                (mbox: refresh the dotlock)
  *   s->ops->close()
  *
  * After batch_sync() returns 0, every message committed in the batch is on
@@ -75,6 +76,11 @@ struct sink_ops {
 	void (*batch_abort)(struct sink *s);
 	/* Unlock and free. */
 	void (*close)(struct sink *s);
+	/* Called now and then while nothing is written (between DELEs), so
+	 * the store can keep its locks fresh (mbox: the dotlock's mtime,
+	 * see sink_mbox_set_lock_refresh). NULL when there is nothing to
+	 * do; cheap when not due. */
+	void (*idle)(struct sink *s);
 };
 
 struct sink {
@@ -91,6 +97,11 @@ int sink_open_maildir(const char *path, struct sink **out, struct err *e);
  * for each. */
 int sink_open_mbox(const char *path, long lock_timeout_ms, struct sink **out,
     struct err *e);
+
+/* How often (ms) an mbox sink refreshes its dotlock's mtime while it
+ * holds it, so other programs never take it for stale (default 60 s).
+ * For tests; s must be an mbox sink. */
+void sink_mbox_set_lock_refresh(struct sink *s, long interval_ms);
 
 /* A fresh unique Maildir file name for one message
  * (sec.M<usec>P<pid>Q<seq>.<host>; no ",S=" because the stored size is

@@ -66,6 +66,8 @@ struct state {
 	/* Stored UIDLs: open addressing, linear probing, power-of-2 size. */
 	struct entry *tab;
 	size_t tabsize, count;
+	uint64_t hkey[2];	/* SipHash key, random, set with the table */
+	unsigned long long probes;	/* see state_probes */
 	/* Records written by state_*() and not yet synced. */
 	char *buf;
 	size_t buflen, bufcap;
@@ -80,26 +82,23 @@ struct state {
 
 /* ---- UIDL set ------------------------------------------------------------ */
 
-static uint64_t
-hash_bytes(const char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
-
-	while (n--) {
-		h ^= (unsigned char)*p++;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
+/* The server chooses the UIDLs. With an unkeyed hash it could pick ones
+ * that all land in one run of slots and make every insertion and lookup
+ * walk all the earlier ones (50,000 such UIDLs: 13 s). So the table is
+ * hashed with SipHash under a random key per table (set_grow), which the
+ * server cannot know. *probes counts the slots stepped past
+ * (state_probes). */
 static struct entry *
-set_slot(struct entry *tab, size_t size, const char *u, size_t len)
+set_slot(const uint64_t key[2], unsigned long long *probes,
+    struct entry *tab, size_t size, const char *u, size_t len)
 {
-	size_t i = (size_t)hash_bytes(u, len) & (size - 1);
+	size_t i = (size_t)util_siphash(key, u, len) & (size - 1);
 
 	while (tab[i].uidl != NULL &&
-	    (tab[i].len != len || memcmp(tab[i].uidl, u, len) != 0))
+	    (tab[i].len != len || memcmp(tab[i].uidl, u, len) != 0)) {
 		i = (i + 1) & (size - 1);
+		(*probes)++;
+	}
 	return &tab[i];
 }
 
@@ -109,10 +108,12 @@ set_grow(struct state *st)
 	size_t nsize = st->tabsize ? st->tabsize * 2 : 256;
 	struct entry *ntab = xcalloc(nsize, sizeof(*ntab));
 
+	if (st->tabsize == 0)
+		util_random_key(st->hkey);
 	for (size_t i = 0; i < st->tabsize; i++) {
 		if (st->tab[i].uidl != NULL)
-			*set_slot(ntab, nsize, st->tab[i].uidl,
-			    st->tab[i].len) = st->tab[i];
+			*set_slot(st->hkey, &st->probes, ntab, nsize,
+			    st->tab[i].uidl, st->tab[i].len) = st->tab[i];
 	}
 	free(st->tab);
 	st->tab = ntab;
@@ -126,7 +127,8 @@ set_add(struct state *st, const char *u, size_t len, long long when)
 
 	if ((st->count + 1) * 2 > st->tabsize)
 		set_grow(st);
-	slot = set_slot(st->tab, st->tabsize, u, len);
+	slot = set_slot(st->hkey, &st->probes, st->tab, st->tabsize, u,
+	    len);
 	if (slot->uidl != NULL) {
 		slot->stored++;
 		return slot;
@@ -142,11 +144,14 @@ set_add(struct state *st, const char *u, size_t len, long long when)
 static struct entry *
 set_find(const struct state *st, const char *u, size_t len)
 {
+	/* The counter is a statistic, not part of the set: lookups on a
+	 * const state may bump it (st is never a const object). */
+	unsigned long long *probes = &((struct state *)st)->probes;
 	struct entry *en;
 
 	if (st->tabsize == 0)
 		return NULL;
-	en = set_slot(st->tab, st->tabsize, u, len);
+	en = set_slot(st->hkey, probes, st->tab, st->tabsize, u, len);
 	return en->uidl != NULL ? en : NULL;
 }
 
@@ -165,6 +170,12 @@ state_claim(struct state *st, const char *uidl, size_t len)
 		return 0;
 	en->claimed++;
 	return 1;
+}
+
+unsigned long long
+state_probes(const struct state *st)
+{
+	return st->probes;
 }
 
 size_t

@@ -131,6 +131,11 @@ int state_compact(struct state *st, char *const *listed,
 /* Number of stored UIDLs known. */
 size_t state_count(const struct state *st);
 
+/* Slots stepped past in the UIDL table since state_open (collisions, in
+ * lookups, insertions and growth): for tests, which bound the work per
+ * UIDL. */
+unsigned long long state_probes(const struct state *st);
+
 /* Release the lock and free. Unsynced records are discarded. */
 void state_close(struct state *st);
 

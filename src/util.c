@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -323,4 +324,71 @@ util_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* SipHash-2-4 (Aumasson and Bernstein), 64-bit output. */
+#define ROTL64(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND do { \
+	v0 += v1; v1 = ROTL64(v1, 13); v1 ^= v0; v0 = ROTL64(v0, 32); \
+	v2 += v3; v3 = ROTL64(v3, 16); v3 ^= v2; \
+	v0 += v3; v3 = ROTL64(v3, 21); v3 ^= v0; \
+	v2 += v1; v1 = ROTL64(v1, 17); v1 ^= v2; v2 = ROTL64(v2, 32); \
+} while (0)
+
+uint64_t
+util_siphash(const uint64_t key[2], const void *p, size_t n)
+{
+	const unsigned char *q = p;
+	uint64_t v0 = 0x736f6d6570736575ULL ^ key[0];
+	uint64_t v1 = 0x646f72616e646f6dULL ^ key[1];
+	uint64_t v2 = 0x6c7967656e657261ULL ^ key[0];
+	uint64_t v3 = 0x7465646279746573ULL ^ key[1];
+	uint64_t m, last = (uint64_t)n << 56;
+	size_t i, tail = n & 7;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		m = 0;
+		for (int j = 7; j >= 0; j--)	/* little-endian */
+			m = m << 8 | q[i + (size_t)j];
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (size_t j = 0; j < tail; j++)
+		last |= (uint64_t)q[i + j] << (8 * j);
+	v3 ^= last;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= last;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* Where getrandom() fails (an old kernel, entropy not yet ready), a key
+ * from the clocks, the pid and addresses (ASLR) still differs from run to
+ * run and is not in the peer's hands the way a fixed key would be. */
+void
+util_random_key(uint64_t key[2])
+{
+	struct timespec rt, mt;
+	const uint64_t k0[2] = { 0, 0 };
+	uint64_t mix[4];
+
+	if (getrandom(key, 2 * sizeof(key[0]), GRND_NONBLOCK) ==
+	    (ssize_t)(2 * sizeof(key[0])))
+		return;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mt);
+	mix[0] = (uint64_t)rt.tv_sec << 30 ^ (uint64_t)rt.tv_nsec;
+	mix[1] = (uint64_t)mt.tv_sec << 30 ^ (uint64_t)mt.tv_nsec;
+	mix[2] = (uint64_t)getpid();
+	mix[3] = (uint64_t)(uintptr_t)key ^ (uint64_t)(uintptr_t)&rt;
+	key[0] = util_siphash(k0, mix, sizeof(mix));
+	mix[0] ^= key[0];
+	key[1] = util_siphash(k0, mix, sizeof(mix));
 }

@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sysexits.h>
 
 /*
@@ -83,5 +84,14 @@ void util_free_secret(char *s);
 
 /* Monotonic clock in milliseconds. */
 long long util_now_ms(void);
+
+/* SipHash-2-4 of p[0..n) under key: a hash for tables whose keys come
+ * from outside (UIDLs), which a peer cannot aim at one bucket without
+ * the key. */
+uint64_t util_siphash(const uint64_t key[2], const void *p, size_t n);
+
+/* A random key for util_siphash, from getrandom(); without it (old
+ * kernel, no entropy yet), one from clocks, pid and addresses. */
+void util_random_key(uint64_t key[2]);
 
 #endif

@@ -17,7 +17,14 @@
 #  - password_file, password_command, password_env log in; a password_file
 #    group/others can read: 78 with the chmod; a password_env variable is
 #    not inherited by the commands popfetch runs; a password_command that
-#    outlives the timeout is killed (77);
+#    outlives the timeout is killed (77), with its process group: a
+#    shell's background child (password_command, oauth2_token_command)
+#    does not outlive it;
+#  - a CR, LF or NUL inside the password from password_env (78),
+#    password_file (78), password_command or oauth2_token_command (77):
+#    refused with one line naming the source and not the secret, and no
+#    USER/PASS/AUTH/DELE reaches the server; a CRLF ending a file's first
+#    line is not part of the password;
 #  - auth: auto over tls: none to a host that is not loopback (this
 #    machine's own address, insecure_plaintext: true): with only USER,
 #    PLAIN and LOGIN offered, exit 69 and nothing but CAPA sent; with
@@ -50,11 +57,13 @@ chmod 755 "$T/slow.sh"
 # kill (we started it) does not outlive the test.
 kill_leftover() {
 	local p
-	[ -s "$T/slow.sh.pid" ] || return 0
-	p=$(cat "$T/slow.sh.pid")
-	if alive "$p"; then
-		kill "$p" 2>/dev/null || true
-	fi
+	for f in "$T/slow.sh.pid" "$T/bg.pid"; do
+		[ -s "$f" ] || continue
+		p=$(cat "$f")
+		if alive "$p"; then
+			kill "$p" 2>/dev/null || true
+		fi
+	done
 }
 # alive PID: PID exists and is not a zombie.
 alive() {
@@ -333,6 +342,58 @@ expect_rc 0 "password_env"
 expect_silent "password_env"
 assert_maildir_matches "$T/Maildir-pwenv" "${msgs[@]}"
 
+note "a line break or NUL in a password from env, file or command: refused, nothing sent"
+# Each would reach the server as a second command after PASS.
+inj='Inj3ct-s3cret'
+secret_add "$inj"
+# crlf_refused WHAT RC CONFIG: exit RC, one line naming WHAT and not the
+# secret, and neither PASS nor DELE reached the server.
+crlf_refused() {
+	expect_rc "$2" "$1"
+	assert_empty "$T/out" "stdout ($1)"
+	assert_lines 1 "$T/err" "stderr ($1)"
+	assert_grep "^popfetch: [a-z0-9]*: .*$1.*(line break|CR|NUL)" "$T/err" "stderr names $1 and why"
+	if grep -F -q -- "$inj" "$T/err"; then
+		fail "$1: the secret is quoted in the error"
+	fi
+	assert_no_grep '^(USER|PASS|AUTH|APOP|DELE)' "$FAKE_LOG" "commands sent with a refused $1"
+	assert_eq 0 "$(maildir_count "$T/Maildir-$3")" "messages stored ($1)"
+}
+account crlfenv password=- password_env=PF_TEST_SECRET_PW
+for v in "$inj"$'\r\n''DELE 1' "$inj"$'\n''DELE 1' "$inj"$'\r''DELE 1' "$inj"$'\n'; do
+	: >"$FAKE_LOG"
+	PF_TEST_SECRET_PW=$v run_popfetch -c "$T/crlfenv.yaml"
+	crlf_refused password_env 78 crlfenv
+done
+account crlffile password=- password_file="$T/crlfpw"
+# printf formats, %s being the secret.
+for f in '%s\rDELE 1\n' '%s\r\r\n' '%s\r' '%s\0x\n'; do
+	: >"$FAKE_LOG"
+	# shellcheck disable=SC2059
+	printf "$f" "$inj" >"$T/crlfpw"
+	chmod 600 "$T/crlfpw"
+	run_popfetch -c "$T/crlffile.yaml"
+	crlf_refused password_file 78 crlffile
+done
+account crlfcmd password=- password_command:="[printf, '%s\\rDELE 1', $(yaml_str "$inj")]"
+: >"$FAKE_LOG"
+run_popfetch -c "$T/crlfcmd.yaml"
+crlf_refused password_command 77 crlfcmd
+fake crlf-tok --sasl XOAUTH2
+account crlftok auth=xoauth2 password=- \
+	oauth2_token_command:="[printf, 'tok\\rDELE 1\\n']"
+run_popfetch -c "$T/crlftok.yaml"
+crlf_refused oauth2_token_command 77 crlftok
+note "the first line's own CRLF ending is not part of the password"
+fake crlf-ok
+printf '%s\r\nsecond line\r\n' "$TEST_PASS" >"$T/crlfok"
+chmod 600 "$T/crlfok"
+account crlfok password=- password_file="$T/crlfok"
+run_popfetch -c "$T/crlfok.yaml"
+expect_rc 0 "a password_file ending in CRLF"
+assert_eq "PASS $TEST_PASS" "$(grep '^PASS' "$FAKE_LOG")" "PASS line the server got (CRLF file)"
+fake sources
+
 note "a password_file group can read: 78 with the chmod"
 chmod 640 "$T/pwfile"
 account pwfile640 password=- password_file="$T/pwfile"
@@ -386,6 +447,33 @@ account pwslow password=- timeout=1s password_command:="[$(yaml_str "$T/slow.sh"
 slow_run "slow password command" "$T/pwslow.yaml"
 assert_grep '^popfetch: pwslow: .*password_command' "$T/err" "stderr names the command"
 assert_no_grep '^(PASS|AUTH|APOP)' "$FAKE_LOG" "a login without a password (slow command)"
+
+note "a timed-out password_command and oauth2_token_command: what they started is killed too"
+# The shell's own child keeps running after the shell is killed unless the
+# whole process group goes.
+bg_cmd="[sh, -c, $(yaml_str "sleep 300 & echo \$! >$T/bg.pid; sleep 300")]"
+account pwbg password=- timeout=1s password_command:="$bg_cmd"
+fake tokbg --sasl XOAUTH2
+account tokbg auth=xoauth2 password=- timeout=1s oauth2_token_command:="$bg_cmd"
+for acct in pwbg tokbg; do
+	rm -f "$T/bg.pid"
+	: >"$FAKE_LOG"
+	run_popfetch -c "$T/$acct.yaml"
+	expect_rc 77 "$acct: a timed-out command with a background child"
+	assert_lines 1 "$T/err" "stderr ($acct)"
+	assert_grep "^popfetch: $acct: .*command \\(sh\\) killed after 1s" "$T/err" "stderr ($acct)"
+	assert_no_grep '^(PASS|AUTH|APOP)' "$FAKE_LOG" "a login without a secret ($acct)"
+	[ -s "$T/bg.pid" ] || fail "$acct: the command never started its child"
+	bg=$(cat "$T/bg.pid")
+	# SIGKILL is delivered at once; allow the kernel a moment (at most 2 s).
+	for _ in $(seq 20); do
+		alive "$bg" || break
+		sleep 0.1
+	done
+	if alive "$bg"; then
+		fail "$acct: the command's child (pid $bg) still runs"
+	fi
+done
 # ------------------------------ plaintext over the network: auth: auto
 # A host that is not loopback: this machine's own non-loopback address,
 # reached with tls: none and insecure_plaintext: true.

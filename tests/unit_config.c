@@ -1398,6 +1398,23 @@ test_passwords(void)
 	CHECK(password_of("password_env: POPFETCH_TEST_PW", "5s", &pw, &e)
 	    == EX_CONFIG);
 	CHECK_STR(e.msg, "password_env: variable POPFETCH_TEST_PW is not set");
+	/* A line break anywhere in the variable: refused, not cut. */
+	{
+		static const char *const bad[] = { "s3cret\r\nDELE 1",
+		    "s3cret\nDELE 1", "s3cret\rDELE 1", "s3cret\n",
+		    "\ns3cret" };
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			setenv("POPFETCH_TEST_PW", bad[i], 1);
+			pw = NULL;
+			CHECK(password_of("password_env: POPFETCH_TEST_PW",
+			    "5s", &pw, &e) == EX_CONFIG);
+			CHECK_STR(e.msg, "password_env: variable "
+			    "POPFETCH_TEST_PW holds a line break (CR or LF)");
+			CHECK(pw == NULL);
+		}
+		unsetenv("POPFETCH_TEST_PW");
+	}
 
 	CHECK(password_of("password_command: [printf, 's3cret\\nsecond']",
 	    "5s", &pw, &e) == 0);
@@ -1407,6 +1424,15 @@ test_passwords(void)
 	    &pw, &e) == 0);
 	CHECK_STR(pw, "crlf");
 	util_free_secret(pw);
+	CHECK(password_of("password_command: [printf, 's3cret\\rDELE 1']",
+	    "5s", &pw, &e) == EX_NOPERM);
+	CHECK_STR(e.msg, "password_command (printf): the first line it "
+	    "printed holds a CR (only a final CRLF may end the line)");
+	CHECK(pw == NULL);
+	CHECK(password_of("password_command: [printf, 's3\\0cret\\n']",
+	    "5s", &pw, &e) == EX_NOPERM);
+	CHECK_STR(e.msg, "password_command (printf): the first line it "
+	    "printed holds a NUL byte");
 	/* No trailing newline at all is fine too. */
 	CHECK(password_of("password_command: [printf, '%s', 'a b']", "5s",
 	    &pw, &e) == 0);
@@ -1534,6 +1560,30 @@ test_password_file(void)
 	CHECK(password_from_file(path, &pw, &e) == EX_CONFIG);
 	CHECK(strstr(e.msg, "the first line holds a NUL byte") != NULL);
 	free(path);
+	/* One CR before the first LF ends the line; any other CR would end
+	 * PASS early on the wire and is refused, the secret unquoted. */
+	{
+		static const struct { const char *text; size_t len; } bad[] = {
+			{ "hunter2\rDELE 1\n", 15 },
+			{ "hunter2\r\r\n", 10 },
+			{ "hunter2\r", 8 },
+			{ "\rhunter2\n", 9 },
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			path = secret_file(bad[i].text, bad[i].len, 0600);
+			pw = NULL;
+			CHECK(password_from_file(path, &pw, &e) == EX_CONFIG);
+			CHECK(pw == NULL);
+			want = xasprintf("password_file %s: the first line "
+			    "holds a CR (only a final CRLF may end the line)",
+			    path);
+			CHECK_STR(e.msg, want);
+			CHECK(strstr(e.msg, "hunter2") == NULL);
+			free(want);
+			free(path);
+		}
+	}
 
 	/* 64 KiB is the longest first line. */
 	big = xmalloc(64 * 1024 + 2);

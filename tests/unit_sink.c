@@ -746,6 +746,87 @@ hold_fcntl_lock(const char *path, int *release_fd)
 	return pid;
 }
 
+/* Set path's mtime (and atime) to ten minutes ago: what another
+ * program takes for a stale dotlock. Returns that mtime. */
+static time_t
+age_10min(const char *path)
+{
+	struct timeval tv[2];
+
+	gettimeofday(&tv[0], NULL);
+	tv[0].tv_sec -= 600;
+	tv[1] = tv[0];
+	CHECK(utimes(path, tv) == 0);
+	return tv[0].tv_sec;
+}
+
+static time_t
+mtime_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_mtime : 0;
+}
+
+/* The dotlock is kept fresh while held: in the middle of one message's
+ * bytes (a long download), not only between messages. The refresh
+ * interval (60 s) is set to 0 here so that every chance to refresh is
+ * taken. */
+static void
+test_mbox_lock_refresh(void)
+{
+	char *path = tpath("fresh"), *lock = tpath("fresh.lock");
+	struct sink_mark mark;
+	struct sink *s = NULL;
+	struct err e;
+	time_t old;
+
+	err_clear(&e);
+	CHECK(sink_open_mbox(path, 300, &s, &e) == 0);
+	if (s == NULL)
+		goto out;
+	sink_mbox_set_lock_refresh(s, 0);
+	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
+	CHECK(s->ops->msg_begin(s, NULL, &e) == 0);
+	CHECK(s->ops->msg_write(s, "Subject: a\r\n\r\n", 15, &e) == 0);
+	old = age_10min(lock);
+	CHECK(s->ops->msg_write(s, "body\r\n", 6, &e) == 0);
+	CHECK(mtime_of(lock) > old);
+	CHECK(mtime_of(lock) >= time(NULL) - 60);
+	CHECK(s->ops->msg_commit(s, &e) == 0);
+	CHECK(s->ops->batch_sync(s, &e) == 0);
+	/* Between batches, while DELEs go out. */
+	old = age_10min(lock);
+	CHECK(s->ops->idle != NULL);
+	if (s->ops->idle != NULL)
+		s->ops->idle(s);
+	CHECK(mtime_of(lock) > old);
+	/* Another program removed ours and took its own: not ours to
+	 * refresh (a warning), nor to remove at close. */
+	CHECK(unlink(lock) == 0);
+	spew(lock, "999\n", 4);
+	old = age_10min(lock);
+	if (s->ops->idle != NULL)
+		s->ops->idle(s);
+	CHECK(mtime_of(lock) == old);
+	CHECK(unlink(lock) == 0);
+	s->ops->close(s);
+	CHECK(!exists(lock));
+	/* With the default interval, a lock just refreshed is left alone. */
+	CHECK(sink_open_mbox(path, 300, &s, &e) == 0);
+	if (s == NULL)
+		goto out;
+	old = age_10min(lock);
+	if (s->ops->idle != NULL)
+		s->ops->idle(s);
+	CHECK(mtime_of(lock) == old);
+	s->ops->close(s);
+	CHECK(!exists(lock));
+out:
+	free(path);
+	free(lock);
+}
+
 static void
 test_mbox_locks(void)
 {
@@ -1232,6 +1313,7 @@ main(void)
 	test_mbox_foreign_tail();
 	test_mbox_rollback();
 	test_mbox_locks();
+	test_mbox_lock_refresh();
 	test_mbox_write_error();
 	test_mbox_recover();
 	if (unit_failures == 0)

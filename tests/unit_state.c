@@ -1,10 +1,12 @@
 /*
  * unit_state.c - the state journal: keys, persistence, byte-exact UIDLs,
- * torn records, batches left open by a crash, compaction, the lock.
+ * torn records, batches left open by a crash, compaction, the lock, and
+ * the UIDL table against UIDLs chosen to collide.
  */
 #include "autoconf.h"
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,6 +375,120 @@ test_legacy(void)
 	state_close(st);
 }
 
+/*
+ * UIDLs chosen to collide in an unkeyed table: their FNV-1a hashes share
+ * the low 17 bits (a table of 131072 slots, where 50,000 UIDLs end up).
+ * The low k bits of FNV-1a after a byte depend only on the low k bits
+ * before it, so: for a prefix (a counter written in printable bytes) and
+ * each printable middle byte m, the state s after m is known; the last
+ * byte b can only change bits 0..7 of s, so bits 8..16 of s must already
+ * be 0, and b = s & 0xff then clears the rest (a multiplication by the
+ * odd FNV prime keeps 0 at 0). b must be printable too: about one
+ * candidate in 1400 fits.
+ */
+#define FLOOD_N 50000
+#define FLOOD_LEN 10
+#define FNV_PRIME 1099511628211ULL
+#define LOW17 ((1ULL << 17) - 1)
+
+static uint64_t
+fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (n--) {
+		h ^= (unsigned char)*p++;
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+static void
+flood_uidls(char (*out)[FLOOD_LEN + 1], size_t n)
+{
+	size_t got = 0;
+
+	for (unsigned long long ctr = 0; got < n; ctr++) {
+		char u[FLOOD_LEN + 1];
+		unsigned long long c = ctr;
+		uint64_t h, sm;
+
+		for (int i = 0; i < FLOOD_LEN - 2; i++) {
+			u[i] = (char)('!' + c % 94);
+			c /= 94;
+		}
+		h = fnv1a(u, FLOOD_LEN - 2);
+		for (int m = '!'; m <= '~' && got < n; m++) {
+			sm = (h ^ (uint64_t)m) * FNV_PRIME;
+			if (((sm >> 8) & 0x1ff) != 0 || (sm & 0xff) < '!' ||
+			    (sm & 0xff) > '~')
+				continue;
+			u[FLOOD_LEN - 2] = (char)m;
+			u[FLOOD_LEN - 1] = (char)(sm & 0xff);
+			u[FLOOD_LEN] = '\0';
+			memcpy(out[got++], u, sizeof(u));
+		}
+	}
+}
+
+/* util_siphash is SipHash-2-4: the reference vectors (key 00..0f, message
+ * 00 01 02 ... of length 0, 15 and 63). */
+static void
+test_siphash(void)
+{
+	const uint64_t key[2] = { 0x0706050403020100ULL,
+	    0x0f0e0d0c0b0a0908ULL };
+	unsigned char m[64];
+	uint64_t k1[2], k2[2];
+
+	for (int i = 0; i < 64; i++)
+		m[i] = (unsigned char)i;
+	CHECK(util_siphash(key, m, 0) == 0x726fdb47dd0e0e31ULL);
+	CHECK(util_siphash(key, m, 15) == 0xa129ca6149be45e5ULL);
+	CHECK(util_siphash(key, m, 63) == 0x958a324ceb064572ULL);
+	util_random_key(k1);
+	util_random_key(k2);
+	CHECK(k1[0] != k2[0] || k1[1] != k2[1]);
+}
+
+/* A server cannot make the table of stored UIDLs slow by choosing them:
+ * storing and looking up UIDLs built to collide costs a few probes each
+ * (about 2n in all with a keyed hash; 8n is the bound), not one per UIDL
+ * already stored (4.5e9 for these with the unkeyed FNV-1a). */
+static void
+test_hash_flood(void)
+{
+	char (*u)[FLOOD_LEN + 1] = xcalloc(FLOOD_N, sizeof(*u));
+	struct state *st = open_ok();
+	unsigned long long probes;
+	size_t found = 0, bad = 0, before;
+
+	flood_uidls(u, FLOOD_N);
+	/* The generator does what it says. */
+	for (size_t i = 0; i < FLOOD_N; i++)
+		bad += (fnv1a(u[i], FLOOD_LEN) & LOW17) != 0;
+	CHECK(bad == 0);
+	CHECK(strcmp(u[0], u[FLOOD_N - 1]) != 0);
+	if (st == NULL)
+		goto out;
+	before = state_count(st);	/* what earlier tests stored */
+	for (size_t i = 0; i < FLOOD_N; i++)
+		state_stored(st, u[i], FLOOD_LEN);
+	for (size_t i = 0; i < FLOOD_N; i++)
+		found += state_is_stored(st, u[i], FLOOD_LEN) != 0;
+	CHECK(found == FLOOD_N);
+	CHECK(state_count(st) == before + FLOOD_N);
+	CHECK(!state_is_stored(st, "not-stored", 10));
+	probes = state_probes(st);
+	if (probes >= 8ULL * FLOOD_N)
+		fprintf(stderr, "unit_state: %llu probes for %d UIDLs\n",
+		    probes, FLOOD_N);
+	CHECK(probes < 8ULL * FLOOD_N);
+	state_close(st);
+out:
+	free(u);
+}
+
 static void
 test_garbage(void)
 {
@@ -401,6 +517,8 @@ main(void)
 	test_open_batch();
 	test_compact_and_lock();
 	test_duplicates();
+	test_siphash();
+	test_hash_flood();
 	test_garbage();
 	test_forget();
 	test_legacy();

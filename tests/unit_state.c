@@ -473,7 +473,7 @@ test_hash_flood(void)
 		goto out;
 	before = state_count(st);	/* what earlier tests stored */
 	for (size_t i = 0; i < FLOOD_N; i++)
-		state_stored(st, u[i], FLOOD_LEN);
+		state_stored(st, u[i], FLOOD_LEN, false);
 	for (size_t i = 0; i < FLOOD_N; i++)
 		found += state_is_stored(st, u[i], FLOOD_LEN) != 0;
 	CHECK(found == FLOOD_N);

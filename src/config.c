@@ -27,8 +27,8 @@
 #define TIMEOUT_MAX	(24L * 3600 * 1000)
 #define TIMEOUT_DEFAULT	60000L
 #define LOCK_TIMEOUT_DEFAULT 30000L
-#define FORGET_AFTER_DEFAULT (30L * 86400 * 1000)
-#define FORGET_AFTER_MAX (3660L * 86400 * 1000)   /* ten years */
+#define FORGET_AFTER_DEFAULT (30LL * 86400)          /* seconds */
+#define FORGET_AFTER_MAX (3660LL * 86400 * 1000)     /* ten years, ms */
 
 /* At most 32 keys: struct slots keeps sets of them in an unsigned. The
  * credential keys, K_PASSWORD to K_OAUTH2_TOKEN_COMMAND, stay together:
@@ -386,24 +386,25 @@ get_pins(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
 }
 
 int
-config_parse_duration(const char *text, long *ms)
+config_parse_duration(const char *text, long long *ms)
 {
-	static const struct { const char *unit; long ms; } units[] = {
+	static const struct { const char *unit; long long ms; } units[] = {
 		{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
 		{ "h", 3600000 }, { "d", 86400000 },
 	};
 	const char *s = text;
-	long n = 0;
+	long long n = 0;
 
 	if (!isdigit((unsigned char)*s))
 		return -1;
 	/* Too many digits saturate; the caller's range check says no. */
 	for (; isdigit((unsigned char)*s); s++)
-		n = n > (LONG_MAX - 9) / 10 ? LONG_MAX : n * 10 + (*s - '0');
+		n = n > (LLONG_MAX - 9) / 10 ? LLONG_MAX : n * 10 + (*s - '0');
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(s, units[i].unit) != 0)
 			continue;
-		*ms = n > LONG_MAX / units[i].ms ? LONG_MAX : n * units[i].ms;
+		*ms = n > LLONG_MAX / units[i].ms ? LLONG_MAX :
+		    n * units[i].ms;
 		return 0;
 	}
 	return -1;
@@ -411,10 +412,11 @@ config_parse_duration(const char *text, long *ms)
 
 static bool
 get_duration(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
-    long max, const char *maxtext, long *out)
+    long long min, const char *mintext, long long max, const char *maxtext,
+    long long *out)
 {
 	char b[64];
-	long ms;
+	long long ms;
 
 	if (!want_scalar(yt, k, v, "a duration such as 30s"))
 		return false;
@@ -424,10 +426,10 @@ get_duration(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
 		    "number of seconds", k->text, show(v->text, b, sizeof(b)));
 		return false;
 	}
-	if (ms <= 0 || ms > max) {
-		report(yt, v, "%s: '%s' is out of range; it must be more "
-		    "than 0 and at most %s", k->text, show(v->text, b,
-		    sizeof(b)), maxtext);
+	if (ms < min || ms > max) {
+		report(yt, v, "%s: '%s' is out of range; it must be %s and "
+		    "at most %s", k->text, show(v->text, b, sizeof(b)),
+		    mintext, maxtext);
 		return false;
 	}
 	*out = ms;
@@ -438,7 +440,12 @@ static bool
 get_timeout(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
     long *out)
 {
-	return get_duration(yt, k, v, TIMEOUT_MAX, "24h", out);
+	long long ms;
+
+	if (!get_duration(yt, k, v, 1, "more than 0", TIMEOUT_MAX, "24h", &ms))
+		return false;
+	*out = (long)ms;
+	return true;
 }
 
 static bool
@@ -565,6 +572,7 @@ convert(struct yamltree *yt, const struct slots *s, struct account *a)
 {
 	unsigned bad = 0;
 	bool ok = true;
+	long long ms = 0;
 
 	for (int id = 0; id < NKEYS; id++) {
 		const struct ynode *k = s->k[id], *v = s->v[id];
@@ -644,8 +652,10 @@ convert(struct yamltree *yt, const struct slots *s, struct account *a)
 			ok = get_path(yt, k, v, &a->state_dir);
 			break;
 		case K_FORGET_AFTER:
-			ok = get_duration(yt, k, v, FORGET_AFTER_MAX, "3660d",
-			    &a->forget_after_ms);
+			ok = get_duration(yt, k, v, 1000, "at least 1s",
+			    FORGET_AFTER_MAX, "3660d", &ms);
+			if (ok)
+				a->forget_after_s = ms / 1000;
 			break;
 		case K_PROXY:
 			ok = get_proxy(yt, k, v, &a->proxy, &a->proxy_host);
@@ -931,11 +941,17 @@ default_state_dir(void)
 {
 	const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
 
+	char *d = NULL;
+
+	/* Cleaned like a configured path: accounts that share the older
+	 * per-user@host journal are found by comparing these strings. */
 	if (x != NULL && x[0] == '/')
-		return xasprintf("%s/popfetch", x);
-	if (home != NULL && home[0] == '/')
-		return xasprintf("%s/.local/state/popfetch", home);
-	return NULL;
+		d = xasprintf("%s/popfetch", x);
+	else if (home != NULL && home[0] == '/')
+		d = xasprintf("%s/.local/state/popfetch", home);
+	if (d != NULL)
+		util_path_clean(d);
+	return d;
 }
 
 /*
@@ -979,7 +995,7 @@ account_build(struct yamltree *yt, const struct ynode *map, size_t index,
 	a->keep = true;
 	a->timeout_ms = TIMEOUT_DEFAULT;
 	a->lock_timeout_ms = LOCK_TIMEOUT_DEFAULT;
-	a->forget_after_ms = FORGET_AFTER_DEFAULT;
+	a->forget_after_s = FORGET_AFTER_DEFAULT;
 	a->tls_min_version = 12;
 	a->auth = AUTH_AUTO;
 	bad = convert(yt, &s, a);
@@ -1444,14 +1460,14 @@ config_find(const struct config *cfg, const char *name)
 /* ---- printing ------------------------------------------------------- */
 
 void
-config_format_duration(long ms, char *buf, size_t size)
+config_format_duration(long long ms, char *buf, size_t size)
 {
 	if (ms % 86400000 == 0)
-		snprintf(buf, size, "%ldd", ms / 86400000);
+		snprintf(buf, size, "%lldd", ms / 86400000);
 	else if (ms % 1000 == 0)
-		snprintf(buf, size, "%lds", ms / 1000);
+		snprintf(buf, size, "%llds", ms / 1000);
 	else
-		snprintf(buf, size, "%ldms", ms);
+		snprintf(buf, size, "%lldms", ms);
 }
 
 /* A value as written, or double-quoted with escapes when it would
@@ -1572,7 +1588,7 @@ config_print(const struct config *cfg, FILE *out)
 		config_format_duration(a->lock_timeout_ms, t, sizeof(t));
 		fprintf(out, "  lock_timeout: %s\n", t);
 		print_kv(out, "state_dir", a->state_dir);
-		config_format_duration(a->forget_after_ms, t, sizeof(t));
+		config_format_duration(a->forget_after_s * 1000, t, sizeof(t));
 		fprintf(out, "  forget_after: %s\n", t);
 	}
 }

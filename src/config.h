@@ -92,9 +92,9 @@ struct account {
 	                             default 30000 */
 	char *state_dir;          /* default $XDG_STATE_HOME/popfetch or
 	                             ~/.local/state/popfetch; ~ expanded */
-	long forget_after_ms;     /* a stored message's record is kept this
-	                             long after the server stops listing it
-	                             (default 30 days) */
+	long long forget_after_s; /* a stored message's record is kept this
+	                             many seconds after the server stops
+	                             listing it (default 30 days) */
 	bool legacy_state_shared; /* several accounts map to the journal
 	                             older versions kept per user@host in
 	                             this state_dir: none may adopt it */
@@ -190,12 +190,12 @@ int config_password(const struct account *a, char **out, struct err *e);
  * bare number of seconds ("30s", "2m", "500ms", "45"). Returns 0 and sets
  * *ms, or -1 when text is not a duration. The range is the caller's
  * business (a timeout must be more than 0 and at most 24h); numbers too
- * big for a long come back as LONG_MAX.
+ * big come back as LLONG_MAX.
  */
-int config_parse_duration(const char *text, long *ms);
+int config_parse_duration(const char *text, long long *ms);
 
 /* Format a duration the way the file writes it: "60s", or "1500ms" when
  * not a whole number of seconds. */
-void config_format_duration(long ms, char *buf, size_t size);
+void config_format_duration(long long ms, char *buf, size_t size);
 
 #endif

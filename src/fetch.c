@@ -62,6 +62,9 @@ recover(struct ctx *c, struct err *e)
 
 	if (!p->open)
 		return 0;
+	/* The batch's own S records (a crash may have cut them before
+	 * their C) never count: what it stored is found again below. */
+	state_abandon(c->st);
 	if (c->a->store == STORE_MAILDIR) {
 		unsigned dirs = 0, where;
 
@@ -74,7 +77,7 @@ recover(struct ctx *c, struct err *e)
 			}
 			if (where != 0) {
 				state_recovered(c->st, p->intent_uidl[i],
-				    p->intent_uidl_len[i]);
+				    p->intent_uidl_len[i], p->intent_hold[i]);
 				dirs |= where;
 				found++;
 			}
@@ -99,7 +102,6 @@ recover(struct ctx *c, struct err *e)
 			log_warn(c->a->name, "recovering an interrupted run: %s",
 			    warn.msg);
 	}
-	state_commit(c->st);
 	if ((rc = state_sync(c->st, e)) != 0)
 		return rc;
 	log_info(c->a->name, "recovered an interrupted run (%zu message%s "
@@ -184,6 +186,13 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 			c->stats->held++;
 			continue;
 		}
+		if (rc == 0 && info.shorter && c->have_uidl) {
+			/* Once committed, a crash before the batch's records
+			 * would let recovery find it, and it must come back
+			 * held then too: journal that first. */
+			state_hold_intent(c->st, names[i]);
+			rc = state_sync(c->st, e);
+		}
 		if (rc == 0) {
 			TESTHOOK("msg-received");
 			rc = ops->msg_commit(c->sink, e);
@@ -222,7 +231,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 		if (c->a->store == STORE_MBOX) {
 			/* Rolled back: close the batch so no later run cuts
 			 * the mbox again after someone else appended. */
-			state_commit(c->st);
+			state_abandon(c->st);
 			if (state_sync(c->st, NULL) == 0)
 				c->batch_open = false;
 		}
@@ -322,7 +331,7 @@ compact(struct ctx *c, bool quit_ok)
 		llens[n++] = c->msgs[i].uidl_len;
 	}
 	if (state_compact(c->st, listed, llens, n, gone, glens, ng,
-	    c->a->forget_after_ms / 1000, &e) != 0)
+	    c->a->forget_after_s, &e) != 0)
 		log_warn(c->a->name, "%s (the state stays valid)", e.msg);
 	free(listed);
 	free(llens);
@@ -429,7 +438,7 @@ session(struct ctx *c, struct err *e)
 		 * them, or they pile up run after run. Stored UIDLs from when
 		 * the server had UIDL are kept (absent) for forget_after. */
 		if (state_compact(c->st, NULL, NULL, 0, NULL, NULL, 0,
-		    a->forget_after_ms / 1000, &ce) != 0)
+		    a->forget_after_s, &ce) != 0)
 			log_warn(a->name, "%s (the state stays valid)", ce.msg);
 	}
 	return rc;

@@ -11,12 +11,18 @@
  *                             batch's From_ lines (older journals: "M
  *                             <size>" alone)
  *   T <uidl> <name>           (Maildir) the message will be file <name>
+ *   H <name>                  (Maildir) file <name> came shorter than
+ *                             announced: if a crash leaves it stored, it
+ *                             is held (see "hold")
  *   S <unixtime> <uidl> [hold] [a=<unixtime>]
  *                             the message is stored (at that time);
  *                             "hold": never delete it from the server (its
  *                             body was shorter than announced); "a=": the
  *                             server has not listed it since that time
  *   C                         the open batch is committed
+ *   A                         the open batch is abandoned: its S records
+ *                             do not count (recovery found what it
+ *                             stored, or took it out, and says so after)
  *
  * <uidl> is the server's UIDL byte for byte, with every byte outside
  * 0x21..0x7e and '%' written as %XX. S records outside any batch (as
@@ -47,14 +53,16 @@ struct entry {
 	char *uidl;      /* NULL: free slot */
 	size_t len;
 	long long when;
-	long long absent;   /* not listed since then; 0: listed */
+	long long absent;   /* the earliest "not listed since" of the
+	                       nabsent copies that are absent; 0: none */
+	unsigned nabsent;
 	bool hold;          /* never DELE: stored from a short body */
 	/* A server may list one UIDL for several messages: count the
 	 * stored copies, and how many occurrences this run has accounted
 	 * for (stored now, or matched to a stored copy). */
 	unsigned stored;
 	unsigned claimed;
-	unsigned kept;   /* scratch for state_compact */
+	unsigned listed, gone;   /* scratch for state_compact */
 };
 
 struct state {
@@ -312,6 +320,7 @@ pending_clear(struct state_pending *p)
 	free(p->intent_uidl);
 	free(p->intent_uidl_len);
 	free(p->intent_name);
+	free(p->intent_hold);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -348,6 +357,9 @@ load_intent(struct state *st, char *u, size_t len, const char *name)
 	    (p->nintents + 1) * sizeof(size_t));
 	p->intent_name = xrealloc(p->intent_name,
 	    (p->nintents + 1) * sizeof(char *));
+	p->intent_hold = xrealloc(p->intent_hold,
+	    (p->nintents + 1) * sizeof(bool));
+	p->intent_hold[p->nintents] = false;
 	p->intent_uidl[p->nintents] = xstrndup(u, len);
 	p->intent_uidl_len[p->nintents] = len;
 	p->intent_name[p->nintents] = xstrdup(name);
@@ -362,8 +374,30 @@ add_loaded(struct state *st, const struct entry *r)
 	struct entry *en = set_add(st, r->uidl, r->len, r->when);
 
 	en->hold = en->hold || r->hold;
-	if (en->stored == 1 || r->absent < en->absent)
-		en->absent = r->absent;
+	if (r->absent != 0) {
+		en->nabsent++;
+		if (en->absent == 0 || r->absent < en->absent)
+			en->absent = r->absent;
+	}
+}
+
+/* "H <name>": the intent for file <name> is held. */
+static void
+load_hold(struct state *st, const char *name)
+{
+	struct state_pending *p = &st->pending;
+
+	for (size_t i = 0; i < p->nintents; i++)
+		if (strcmp(p->intent_name[i], name) == 0)
+			p->intent_hold[i] = true;
+}
+
+/* "A": what the open batch recorded does not count. */
+static void
+load_abandon(struct state *st)
+{
+	prov_clear(st);
+	pending_clear(&st->pending);
 }
 
 static void
@@ -426,7 +460,7 @@ load_s(struct state *st, char *rest)
 		if (strcmp(t, "hold") == 0)
 			r.hold = true;
 		else if (strncmp(t, "a=", 2) == 0 &&
-		    parse_time(t + 2, &r.absent) == 0 && r.absent != 0)
+		    parse_time(t + 2, &r.absent) == 0 && r.absent > 0)
 			;
 		else
 			return -1;
@@ -485,6 +519,18 @@ load_record(struct state *st, char *line)
 	case 'C':
 		load_commit(st);
 		return 0;
+	case 'A':
+		if (line[1] != '\0')
+			return -1;
+		load_abandon(st);
+		return 0;
+	case 'H':
+		if (line[1] != ' ' || line[2] == '\0' ||
+		    strchr(line + 2, ' ') != NULL)
+			return -1;
+		if (st->pending.open)
+			load_hold(st, line + 2);
+		return 0;
 	case 'T':
 		a = strtok_r(line + 1, " ", &save);
 		b = strtok_r(NULL, " ", &save);
@@ -512,14 +558,11 @@ load_journal(struct state *st, struct err *e)
 		return err_sys(e, EX_IOERR, errno, "%s", st->path);
 	if (sb.st_size == 0) {
 		/* New journal (or one a crash left empty): write the format
-		 * line durably, and its directory entry too, or a crash could
-		 * lose the whole journal, records synced since included. */
+		 * line durably (state_open syncs its directory entry). */
 		if ((rc = util_write_all(st->fd, STATE_MAGIC,
 		    strlen(STATE_MAGIC))) != 0 || fsync(st->fd) != 0)
 			return err_sys(e, EX_IOERR, rc ? rc : errno, "%s",
 			    st->path);
-		if ((rc = util_fsync_dir(st->dir)) != 0)
-			return err_sys(e, EX_IOERR, rc, "syncing %s", st->dir);
 		return 0;
 	}
 	data = xmalloc((size_t)sb.st_size + 1);
@@ -605,6 +648,10 @@ legacy_take(struct state *st, const char *legacy_key, bool adopt,
 		goto out;
 	if ((rc = lock_take(oldlock, &fd, e)) != 0)
 		goto out;
+	/* Another account's run may have taken it meanwhile. */
+	if (lstat(st->path, &sb) == 0 || errno != ENOENT ||
+	    lstat(old, &sb) != 0 || !S_ISREG(sb.st_mode))
+		goto out;
 	if (rename(old, dest) != 0) {
 		rc = err_sys(e, EX_IOERR, errno, "renaming %s", old);
 		goto out;
@@ -653,6 +700,16 @@ state_open(const char *dir, const char *key, const char *legacy_key,
 	}
 	if ((rc = load_journal(st, e)) != 0)
 		goto fail;
+	/* The journal's entry, and the state directory's own: a crash may
+	 * have come between an earlier run's create and its sync, and a
+	 * journal that vanishes with its records would let everything be
+	 * fetched again. Once per run, whatever this run created. */
+	if ((rc = util_fsync_dir(dir)) != 0 ||
+	    (rc = util_fsync_parent(dir)) != 0) {
+		rc = err_sys(e, EX_IOERR, rc, "syncing the state directory %s",
+		    dir);
+		goto fail;
+	}
 	*out = st;
 	return 0;
 fail:
@@ -726,7 +783,6 @@ record_stored(struct state *st, const char *uidl, size_t len, bool claim,
 	 * on it (DELE). */
 	en = set_add(st, uidl, len, now);
 	en->hold = en->hold || hold;
-	en->absent = 0;
 	if (claim)
 		en->claimed++;
 }
@@ -739,11 +795,28 @@ state_stored(struct state *st, const char *uidl, size_t len, bool hold)
 }
 
 void
-state_recovered(struct state *st, const char *uidl, size_t len)
+state_recovered(struct state *st, const char *uidl, size_t len, bool hold)
 {
 	/* Found stored by crash recovery: still to be matched to one of
 	 * the server's occurrences by state_claim(). */
-	record_stored(st, uidl, len, false, false);
+	record_stored(st, uidl, len, false, hold);
+}
+
+void
+state_hold_intent(struct state *st, const char *name)
+{
+	buf_add(st, "H ", 2);
+	buf_add(st, name, strlen(name));
+	buf_add(st, "\n", 1);
+}
+
+void
+state_abandon(struct state *st)
+{
+	buf_add(st, "A\n", 2);
+	/* The intents stay readable for the caller (recovery) until the
+	 * state is closed or compacted. */
+	st->pending.open = false;
 }
 
 int
@@ -777,18 +850,20 @@ state_sync(struct state *st, struct err *e)
 	return 0;
 }
 
-/* One S record per stored copy of en, with its flags. */
+/* `copies` S records of en, with its flags; absent since `since` (0:
+ * present). */
 static void
-compact_entry(struct state *fresh, const struct entry *en, unsigned copies)
+compact_entry(struct state *fresh, const struct entry *en, unsigned copies,
+    long long since)
 {
 	char head[40], tail[40];
 	int hn = snprintf(head, sizeof(head), "S %lld ", en->when), tn = 0;
 
 	if (en->hold)
 		tn = snprintf(tail, sizeof(tail), " hold");
-	if (en->absent != 0)
+	if (since != 0)
 		tn += snprintf(tail + tn, sizeof(tail) - (size_t)tn, " a=%lld",
-		    en->absent);
+		    since);
 	while (copies-- > 0) {
 		buf_add(fresh, head, (size_t)hn);
 		buf_add_escaped(fresh, en->uidl, en->len);
@@ -811,45 +886,40 @@ state_compact(struct state *st, char *const *listed,
 	/* Build the new content in a scratch buffer using the same writer. */
 	memset(&fresh, 0, sizeof(fresh));
 	buf_add(&fresh, STATE_MAGIC, strlen(STATE_MAGIC));
-	/* kept: copies still to write; UINT_MAX marks "not listed". */
 	for (size_t i = 0; i < st->tabsize; i++)
-		st->tab[i].kept = UINT_MAX;
+		st->tab[i].listed = st->tab[i].gone = 0;
 	for (size_t i = 0; i < nlisted; i++) {
 		struct entry *en = set_find(st, listed[i], listed_lens[i]);
 
-		if (en == NULL)
-			continue;
-		if (en->kept == UINT_MAX) {
-			en->kept = 0;
-			en->absent = 0;
-		}
-		if (en->kept < en->stored)
-			en->kept++;
+		if (en != NULL)
+			en->listed++;
 	}
-	/* What this session deleted (QUIT confirmed) and the server no
-	 * longer lists goes at once. */
 	for (size_t i = 0; i < ngone; i++) {
 		struct entry *en = set_find(st, gone[i], gone_lens[i]);
 
-		if (en != NULL && en->kept == UINT_MAX)
-			en->kept = 0;
+		if (en != NULL)
+			en->gone++;
 	}
 	for (size_t i = 0; i < st->tabsize; i++) {
 		struct entry *en = &st->tab[i];
+		unsigned present, rest;
+		long long since;
 
 		if (en->uidl == NULL || en->stored == 0)
 			continue;
-		if (en->kept == UINT_MAX) {
-			/* Not listed this session: a server may hide a
-			 * message for a while (a glitch, an empty listing);
-			 * forget it only once gone for forget_after. */
-			if (en->absent == 0)
-				en->absent = now;
-			if (now - en->absent >= forget_after)
-				continue;
-			compact_entry(&fresh, en, en->stored);
-		} else
-			compact_entry(&fresh, en, en->kept);
+		/* A UIDL listed k times keeps at most k stored copies as
+		 * present. Copies beyond that were deleted by this session
+		 * (QUIT confirmed: they go at once) or are hidden by the
+		 * server: a server may hide a message for a while, or list
+		 * nothing once, so those stay, absent since the first
+		 * session that missed them, until forget_after. */
+		present = en->listed < en->stored ? en->listed : en->stored;
+		rest = en->stored - present;
+		rest -= en->gone < rest ? en->gone : rest;
+		compact_entry(&fresh, en, present, 0);
+		since = en->nabsent > 0 && en->absent != 0 ? en->absent : now;
+		if (rest > 0 && now - since < forget_after)
+			compact_entry(&fresh, en, rest, since);
 	}
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

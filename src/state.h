@@ -39,6 +39,7 @@ struct state_pending {
 	char **intent_uidl;
 	size_t *intent_uidl_len;
 	char **intent_name;
+	bool *intent_hold;    /* the file came short: held if stored */
 };
 
 /*
@@ -106,9 +107,19 @@ void state_intent(struct state *st, const char *uidl, size_t len,
  * must never be deleted from the server (its body came short). */
 void state_stored(struct state *st, const char *uidl, size_t len,
     bool hold);
-/* Crash recovery found a stored copy of uidl (not yet matched). */
-void state_recovered(struct state *st, const char *uidl, size_t len);
+/* Crash recovery found a stored copy of uidl (not yet matched); hold as
+ * its intent said. Write these after state_abandon(). */
+void state_recovered(struct state *st, const char *uidl, size_t len,
+    bool hold);
+/* The message of intent <name> came shorter than announced: journal it
+ * (and sync) before its file can be found by a recovery, so that a
+ * recovered copy is held too. */
+void state_hold_intent(struct state *st, const char *name);
 void state_commit(struct state *st);
+/* Close the open batch without counting its stored records: after a
+ * crash (recovery then records what it found), or after a rolled-back
+ * batch. state_pending() stays readable until close or compaction. */
+void state_abandon(struct state *st);
 
 /* Write the buffered records and fsync the journal. */
 int state_sync(struct state *st, struct err *e);

@@ -179,6 +179,8 @@ util_path_clean(char *path)
 	}
 	while (o > path + 1 && o[-1] == '/')
 		o--;
+	if (o == path && *path == '/')   /* "/." was all there was */
+		o++;
 	*o = '\0';
 }
 

@@ -211,6 +211,33 @@ nouidl_mbox_crash() {
 	assert_eq 'popfetch-state 1' "$(cat "$FSTATE")" "$FNAME: the journal"
 }
 
+# list_bigger_crash: as list_bigger, but popfetch is killed once the short
+# message is committed to the Maildir and before its batch is recorded:
+# recovery finds it, and it must come back held (never deleted).
+list_bigger_crash() {
+	local n
+	note "LIST says 100 octets more, killed after storing it: recovered held, never deleted"
+	n=$(($(wc -c <"$T/m/2") + $(wc -l <"$T/m/2")))
+	msgs m1 m2 m3 "\"list_size\": $((n + 100))"
+	fault_begin list-bigger-crash '[]'
+	( POPFETCH_CRASH=msg-committed:2 "$TOP_BUILDDIR/tests/popfetch_hooks" -q \
+		-c "$S/config.yaml"
+		exit $? ) >/dev/null 2>&1
+	assert_eq 137 "$?" "$FNAME: killed by SIGKILL"
+	assert_eq 2 "$(maildir_count "$FSTORE_PATH")" "$FNAME: messages stored before the kill"
+	run_popfetch -c "$S/config.yaml"
+	expect_rc 0 "$FNAME: the rerun"
+	not_saw 'DELE 2'
+	saw 'DELE 1'
+	saw 'DELE 3'
+	fault_promises --complete keep
+	assert_grep ' m2 hold$' "$FSTATE" "$FNAME: the journal holds m2"
+	assert_eq 3 "$(maildir_count "$FSTORE_PATH")" "$FNAME: messages stored"
+	RC=0
+	scenario_report "$FNAME"
+	fault_end
+}
+
 scenario dup-delete dup_delete
 scenario dup-keep dup_keep
 scenario dup-cut dup_cut
@@ -225,5 +252,6 @@ scenario list-bigger-user list_bigger user 100
 scenario list-huge-auto list_bigger auto 2000000000
 scenario list-huge-user list_bigger user 2000000000
 scenario nouidl-mbox-crash nouidl_mbox_crash
+scenario list-bigger-crash list_bigger_crash
 fault_summary
 exit 0

@@ -312,17 +312,18 @@ test_builtin_defaults(void)
 static void
 test_durations(void)
 {
-	static const struct { const char *s; long ms; } ok[] = {
+	static const struct { const char *s; long long ms; } ok[] = {
 		{ "30s", 30000 }, { "2m", 120000 }, { "1h", 3600000 },
 		{ "500ms", 500 }, { "45", 45000 }, { "0", 0 }, { "007s", 7000 },
-		{ "24h", 86400000 }, { "30d", 2592000000L }, { "1d", 86400000 },
+		{ "24h", 86400000 }, { "30d", 2592000000LL }, { "1d", 86400000 },
+		{ "3660d", 316224000000LL },
 	};
 	static const char *const bad[] = {
 		"", "s", "1.5s", "10 s", "-1", "+1", "1D", "1S", "1sec", " 1",
 		"1s ", "ms", "1h30m",
 	};
 	char buf[32];
-	long ms;
+	long long ms;
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		ms = -1;
@@ -332,13 +333,13 @@ test_durations(void)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK(config_parse_duration(bad[i], &ms) == -1);
 	CHECK(config_parse_duration("99999999999999999999999h", &ms) == 0);
-	CHECK(ms == LONG_MAX);
+	CHECK(ms == LLONG_MAX);
 
 	config_format_duration(60000, buf, sizeof(buf));
 	CHECK_STR(buf, "60s");
 	config_format_duration(1500, buf, sizeof(buf));
 	CHECK_STR(buf, "1500ms");
-	config_format_duration(2592000000L, buf, sizeof(buf));
+	config_format_duration(2592000000LL, buf, sizeof(buf));
 	CHECK_STR(buf, "30d");
 }
 
@@ -554,6 +555,55 @@ test_missing_keys(void)
 	    "account #1: missing required key 'name'", 5);
 }
 
+/* forget_after: days, at least a second; default state_dir cleaned like
+ * a configured path (accounts sharing an older journal are found by
+ * comparing them). */
+static void
+test_forget_after(void)
+{
+	struct config cfg;
+	char *path, *old = getenv("HOME") ? xstrdup(getenv("HOME")) : NULL;
+	char *want;
+
+	EXPECT_ERROR(ACCOUNTS_A "    forget_after: 500ms\n", 7, 19,
+	    "forget_after: '500ms' is out of range; it must be at least 1s "
+	    "and at most 3660d", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    forget_after: 3661d\n", 7, 19,
+	    "forget_after: '3661d' is out of range", 1);
+	path = load_ok(ACCOUNTS_A "    forget_after: 3660d\n"
+	    "    state_dir: /.\n", &cfg);
+	CHECK(cfg.naccounts == 1 &&
+	    cfg.accounts[0].forget_after_s == 3660LL * 86400);
+	CHECK(cfg.naccounts == 1 && strcmp(cfg.accounts[0].state_dir, "/") == 0);
+	config_free(&cfg);
+	free(path);
+
+	/* HOME with a trailing slash: the same spelling as ~/.local/... */
+	want = xasprintf("%s/.local/state/popfetch", old ? old : "/");
+	util_path_clean(want);
+	if (old != NULL) {
+		char *h = xasprintf("%s//", old);
+
+		setenv("HOME", h, 1);
+		free(h);
+	}
+	unsetenv("XDG_STATE_HOME");
+	path = load_ok(ACCOUNTS_A "  - {name: b, host: h, user: u, password: p,"
+	    " maildir: /m2, state_dir: ~/.local/state/popfetch}\n", &cfg);
+	CHECK(cfg.naccounts == 2);
+	if (cfg.naccounts == 2) {
+		CHECK_STR(cfg.accounts[0].state_dir, want);
+		CHECK_STR(cfg.accounts[1].state_dir, want);
+		CHECK(cfg.accounts[0].legacy_state_shared);
+	}
+	config_free(&cfg);
+	free(path);
+	if (old != NULL)
+		setenv("HOME", old, 1);
+	free(old);
+	free(want);
+}
+
 /* Another port, user or store is another journal; accounts sharing the
  * older per-user@host journal are marked. */
 static void
@@ -576,7 +626,7 @@ test_pairs(void)
 		CHECK(!cfg.accounts[2].legacy_state_shared);
 		CHECK(cfg.accounts[3].legacy_state_shared);
 		CHECK(!cfg.accounts[4].legacy_state_shared);
-		CHECK(cfg.accounts[0].forget_after_ms == 30L * 86400000);
+		CHECK(cfg.accounts[0].forget_after_s == 30LL * 86400);
 	}
 	config_free(&cfg);
 	free(path);
@@ -1872,6 +1922,7 @@ main(void)
 	test_missing_keys();
 	test_duplicates();
 	test_pairs();
+	test_forget_after();
 	test_destinations();
 	test_timeouts();
 	test_yaml_errors();

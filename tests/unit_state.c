@@ -249,7 +249,7 @@ test_duplicates(void)
 	state_stored(st, "dup", 3, false);
 	CHECK(state_claim(st, "dup", 3) == 0);
 	/* Crash recovery finds a copy without matching it. */
-	state_recovered(st, "one", 3);
+	state_recovered(st, "one", 3, false);
 	CHECK(state_claim(st, "one", 3) == 1);
 	CHECK(state_sync(st, &e) == 0);
 	/* Compaction keeps one record per stored copy still listed. */
@@ -489,6 +489,89 @@ out:
 	free(u);
 }
 
+/* A crash can leave a batch's S records without their C (a short write):
+ * recovery abandons the batch, so they never count; an H record makes a
+ * recovered intent held. */
+static void
+test_abandon_hold(void)
+{
+	struct state *st = NULL;
+	const struct state_pending *p;
+	struct err e;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/me@abandon.state", dir);
+	append(path, "popfetch-state 1\nB\nT m1 n1\nT m2 n2\nH n2\nS 5 m1\n");
+	CHECK(state_open(dir, "me@abandon", NULL, false, &st, &e) == 0);
+	if (st == NULL)
+		return;
+	p = state_pending(st);
+	CHECK(p->open && p->nintents == 2);
+	if (p->nintents == 2)
+		CHECK(!p->intent_hold[0] && p->intent_hold[1]);
+	/* As recover() does: abandon, then what was found (m2 only). */
+	state_abandon(st);
+	CHECK(p->nintents == 2);   /* still readable */
+	if (p->nintents == 2)
+		state_recovered(st, p->intent_uidl[1], p->intent_uidl_len[1],
+		    p->intent_hold[1]);
+	CHECK(state_sync(st, &e) == 0);
+	state_close(st);
+	CHECK(state_open(dir, "me@abandon", NULL, false, &st, &e) == 0);
+	if (st == NULL)
+		return;
+	CHECK(!state_pending(st)->open);
+	CHECK(!state_is_stored(st, "m1", 2));   /* its S had no C */
+	CHECK(state_is_stored(st, "m2", 2) && state_held(st, "m2", 2));
+	state_close(st);
+	/* A negative or zero absence time is refused. */
+	append(path, "S 5 m3 a=-9223372036854775808\n");
+	st = NULL;
+	CHECK(state_open(dir, "me@abandon", NULL, false, &st, &e) ==
+	    EX_DATAERR);
+}
+
+/* A UIDL stored three times and listed twice: the third copy is hidden,
+ * not gone, unless this session deleted it. */
+static void
+test_forget_dups(void)
+{
+	struct state *st = NULL;
+	struct err e;
+	char path[512];
+	char *inv[] = { "d", "d" };
+	size_t lens[] = { 1, 1 };
+	char *gone[] = { "d" };
+
+	snprintf(path, sizeof(path), "%s/me@fdups.state", dir);
+	append(path, "popfetch-state 1\nS 1 d\nS 2 d\nS 3 d\n");
+	CHECK(state_open(dir, "me@fdups", NULL, false, &st, &e) == 0);
+	if (st == NULL)
+		return;
+	CHECK(state_compact(st, inv, lens, 2, NULL, NULL, 0, 86400, &e) == 0);
+	state_close(st);
+	{
+		const char *t = slurp(path);
+		const char *a = strstr(t, " d a=");
+		CHECK(a != NULL && strstr(a + 1, " d a=") == NULL);
+		CHECK(strstr(t, "S 1 d\nS 1 d\nS 1 d a=") != NULL);
+	}
+	CHECK(state_open(dir, "me@fdups", NULL, false, &st, &e) == 0);
+	if (st == NULL)
+		return;
+	CHECK(state_claim(st, "d", 1) && state_claim(st, "d", 1) &&
+	    state_claim(st, "d", 1));
+	/* Listed twice again, one deleted by this session: 1 present, 1
+	 * deleted (gone), the hidden one stays absent. */
+	CHECK(state_compact(st, inv, lens, 1, gone, lens, 1, 86400, &e) == 0);
+	state_close(st);
+	{
+		const char *t = slurp(path);
+		CHECK(strstr(t, "S 1 d\nS 1 d a=") != NULL);
+		CHECK(strstr(strstr(t, " d a=") + 1, " d") == NULL);
+	}
+}
+
 static void
 test_garbage(void)
 {
@@ -522,6 +605,8 @@ main(void)
 	test_garbage();
 	test_forget();
 	test_legacy();
+	test_abandon_hold();
+	test_forget_dups();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 8), dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cleanup failed\n");

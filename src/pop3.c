@@ -25,16 +25,29 @@
 /* ---- callbacks ------------------------------------------------------------ */
 
 
-/* Copy a server line as received for parsing: CR/LF dropped, cut to
- * fit. Never printed as is: see pop3i_quote. */
+/* Copy a server line as received for parsing: CR/LF dropped; a line
+ * that does not fit is cut and ends in "...". Never printed as is: see
+ * pop3i_quote. The cut is placed with the whole line in view
+ * (textclean_cut): a secret the server quoted across it would be only
+ * partly kept, where pop3i_quote could no longer recognise it. */
 void
-pop3i_copy_line(char *dst, size_t dstlen, const char *src, size_t len)
+pop3i_copy_line(const struct pop3 *s, char *dst, size_t dstlen,
+    const char *src, size_t len)
 {
+	bool cut = false;
+
 	while (len > 0 && (src[len - 1] == '\n' || src[len - 1] == '\r'))
 		len--;
-	if (len >= dstlen)
-		len = dstlen - 1;
+	if (len >= dstlen) {
+		cut = dstlen > 4;
+		len = textclean_cut(s->tc, src, len, cut ? dstlen - 4 :
+		    dstlen - 1);
+	}
 	memcpy(dst, src, len);
+	if (cut) {
+		memcpy(dst + len, "...", 3);
+		len += 3;
+	}
 	dst[len] = '\0';
 }
 
@@ -133,7 +146,7 @@ pop3i_header_cb(char *buf, size_t size, size_t n, void *arg)
 	size_t len = size * n;
 
 	pop3i_rx(s, len);
-	pop3i_copy_line(s->last, sizeof(s->last), buf, len);
+	pop3i_copy_line(s, s->last, sizeof(s->last), buf, len);
 	/* After an -ERR libcurl sends QUIT itself, and that reply would
 	 * overwrite the line the user needs to see. (While logging in, the
 	 * last -ERR counts: a server without CAPA says -ERR to it first.) */

@@ -77,7 +77,8 @@ struct pop3 {
 
 
 /* pop3.c */
-void pop3i_copy_line(char *dst, size_t dstlen, const char *src, size_t len);
+void pop3i_copy_line(const struct pop3 *s, char *dst, size_t dstlen,
+    const char *src, size_t len);
 /* Server text made fit to print into buf (textclean_line with the
  * session's secrets): the one way server text reaches the user. */
 const char *pop3i_quote(const struct pop3 *s, char *buf, size_t buflen,

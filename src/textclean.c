@@ -246,6 +246,28 @@ redact_mask(const char *src, size_t w, const struct textclean *t,
 	}
 }
 
+size_t
+textclean_cut(const struct textclean *t, const char *src, size_t len,
+    size_t max)
+{
+	unsigned char *mask;
+	size_t w, n = max;
+
+	if (len <= max)
+		return len;
+	if (t == NULL || t->n == 0)
+		return max;
+	/* A form starting before max (at most half a window long, and
+	 * max is far below that) ends inside the window: it is found. */
+	w = len < TEXTCLEAN_WINDOW ? len : TEXTCLEAN_WINDOW;
+	mask = xcalloc(1, w + 1);
+	redact_mask(src, w, t, mask);
+	while (n > 0 && n < w && mask[n - 1] && mask[n])
+		n--;
+	free(mask);
+	return n;
+}
+
 /* Length of a valid UTF-8 sequence of a printable character at s[0..n),
  * or 0 (invalid, overlong, a surrogate, a C1 or bidi control). */
 static size_t

@@ -56,6 +56,20 @@ struct textclean *textclean_for_login(const char *user, const char *password,
 void textclean_free(struct textclean *t);
 
 /*
+ * Where a copy of src[0..len) cut to at most max bytes may end so that
+ * it holds no part of a form of t's secrets: len when len <= max; else
+ * max, moved back to the start of any form (with a base64 hit's whole
+ * run) that would straddle the cut (max <= TEXTCLEAN_WINDOW / 2). The forms are looked for in the
+ * whole of src (its first TEXTCLEAN_WINDOW bytes), so a secret the cut
+ * would leave only partly present, where no pattern matches any more, is
+ * still found. Used by the copies of reply lines popfetch keeps: cut
+ * there with this, what remains of a form is whole and textclean_line
+ * redacts it.
+ */
+size_t textclean_cut(const struct textclean *t, const char *src, size_t len,
+    size_t max);
+
+/*
  * Copy server text src[0..len) to dst for printing: trailing CR/LF
  * dropped; every form of t's secrets (t may be NULL) replaced by
  * TEXTCLEAN_MARK; printable ASCII and valid UTF-8 of printable characters

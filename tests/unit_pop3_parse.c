@@ -292,6 +292,39 @@ test_clean_secrets(void)
 	textclean_free(t);
 }
 
+/* textclean_cut: a kept copy never ends inside a secret's form. */
+static void
+test_clean_cut(void)
+{
+	struct textclean *t = textclean_for_login("alice", "sekrit-PW-1234",
+	    NULL, "pop.example", 995);
+	const char *lit = "-ERR x sekrit-PW-1234 y";
+	const char *hex = "-ERR 73656b7269742d50572d31323334 y";
+	const char *b64 = "-ERR c2Vrcml0LVBXLTEyMzQAAAAAAA y";
+
+	if (t == NULL)
+		return;
+	/* A cut inside the literal, its hex, its base64 run (anywhere in
+	 * the run, even past the secret's own characters): back to the
+	 * start of the form. */
+	for (size_t max = 8; max < 21; max++)
+		CHECK(textclean_cut(t, lit, strlen(lit), max) == 7);
+	for (size_t max = 6; max < 33; max++)
+		CHECK(textclean_cut(t, hex, strlen(hex), max) == 5);
+	for (size_t max = 6; max < 31; max++)
+		CHECK(textclean_cut(t, b64, strlen(b64), max) == 5);
+	/* Elsewhere, or when it all fits, or without secrets: as asked. */
+	CHECK(textclean_cut(t, lit, strlen(lit), 7) == 7);
+	CHECK(textclean_cut(t, lit, strlen(lit), 22) == 22);
+	CHECK(textclean_cut(t, lit, strlen(lit), 23) == 23);
+	CHECK(textclean_cut(t, lit, strlen(lit), 99) == 23);
+	CHECK(textclean_cut(NULL, lit, strlen(lit), 12) == 12);
+	/* What is kept then prints with nothing of the secret. */
+	CHECK_STR(clean(lit, textclean_cut(t, lit, strlen(lit), 12), 64, t),
+	    "-ERR x ");
+	textclean_free(t);
+}
+
 int
 main(void)
 {
@@ -301,5 +334,6 @@ main(void)
 	test_respcode();
 	test_clean_escapes();
 	test_clean_secrets();
+	test_clean_cut();
 	return unit_done("unit_pop3_parse");
 }

@@ -162,6 +162,20 @@ test_clean_escapes(void)
 	CHECK_STR(CLEAN("\xa9\xff"), "\\xa9\\xff");
 	CHECK_STR(CLEAN("\xe2\x80\xae\xe2\x81\xa6"),
 	    "\\xe2\\x80\\xae\\xe2\\x81\\xa6");
+	/* The Arabic letter mark U+061C, zero-width and invisible format
+	 * characters (U+200B-U+200D, U+2060-U+206F, U+FEFF) and the line and
+	 * paragraph separators U+2028, U+2029: escaped the same way. */
+	CHECK_STR(CLEAN("a\xd8\x9c"), "a\\xd8\\x9c");
+	CHECK_STR(CLEAN("\xe2\x80\x8b\xe2\x80\x8c\xe2\x80\x8d"),
+	    "\\xe2\\x80\\x8b\\xe2\\x80\\x8c\\xe2\\x80\\x8d");
+	CHECK_STR(CLEAN("\xe2\x81\xa0\xe2\x81\xa4\xe2\x81\xaf"),
+	    "\\xe2\\x81\\xa0\\xe2\\x81\\xa4\\xe2\\x81\\xaf");
+	CHECK_STR(CLEAN("\xef\xbb\xbf"), "\\xef\\xbb\\xbf");
+	CHECK_STR(CLEAN("x\xe2\x80\xa8y\xe2\x80\xa9z"),
+	    "x\\xe2\\x80\\xa8y\\xe2\\x80\\xa9z");
+	/* Their neighbours are printable and stay. */
+	CHECK_STR(CLEAN("\xd8\x9b\xe2\x80\x8a\xe2\x80\xa7\xe2\x81\x9f\xef\xbb\xbe"),
+	    "\xd8\x9b\xe2\x80\x8a\xe2\x80\xa7\xe2\x81\x9f\xef\xbb\xbe");
 	CHECK_STR(CLEAN(""), "");
 	CHECK_STR(CLEAN("\r\n"), "");
 
@@ -238,6 +252,8 @@ test_clean_secrets(void)
 	    "-ERR [AUTH] Authentication failed.");
 	/* Its hex. */
 	CHECK_STR(CLEANT("pw 73656b7269742d50572d31323334.", t),
+	    "pw <redacted>.");
+	CHECK_STR(CLEANT("pw 73656B7269742D50572D31323334.", t),
 	    "pw <redacted>.");
 	/* Base64: alone (LOGIN), as SASL PLAIN (both forms), with padding. */
 	CHECK_STR(clean_b64(t, H(""), pw, ""),

@@ -81,13 +81,19 @@ login_line(struct pop3 *s, const char *raw, size_t rawlen)
 		return;
 	}
 	if (l[0] == '+' || l[0] == '-') {
-		/* A new reply: a CAPA listing may follow (again after STLS). */
-		if (strncmp(l, "+OK", 3) == 0)
-			s->capa[0] = '\0';
+		/* A new reply: a CAPA listing may follow (again after STLS)
+		 * and then replaces the one kept. Any other reply (AUTH's
+		 * +OK) leaves that for the error messages. */
+		s->capa_new = true;
 		return;
 	}
 	if (l[0] == '\0' || strcmp(l, ".") == 0)
 		return;
+	if (s->capa_new) {
+		s->capa[0] = '\0';
+		s->capa_uidl = s->capa_sasl = false;
+		s->capa_new = false;
+	}
 	s->capa_seen = true;
 	while (i + 1 < sizeof(word) && l[i] && l[i] != ' ') {
 		word[i] = (char)toupper((unsigned char)l[i]);

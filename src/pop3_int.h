@@ -46,6 +46,7 @@ struct pop3 {
 	char err_line[LINE_MAX_LEN];   /* the first -ERR of this perform */
 	bool in_login;       /* the first perform: greeting, CAPA, auth */
 	bool capa_seen, capa_uidl, capa_sasl;
+	bool capa_new;       /* a reply came: a listing now starts afresh */
 	bool greet_apop;     /* the greeting carries an APOP timestamp */
 	char greeting[LINE_MAX_LEN];
 	char capa[LINE_MAX_LEN];   /* the last CAPA listing, space-separated */

@@ -12,7 +12,11 @@
 #  - nothing popfetch printed (stdout, stderr, trace) holds the secret in
 #    any form (secret_scan: plain, base64 alone, in a PLAIN or XOAUTH2
 #    message, at each alignment), nor any word of 16 or more bytes the
-#    client sent (the PASS argument, each base64 line).
+#    client sent (the PASS argument, each base64 line);
+#  - auth: user, plain and the default with the password at byte 1011 of
+#    a longer -ERR line (--echo-pad), so that the 1023-byte cut of the
+#    kept line falls inside it: the exact error line, and no part of the
+#    password (no prefix of 4 or more bytes) printed.
 . "$(dirname "$0")/lib.sh"
 t_init
 setup_tmp t-echo

@@ -15,6 +15,8 @@
  * small for "..."). With secrets to redact, the output must hold none
  * of them, as is or in base64 (seeds hold them, alone and in SASL
  * messages), and only printable text, escapes and "<redacted>".
+ * textclean_cut, which places the cut of the reply lines popfetch keeps,
+ * must not end inside an occurrence of a secret.
  */
 #include "autoconf.h"
 
@@ -203,9 +205,10 @@ ref_utf8(const unsigned char *s, size_t n)
 		cp = cp << 6 | (s[i] & 0x3f);
 	}
 	if (cp < 0xa0 || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0x200e ||
-	    cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
-	    (cp >= 0x2066 && cp <= 0x2069))
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0x61c ||
+	    (cp >= 0x200b && cp <= 0x200f) || cp == 0x2028 || cp == 0x2029 ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
+	    cp == 0xfeff)
 		return 0;
 	return len;
 }
@@ -281,6 +284,25 @@ check_clean(const char *line, size_t size, size_t dstlen,
 	fuzz_check(dstlen < 5 && b <= len && memcmp(back, line, b) == 0);
 }
 
+/* textclean_cut keeps at most max bytes, all when they fit, and never
+ * ends inside a secret: no occurrence of one straddles the cut. */
+static void
+check_cut(const char *line, size_t size, size_t max)
+{
+	static const char *const sec[] = { FUZZ_PW, FUZZ_TOKEN, NULL };
+	size_t n = textclean_cut(secrets, line, size, max);
+
+	fuzz_check(size <= max ? n == size : n <= max);
+	for (size_t i = 0; sec[i] != NULL; i++) {
+		size_t l = strlen(sec[i]);
+
+		for (size_t p = 0; p + l <= size; p++) {
+			if (memcmp(line + p, sec[i], l) == 0)
+				fuzz_check(!(p < n && n < p + l));
+		}
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -337,5 +359,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_clean(line, size, 300, NULL);
 	check_clean(line, size, 1 + size % 64, NULL);
 	check_clean(line, size, 300, secrets);
+	check_cut(line, size, size / 2);
+	check_cut(line, size, size % 64);
 	return 0;
 }

@@ -25,16 +25,29 @@
 /* ---- callbacks ------------------------------------------------------------ */
 
 
-/* Copy a server line as received for parsing: CR/LF dropped, cut to
- * fit. Never printed as is: see pop3i_quote. */
+/* Copy a server line as received for parsing: CR/LF dropped; a line
+ * that does not fit is cut and ends in "...". Never printed as is: see
+ * pop3i_quote. The cut is placed with the whole line in view
+ * (textclean_cut): a secret the server quoted across it would be only
+ * partly kept, where pop3i_quote could no longer recognise it. */
 void
-pop3i_copy_line(char *dst, size_t dstlen, const char *src, size_t len)
+pop3i_copy_line(const struct pop3 *s, char *dst, size_t dstlen,
+    const char *src, size_t len)
 {
+	bool cut = false;
+
 	while (len > 0 && (src[len - 1] == '\n' || src[len - 1] == '\r'))
 		len--;
-	if (len >= dstlen)
-		len = dstlen - 1;
+	if (len >= dstlen) {
+		cut = dstlen > 4;
+		len = textclean_cut(s->tc, src, len, cut ? dstlen - 4 :
+		    dstlen - 1);
+	}
 	memcpy(dst, src, len);
+	if (cut) {
+		memcpy(dst + len, "...", 3);
+		len += 3;
+	}
 	dst[len] = '\0';
 }
 
@@ -68,13 +81,19 @@ login_line(struct pop3 *s, const char *raw, size_t rawlen)
 		return;
 	}
 	if (l[0] == '+' || l[0] == '-') {
-		/* A new reply: a CAPA listing may follow (again after STLS). */
-		if (strncmp(l, "+OK", 3) == 0)
-			s->capa[0] = '\0';
+		/* A new reply: a CAPA listing may follow (again after STLS)
+		 * and then replaces the one kept. Any other reply (AUTH's
+		 * +OK) leaves that for the error messages. */
+		s->capa_new = true;
 		return;
 	}
 	if (l[0] == '\0' || strcmp(l, ".") == 0)
 		return;
+	if (s->capa_new) {
+		s->capa[0] = '\0';
+		s->capa_uidl = s->capa_sasl = false;
+		s->capa_new = false;
+	}
 	s->capa_seen = true;
 	while (i + 1 < sizeof(word) && l[i] && l[i] != ' ') {
 		word[i] = (char)toupper((unsigned char)l[i]);
@@ -133,7 +152,7 @@ pop3i_header_cb(char *buf, size_t size, size_t n, void *arg)
 	size_t len = size * n;
 
 	pop3i_rx(s, len);
-	pop3i_copy_line(s->last, sizeof(s->last), buf, len);
+	pop3i_copy_line(s, s->last, sizeof(s->last), buf, len);
 	/* After an -ERR libcurl sends QUIT itself, and that reply would
 	 * overwrite the line the user needs to see. (While logging in, the
 	 * last -ERR counts: a server without CAPA says -ERR to it first.) */

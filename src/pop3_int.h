@@ -46,6 +46,7 @@ struct pop3 {
 	char err_line[LINE_MAX_LEN];   /* the first -ERR of this perform */
 	bool in_login;       /* the first perform: greeting, CAPA, auth */
 	bool capa_seen, capa_uidl, capa_sasl;
+	bool capa_new;       /* a reply came: a listing now starts afresh */
 	bool greet_apop;     /* the greeting carries an APOP timestamp */
 	char greeting[LINE_MAX_LEN];
 	char capa[LINE_MAX_LEN];   /* the last CAPA listing, space-separated */
@@ -77,7 +78,8 @@ struct pop3 {
 
 
 /* pop3.c */
-void pop3i_copy_line(char *dst, size_t dstlen, const char *src, size_t len);
+void pop3i_copy_line(const struct pop3 *s, char *dst, size_t dstlen,
+    const char *src, size_t len);
 /* Server text made fit to print into buf (textclean_line with the
  * session's secrets): the one way server text reaches the user. */
 const char *pop3i_quote(const struct pop3 *s, char *buf, size_t buflen,

@@ -121,7 +121,7 @@ raw_line(struct pop3 *s, const char *what, struct err *e)
 
 		if (s->rbuf != NULL && nl != NULL) {
 			size_t len = (size_t)(nl - (s->rbuf + s->rpos)) + 1;
-			pop3i_copy_line(s->last, sizeof(s->last),
+			pop3i_copy_line(s, s->last, sizeof(s->last),
 			    s->rbuf + s->rpos, len);
 			s->rpos += len;
 			return 0;

@@ -123,7 +123,8 @@ encode(size_t k, const void *data, size_t len, size_t *outlen)
 void
 textclean_add_secret(struct textclean *t, const void *secret, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
+	static const char *const hex[] = { "0123456789abcdef",
+	    "0123456789ABCDEF" };
 	const unsigned char *s = secret;
 	char *h;
 
@@ -131,11 +132,13 @@ textclean_add_secret(struct textclean *t, const void *secret, size_t len)
 		return;
 	add(t, secret, len, false);
 	h = xmalloc(2 * len);
-	for (size_t i = 0; i < len; i++) {
-		h[2 * i] = hex[s[i] >> 4];
-		h[2 * i + 1] = hex[s[i] & 15];
+	for (size_t c = 0; c < 2; c++) {
+		for (size_t i = 0; i < len; i++) {
+			h[2 * i] = hex[c][s[i] >> 4];
+			h[2 * i + 1] = hex[c][s[i] & 15];
+		}
+		add(t, h, 2 * len, false);
 	}
-	add(t, h, 2 * len, false);
 	util_wipe(h, 2 * len);
 	free(h);
 	for (size_t k = 0; k < 3; k++) {
@@ -246,8 +249,31 @@ redact_mask(const char *src, size_t w, const struct textclean *t,
 	}
 }
 
+size_t
+textclean_cut(const struct textclean *t, const char *src, size_t len,
+    size_t max)
+{
+	unsigned char *mask;
+	size_t w, n = max;
+
+	if (len <= max)
+		return len;
+	if (t == NULL || t->n == 0)
+		return max;
+	/* A form starting before max (at most half a window long, and
+	 * max is far below that) ends inside the window: it is found. */
+	w = len < TEXTCLEAN_WINDOW ? len : TEXTCLEAN_WINDOW;
+	mask = xcalloc(1, w + 1);
+	redact_mask(src, w, t, mask);
+	while (n > 0 && n < w && mask[n - 1] && mask[n])
+		n--;
+	free(mask);
+	return n;
+}
+
 /* Length of a valid UTF-8 sequence of a printable character at s[0..n),
- * or 0 (invalid, overlong, a surrogate, a C1 or bidi control). */
+ * or 0 (invalid, overlong, a surrogate, a C1, bidi, zero-width or
+ * invisible format character, a line or paragraph separator). */
 static size_t
 utf8_printable(const unsigned char *s, size_t n)
 {
@@ -271,8 +297,14 @@ utf8_printable(const unsigned char *s, size_t n)
 	}
 	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
-	if (cp <= 0x9f || cp == 0x200e || cp == 0x200f ||
-	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+	/* C1 controls; what can hide or reorder text: the Arabic letter
+	 * mark, zero-width characters and marks (U+200B-U+200F), the line
+	 * and paragraph separators, the embeddings and overrides, the
+	 * invisible operators, isolates and deprecated format characters
+	 * (U+2060-U+206F), the zero-width no-break space. */
+	if (cp <= 0x9f || cp == 0x061c || (cp >= 0x200b && cp <= 0x200f) ||
+	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
+	    cp == 0xfeff)
 		return 0;
 	return len;
 }

@@ -30,7 +30,7 @@ struct textclean *textclean_new(void);
 /*
  * A secret (a password, a token; 1 to TEXTCLEAN_WINDOW/2 bytes; longer
  * ones are ignored) is redacted where the text
- * holds its bytes; its lowercase hex; or its base64, standard or URL
+ * holds its bytes; its hex, lowercase or uppercase; or its base64, standard or URL
  * alphabet, at any of the three byte alignments it can have inside a
  * longer encoded message (see textclean.c). A base64 hit takes the whole
  * run of base64 characters around it.
@@ -56,13 +56,31 @@ struct textclean *textclean_for_login(const char *user, const char *password,
 void textclean_free(struct textclean *t);
 
 /*
+ * Where a copy of src[0..len) cut to at most max bytes may end so that
+ * it holds no part of a form of t's secrets: len when len <= max; else
+ * max, moved back to the start of any form (with a base64 hit's whole
+ * run) that would straddle the cut (max <= TEXTCLEAN_WINDOW / 2). The forms are looked for in the
+ * whole of src (its first TEXTCLEAN_WINDOW bytes), so a secret the cut
+ * would leave only partly present, where no pattern matches any more, is
+ * still found. Used by the copies of reply lines popfetch keeps: cut
+ * there with this, what remains of a form is whole and textclean_line
+ * redacts it.
+ */
+size_t textclean_cut(const struct textclean *t, const char *src, size_t len,
+    size_t max);
+
+/*
  * Copy server text src[0..len) to dst for printing: trailing CR/LF
  * dropped; every form of t's secrets (t may be NULL) replaced by
  * TEXTCLEAN_MARK; printable ASCII and valid UTF-8 of printable characters
  * kept; a backslash doubled; every other byte (C0 controls such as ESC,
- * BEL, CR, LF, TAB; DEL; bytes of C1 controls U+0080-U+009F and of the
- * bidirectional overrides U+200E-U+200F, U+202A-U+202E, U+2066-U+2069;
- * bytes of invalid or overlong UTF-8) written as "\xNN". dst (dstlen >= 1)
+ * BEL, CR, LF, TAB; DEL; bytes of C1 controls U+0080-U+009F, of the
+ * characters that hide or reorder text: the Arabic letter mark U+061C,
+ * U+200B-U+200F (zero-width, LRM, RLM), the line and paragraph separators
+ * U+2028-U+2029, the bidirectional embeddings and overrides U+202A-U+202E,
+ * U+2060-U+206F (word joiner, invisible operators, isolates, deprecated
+ * format characters), U+FEFF (zero-width no-break space); bytes of
+ * invalid or overlong UTF-8) written as "\xNN". dst (dstlen >= 1)
  * is always NUL-terminated and never ends inside an escape or a UTF-8
  * character; text that does not fit, or lies beyond TEXTCLEAN_WINDOW
  * bytes, is left out and "..." added where there is room. Returns

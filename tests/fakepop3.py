@@ -108,6 +108,9 @@ Leaks and escapes (for the tests of what popfetch prints):
                      AUTH PLAIN, LOGIN, XOAUTH2, OAUTHBEARER: PW is the
                      password (the token) decoded, B64 the client's last
                      base64 line as received
+  --echo-pad N       with --echo-auth: put the base64 of PW and then "A"s
+                     before PW, so that PW starts at byte N of the line
+                     (a long line that a client cuts inside PW)
   --evil-text WHERE,...  put EVIL (below) into: "greeting" (after the
                      text), "capa" (a capability "X-EVIL" + EVIL), "list"
                      (after the first LIST line's size), "uidl" (the first
@@ -585,6 +588,11 @@ class Session:
     def echo_refusal(self, secret, sent):
         """--echo-auth: refuse, quoting the secret and the client's line."""
         text = "-ERR [AUTH] wrong password '%s'" % secret
+        if self.srv.args.echo_pad:
+            head = "-ERR [AUTH] wrong password " + base64.b64encode(
+                secret.encode("utf-8", "surrogateescape")).decode()
+            head += "A" * (self.srv.args.echo_pad - 1 - len(head))
+            text = head + " " + secret
         if sent is not None:
             text += " (sent '%s')" % sent.decode("latin-1")
         self.line(text)
@@ -885,6 +893,7 @@ def main():
     ap.add_argument("--sasl", metavar="MECH,...")
     ap.add_argument("--no-uidl", action="store_true")
     ap.add_argument("--echo-auth", action="store_true")
+    ap.add_argument("--echo-pad", type=int, default=0, metavar="N")
     ap.add_argument("--evil-text", metavar="WHERE,...")
     ap.add_argument("--tls", choices=["implicit", "starttls"])
     ap.add_argument("--cert")

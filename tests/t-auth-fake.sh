@@ -14,6 +14,9 @@
 #    sent; one that outlives "timeout: 1s": killed, 77 within 3 s;
 #  - a wrong password with auth: plain (and login, cram-md5): 77 quoting
 #    the server;
+#  - AUTH PLAIN answered "+OK" (libcurl gives up, no -ERR): 69, and the
+#    error lists the capabilities CAPA named before (with tls: starttls,
+#    those named after STLS);
 #  - password_file, password_command, password_env log in; a password_file
 #    group/others can read: 78 with the chmod; a password_env variable is
 #    not inherited by the commands popfetch runs; a password_command that
@@ -299,6 +302,39 @@ for mech in plain login cram-md5 user; do
 	expect_rc 77 "wrong password, auth: $mech, -vv"
 	vv_clean "a wrong password with auth: $mech -vv"
 done
+
+# A login libcurl gives up without an -ERR, after the CAPA listing and a
+# later +OK (AUTH PLAIN answered "+OK" instead of "+ "): the error names
+# the capabilities the server listed, not "(none listed)".
+note "AUTH answered +OK: the error still shows the CAPA listing"
+printf '%s\n' '{"faults": [{"on": "AUTH", "action": "reply", "text": "+OK"}]}' \
+	>"$T/authok.json"
+fake authok --sasl PLAIN --scenario "$T/authok.json"
+account authok auth=plain
+run_popfetch -c "$T/authok.yaml"
+expect_rc 69 "AUTH answered +OK"
+assert_lines 1 "$T/err" "stderr (AUTH answered +OK)"
+want="popfetch: authok: login: 127.0.0.1 does not offer PLAIN (auth: plain); its capabilities: TOP UIDL RESP-CODES USER SASL PLAIN"
+grep -F -x -q -- "$want" "$T/err" || {
+	show_run
+	fail "AUTH answered +OK: no line '$want'"
+}
+assert_grep '^AUTH PLAIN$' "$FAKE_LOG" "AUTH PLAIN sent"
+# The same over tls: starttls: the listing after STLS (without STLS)
+# replaces the one before it, and is kept past AUTH's +OK.
+note "AUTH answered +OK after STLS: the second CAPA listing is shown"
+make_cert "$T/stlscert" || fail "no certificate"
+fake authok-stls --sasl PLAIN --scenario "$T/authok.json" --tls starttls \
+	--cert "$T/stlscert/cert.pem" --key "$T/stlscert/key.pem"
+account authok-stls auth=plain tls=starttls ca_file="$T/stlscert/cert.pem"
+run_popfetch -c "$T/authok-stls.yaml"
+expect_rc 69 "AUTH answered +OK after STLS"
+want="popfetch: authok-stls: login: 127.0.0.1 does not offer PLAIN (auth: plain); its capabilities: TOP UIDL RESP-CODES USER SASL PLAIN"
+grep -F -x -q -- "$want" "$T/err" || {
+	show_run
+	fail "AUTH answered +OK after STLS: no line '$want'"
+}
+assert_grep '^STLS$' "$FAKE_LOG" "STLS sent"
 
 note "the right password with auth: plain, login, cram-md5 (-vv)"
 for mech in plain login cram-md5; do

@@ -12,7 +12,11 @@
 #  - nothing popfetch printed (stdout, stderr, trace) holds the secret in
 #    any form (secret_scan: plain, base64 alone, in a PLAIN or XOAUTH2
 #    message, at each alignment), nor any word of 16 or more bytes the
-#    client sent (the PASS argument, each base64 line).
+#    client sent (the PASS argument, each base64 line);
+#  - auth: user, plain and the default with the password at byte 1011 of
+#    a longer -ERR line (--echo-pad), so that the 1023-byte cut of the
+#    kept line falls inside it: the exact error line, and no part of the
+#    password (no prefix of 4 or more bytes) printed.
 . "$(dirname "$0")/lib.sh"
 t_init
 setup_tmp t-echo
@@ -90,4 +94,65 @@ for mech in user plain login xoauth2 oauthbearer; do
 	# The server did get the secret: the check above was not vacuous.
 	grep -q -- "$([ $mech = user ] && echo PASS || echo AUTH)" "$FAKE_LOG" ||
 		fail "auth: $mech: no login attempt in $FAKE_LOG"
+done
+
+# A reply line longer than popfetch keeps (1023 bytes) cut inside the
+# echoed password: --echo-pad 1011 puts its base64 and then "A"s before
+# it, so the password starts at byte 1011 and the cut falls in its 13th
+# byte.  Nothing of it may be printed: not the whole, not its first 4 or
+# more bytes; the kept text ends where the password began, marked "...".
+# prefix_scan FILE...: no prefix of 4 or more bytes of $TEST_PASS in FILE...
+prefix_scan() {
+	"$PYTHON" - "$TEST_PASS" "$@" <<'PY'
+import sys
+pw = sys.argv[1].encode()
+bad = 0
+for path in sys.argv[2:]:
+    data = open(path, "rb").read()
+    for k in range(len(pw), 3, -1):
+        if pw[:k] in data:
+            print("%s: holds %r, the password's first %d bytes" % (path, pw[:k], k))
+            bad = 1
+            break
+sys.exit(bad)
+PY
+}
+
+for mech in user plain default; do
+	fakepop3_stop
+	fakepop3_start "$T/fake-cut-$mech" --messages "$T/msgs" --timeout 90 \
+		--echo-auth --echo-pad 1011 --sasl PLAIN ||
+		fail "cannot start the fake server"
+	if [ $mech = default ]; then
+		popfetch_config "$T/cut-$mech.yaml" name="cut-$mech" \
+			port="$FAKE_PORT"
+	else
+		popfetch_config "$T/cut-$mech.yaml" name="cut-$mech" \
+			port="$FAKE_PORT" auth=$mech
+	fi
+	reply="-ERR [AUTH] wrong password <redacted> ..."
+	if [ $mech = user ]; then
+		want="popfetch: cut-$mech: login: login refused: server said \"$reply\""
+	else
+		want="popfetch: cut-$mech: login: server said \"$reply\""
+	fi
+	for v in "" -vv; do
+		note "auth: $mech${v:+ $v}: a password cut at 1023 bytes is not printed"
+		trace=$T/trace-cut-$mech$v.log
+		POPFETCH_TRACE=$trace run_popfetch -c "$T/cut-$mech.yaml" $v
+		expect_rc 77 "cut: auth: $mech $v"
+		secret_scan "$T/out" "$T/err" "$trace" >&2 ||
+			fail "a secret in the output (cut: auth: $mech $v)"
+		prefix_scan "$T/out" "$T/err" "$trace" >&2 ||
+			fail "part of the password in the output (cut: auth: $mech $v)"
+		grep -F -x -q -- "$want" "$T/err" || {
+			show_run
+			fail "cut: auth: $mech $v: no line '$want'"
+		}
+		if [ -z "$v" ]; then
+			assert_lines 1 "$T/err" "stderr (cut: auth: $mech)"
+		fi
+	done
+	grep -q -- "$([ $mech = user ] && echo PASS || echo AUTH)" "$FAKE_LOG" ||
+		fail "cut: auth: $mech: no login attempt in $FAKE_LOG"
 done

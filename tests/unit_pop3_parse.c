@@ -162,6 +162,20 @@ test_clean_escapes(void)
 	CHECK_STR(CLEAN("\xa9\xff"), "\\xa9\\xff");
 	CHECK_STR(CLEAN("\xe2\x80\xae\xe2\x81\xa6"),
 	    "\\xe2\\x80\\xae\\xe2\\x81\\xa6");
+	/* The Arabic letter mark U+061C, zero-width and invisible format
+	 * characters (U+200B-U+200D, U+2060-U+206F, U+FEFF) and the line and
+	 * paragraph separators U+2028, U+2029: escaped the same way. */
+	CHECK_STR(CLEAN("a\xd8\x9c"), "a\\xd8\\x9c");
+	CHECK_STR(CLEAN("\xe2\x80\x8b\xe2\x80\x8c\xe2\x80\x8d"),
+	    "\\xe2\\x80\\x8b\\xe2\\x80\\x8c\\xe2\\x80\\x8d");
+	CHECK_STR(CLEAN("\xe2\x81\xa0\xe2\x81\xa4\xe2\x81\xaf"),
+	    "\\xe2\\x81\\xa0\\xe2\\x81\\xa4\\xe2\\x81\\xaf");
+	CHECK_STR(CLEAN("\xef\xbb\xbf"), "\\xef\\xbb\\xbf");
+	CHECK_STR(CLEAN("x\xe2\x80\xa8y\xe2\x80\xa9z"),
+	    "x\\xe2\\x80\\xa8y\\xe2\\x80\\xa9z");
+	/* Their neighbours are printable and stay. */
+	CHECK_STR(CLEAN("\xd8\x9b\xe2\x80\x8a\xe2\x80\xa7\xe2\x81\x9f\xef\xbb\xbe"),
+	    "\xd8\x9b\xe2\x80\x8a\xe2\x80\xa7\xe2\x81\x9f\xef\xbb\xbe");
 	CHECK_STR(CLEAN(""), "");
 	CHECK_STR(CLEAN("\r\n"), "");
 
@@ -239,6 +253,8 @@ test_clean_secrets(void)
 	/* Its hex. */
 	CHECK_STR(CLEANT("pw 73656b7269742d50572d31323334.", t),
 	    "pw <redacted>.");
+	CHECK_STR(CLEANT("pw 73656B7269742D50572D31323334.", t),
+	    "pw <redacted>.");
 	/* Base64: alone (LOGIN), as SASL PLAIN (both forms), with padding. */
 	CHECK_STR(clean_b64(t, H(""), pw, ""),
 	    "-ERR [AUTH] bad '<redacted>' here");
@@ -292,6 +308,39 @@ test_clean_secrets(void)
 	textclean_free(t);
 }
 
+/* textclean_cut: a kept copy never ends inside a secret's form. */
+static void
+test_clean_cut(void)
+{
+	struct textclean *t = textclean_for_login("alice", "sekrit-PW-1234",
+	    NULL, "pop.example", 995);
+	const char *lit = "-ERR x sekrit-PW-1234 y";
+	const char *hex = "-ERR 73656b7269742d50572d31323334 y";
+	const char *b64 = "-ERR c2Vrcml0LVBXLTEyMzQAAAAAAA y";
+
+	if (t == NULL)
+		return;
+	/* A cut inside the literal, its hex, its base64 run (anywhere in
+	 * the run, even past the secret's own characters): back to the
+	 * start of the form. */
+	for (size_t max = 8; max < 21; max++)
+		CHECK(textclean_cut(t, lit, strlen(lit), max) == 7);
+	for (size_t max = 6; max < 33; max++)
+		CHECK(textclean_cut(t, hex, strlen(hex), max) == 5);
+	for (size_t max = 6; max < 31; max++)
+		CHECK(textclean_cut(t, b64, strlen(b64), max) == 5);
+	/* Elsewhere, or when it all fits, or without secrets: as asked. */
+	CHECK(textclean_cut(t, lit, strlen(lit), 7) == 7);
+	CHECK(textclean_cut(t, lit, strlen(lit), 22) == 22);
+	CHECK(textclean_cut(t, lit, strlen(lit), 23) == 23);
+	CHECK(textclean_cut(t, lit, strlen(lit), 99) == 23);
+	CHECK(textclean_cut(NULL, lit, strlen(lit), 12) == 12);
+	/* What is kept then prints with nothing of the secret. */
+	CHECK_STR(clean(lit, textclean_cut(t, lit, strlen(lit), 12), 64, t),
+	    "-ERR x ");
+	textclean_free(t);
+}
+
 int
 main(void)
 {
@@ -301,5 +350,6 @@ main(void)
 	test_respcode();
 	test_clean_escapes();
 	test_clean_secrets();
+	test_clean_cut();
 	return unit_done("unit_pop3_parse");
 }

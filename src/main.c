@@ -298,6 +298,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	/* libcurl (and OpenSSL) write every TLS session's secrets to the
+	 * file SSLKEYLOGFILE names: with them a capture of the connection
+	 * shows the password. A debugging aid popfetch does not offer. */
+	unsetenv("SSLKEYLOGFILE");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error(NULL, "cannot initialise libcurl");
 		rc = EX_SOFTWARE;

@@ -10,7 +10,9 @@
 #    still in the environment and no_proxy=* (which libcurl would let
 #    bypass any proxy): the relay logs the CONNECT to Dovecot's port, the
 #    messages are stored, the recorder sees nothing;
-#  - proxy: from defaults is used by an account.
+#  - proxy: from defaults is used by an account;
+#  - SSLKEYLOGFILE in the environment (libcurl and OpenSSL would write
+#    the TLS session secrets there): a pop3s fetch creates no such file.
 . "$(dirname "$0")/lib.sh"
 t_init
 need_dovecot
@@ -76,6 +78,11 @@ for var in all_proxy ALL_PROXY pop3_proxy pop3s_proxy; do
 	unset "$var"
 	assert_empty "$TRAP" "connections to the proxy of $var"
 done
+
+note "SSLKEYLOGFILE in the environment: no TLS secrets written"
+SSLKEYLOGFILE=$T/keys.log fetch env-keylog tls=implicit \
+	port="$DOVECOT_POP3S_PORT" ca_file="$DOVECOT_CA"
+[ ! -e "$T/keys.log" ] || fail "SSLKEYLOGFILE: $(wc -l <"$T/keys.log") line(s) of TLS secrets written"
 
 note "all four proxy variables at once, no_proxy empty: not used"
 export all_proxy=$TRAP_URL ALL_PROXY=$TRAP_URL pop3_proxy=$TRAP_URL \

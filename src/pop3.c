@@ -631,8 +631,13 @@ pop3i_new(const struct pop3_params *p, bool connect_only, bool certinfo,
 	 * proxy. An HTTP proxy must tunnel (CONNECT): POP3 is not HTTP. */
 	curl_easy_setopt(h, CURLOPT_PROXY, p->proxy != NULL ? p->proxy : "");
 	curl_easy_setopt(h, CURLOPT_NOPROXY, "");
-	if (p->proxy != NULL)
+	if (p->proxy != NULL) {
 		curl_easy_setopt(h, CURLOPT_HTTPPROXYTUNNEL, 1L);
+		/* Else the proxy's "HTTP/1.1 200 ..." reply and its headers
+		 * reach pop3i_header_cb and pass for the greeting (and for
+		 * CAPA lines). */
+		curl_easy_setopt(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+	}
 
 	/* TLS: verification stays on (libcurl's default); these only say
 	 * what to trust and how much to ask for. */

@@ -10,6 +10,10 @@
 #    still in the environment and no_proxy=* (which libcurl would let
 #    bypass any proxy): the relay logs the CONNECT to Dovecot's port, the
 #    messages are stored, the recorder sees nothing;
+#  - "proxy: http://127.0.0.1:PORT" to a minimal HTTP CONNECT proxy
+#    (socks5relay.py --http) whose 200 reply carries a header line: the
+#    fetch works, and --server-info shows Dovecot's greeting, not the
+#    proxy's reply;
 #  - proxy: from defaults is used by an account;
 #  - SSLKEYLOGFILE in the environment (libcurl and OpenSSL would write
 #    the TLS session secrets there): a pop3s fetch creates no such file.
@@ -108,6 +112,18 @@ note "proxy: socks5h:// with host: localhost: the relay resolves the name"
 : >"$RELAY_LOG"
 fetch socks5h host=localhost proxy="socks5h://127.0.0.1:$RELAY_PORT"
 assert_eq "CONNECT localhost:$DOVECOT_PORT" "$(cat "$RELAY_LOG")" "the relay's log (socks5h)"
+
+note "proxy: http://127.0.0.1:PORT: a CONNECT tunnel; its reply is not the greeting"
+relay_start "$T/http" --http
+fetch http proxy="http://127.0.0.1:$RELAY_PORT"
+assert_eq "CONNECT 127.0.0.1:$DOVECOT_PORT" "$(cat "$T/http/log")" "the HTTP proxy's log"
+run_popfetch -c "$T/http.yaml" --server-info
+expect_rc 0 "--server-info through the HTTP proxy"
+assert_grep '^greeting: \+OK Dovecot (\(Debian\) )?ready\.( <[^>]+>)?$' "$T/out" \
+	"--server-info greeting through the HTTP proxy"
+assert_eq 1 "$(grep -c '^greeting: ' "$T/out")" "greeting lines through the HTTP proxy"
+assert_empty "$TRAP" "connections to the proxy of the environment"
+RELAY_PORT=$(cat "$T/relay/port")
 
 note "proxy: under defaults"
 : >"$RELAY_LOG"

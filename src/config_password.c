@@ -10,6 +10,15 @@
  * started (a shell's children) goes too rather than lingering. Every
  * buffer that held the secret is wiped before it is freed, and error
  * messages never quote the output or the file.
+ *
+ * That group is out of reach of Ctrl-C at the terminal (SIGINT goes to
+ * the foreground group: popfetch's) and of a signal sent to popfetch.
+ * So while a command runs, SIGINT, SIGTERM and SIGHUP (unless ignored)
+ * are caught: the handler kills the command's group, restores the
+ * default action and raises the signal again, so popfetch still dies of
+ * it. The signals are blocked from fork until the group is recorded, so
+ * none slips through in between. One command at a time (accounts run
+ * one after the other), hence one recorded group.
  */
 #include "autoconf.h"
 
@@ -104,6 +113,62 @@ pipe_read(int fd, char *buf, size_t *len, bool *overflow)
 	return 1;
 }
 
+static const int fatal_sigs[] = { SIGINT, SIGTERM, SIGHUP };
+#define NFATAL (sizeof(fatal_sigs) / sizeof(fatal_sigs[0]))
+/* The running command's process group, 0 when none: set only while its
+ * leader is not reaped, so the id cannot be anyone else's. */
+static volatile sig_atomic_t guard_pgid;
+
+/* Async-signal-safe calls only. */
+static void
+on_fatal_signal(int sig)
+{
+	pid_t g = (pid_t)guard_pgid;
+
+	if (g > 0)
+		kill(-g, SIGKILL);
+	signal(sig, SIG_DFL);
+	raise(sig);   /* delivered once the handler returns */
+}
+
+/* Catch the fatal signals that are not ignored (old: to restore), and
+ * block them (*mask: the mask before) until guard_set. */
+static void
+guard_begin(struct sigaction old[NFATAL], sigset_t *mask)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fatal_signal;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	for (size_t i = 0; i < NFATAL; i++) {
+		sigaction(fatal_sigs[i], NULL, &old[i]);
+		if (old[i].sa_handler == SIG_IGN)
+			continue;
+		sigaction(fatal_sigs[i], &sa, NULL);
+		sigaddset(&block, fatal_sigs[i]);
+	}
+	sigprocmask(SIG_BLOCK, &block, mask);
+}
+
+/* pid: the command's group (0: none); then the signals go through. */
+static void
+guard_set(pid_t pid, const sigset_t *mask)
+{
+	guard_pgid = pid;
+	sigprocmask(SIG_SETMASK, mask, NULL);
+}
+
+static void
+guard_end(const struct sigaction old[NFATAL])
+{
+	guard_pgid = 0;
+	for (size_t i = 0; i < NFATAL; i++)
+		sigaction(fatal_sigs[i], &old[i], NULL);
+}
+
 /* The command and everything left in its process group (the group is
  * pid's: see child_exec). Only while pid is not yet reaped, so the group
  * id cannot belong to anyone else. */
@@ -141,6 +206,9 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 	long long deadline;
 	pid_t pid = -1;
 	ssize_t n;
+	struct sigaction old[NFATAL];
+	sigset_t mask;
+	bool guarded = false;
 
 	if ((nul = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
 		rc = err_sys(e, EX_OSERR, errno, "cannot open /dev/null");
@@ -153,7 +221,10 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 		    what, prog);
 		goto fail;
 	}
+	guard_begin(old, &mask);
+	guarded = true;
 	if ((pid = fork()) < 0) {
+		guard_set(0, &mask);
 		rc = err_sys(e, EX_OSERR, errno, "%s (%s): fork",
 		    what, prog);
 		goto fail;
@@ -163,6 +234,7 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 	/* Also here, so a kill of the group right away cannot miss; fails
 	 * harmlessly once the child has done it and exec'd. */
 	(void)setpgid(pid, pid);
+	guard_set(pid, &mask);
 	close(nul);
 	close(po[1]);
 	close(pe[1]);
@@ -172,6 +244,7 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 	while ((n = read(pe[0], &xerr, sizeof(xerr))) < 0 && errno == EINTR)
 		;
 	if (n == (ssize_t)sizeof(xerr)) {
+		guard_pgid = 0;
 		reap(pid, &status);
 		pid = -1;
 		rc = err_set(e, EX_CONFIG, "%s (%s): cannot run: "
@@ -188,6 +261,7 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 		if (left <= 0) {
 			timed_out = true;
 			kill_group(pid);
+			guard_pgid = 0;
 			reap(pid, &status);
 			break;
 		}
@@ -209,6 +283,8 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 		 * the terminal from its background group) is reported now
 		 * rather than as a timeout. */
 		r = (int)waitpid(pid, &status, WNOHANG | WUNTRACED);
+		if (r == pid && !WIFSTOPPED(status))
+			guard_pgid = 0;   /* reaped */
 		if (r == pid && WIFSTOPPED(status)) {
 			rc = err_set(e, EX_NOPERM, "%s (%s) stopped by signal "
 			    "%d (it tried to use the terminal, which a command "
@@ -273,8 +349,11 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 fail:
 	if (pid > 0) {
 		kill_group(pid);
+		guard_pgid = 0;
 		reap(pid, &status);
 	}
+	if (guarded)
+		guard_end(old);
 	if (buf != NULL) {
 		util_wipe(buf, len);
 		free(buf);

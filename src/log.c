@@ -33,25 +33,40 @@ int
 log_open_trace(const char *path)
 {
 	struct stat st;
-	int fd, saved;
+	int fd, flags, saved;
 
 	/* 0600 whatever the umask, like every file popfetch writes: the
 	 * dialogue is redacted but still names mailboxes and messages.
 	 * O_NOFOLLOW: a planted symlink must not make us append to the
-	 * file it points to. */
+	 * file it points to. O_NONBLOCK: opening a FIFO (without a reader
+	 * it fails with ENXIO) or a device must not hang the run; cleared
+	 * once we know it is a regular file. */
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW | O_NOCTTY, 0600);
+	    O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600);
 	if (fd < 0)
-		return -1;
+		return errno == ENXIO ? LOG_TRACE_NOT_FILE : -1;
 	if (fstat(fd, &st) != 0)
 		goto fail;
 	/* An existing file of ours is used as it is: its mode is its
 	 * owner's choice. One that another user made (in a shared
-	 * directory, before us) is theirs to read: not written to. */
-	if (S_ISREG(st.st_mode) && st.st_uid != geteuid()) {
+	 * directory, before us) is theirs to read: not written to; nor a
+	 * FIFO, a device, or a file with a second name (a hard link made
+	 * by someone who can read it under that name). */
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return LOG_TRACE_NOT_FILE;
+	}
+	if (st.st_uid != geteuid()) {
 		close(fd);
 		return LOG_TRACE_NOT_OURS;
 	}
+	if (st.st_nlink != 1) {
+		close(fd);
+		return LOG_TRACE_LINKED;
+	}
+	if ((flags = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
+		goto fail;
 	if ((trace = fdopen(fd, "a")) == NULL)
 		goto fail;
 	return 0;

@@ -24,9 +24,13 @@ int log_level(void);
  * the verbosity: set from $POPFETCH_TRACE, for debugging cron runs.
  * A new file is created 0600 whatever the umask; an existing one is
  * appended to with its mode unchanged; a symlink is not followed (-1,
- * errno ELOOP). Returns 0, -1 with errno, or LOG_TRACE_NOT_OURS when
- * path is a regular file another user owns: it is not written to. */
+ * errno ELOOP). Returns 0, -1 with errno, or (nothing written to path)
+ * LOG_TRACE_NOT_OURS when path is a regular file another user owns,
+ * LOG_TRACE_NOT_FILE when it is not a regular file (a FIFO, a device),
+ * LOG_TRACE_LINKED when it has more than one hard link. */
 #define LOG_TRACE_NOT_OURS	(-2)
+#define LOG_TRACE_NOT_FILE	(-3)
+#define LOG_TRACE_LINKED	(-4)
 int log_open_trace(const char *path);
 void log_close_trace(void);
 

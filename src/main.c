@@ -198,6 +198,14 @@ trace_open(const char *path)
 		log_warn(NULL, "$POPFETCH_TRACE %s belongs to another user; "
 		    "not tracing to it", path);
 		break;
+	case LOG_TRACE_NOT_FILE:
+		log_warn(NULL, "$POPFETCH_TRACE %s is not a regular file; "
+		    "not tracing to it", path);
+		break;
+	case LOG_TRACE_LINKED:
+		log_warn(NULL, "$POPFETCH_TRACE %s has another hard link; "
+		    "not tracing to it", path);
+		break;
 	default:
 		log_warn(NULL, "cannot open $POPFETCH_TRACE (%s): %s", path,
 		    errno == ELOOP ? "a symbolic link, not followed" :
@@ -298,6 +306,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	/* libcurl (and OpenSSL) write every TLS session's secrets to the
+	 * file SSLKEYLOGFILE names: with them a capture of the connection
+	 * shows the password. A debugging aid popfetch does not offer. */
+	unsetenv("SSLKEYLOGFILE");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error(NULL, "cannot initialise libcurl");
 		rc = EX_SOFTWARE;

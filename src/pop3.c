@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,14 @@ static size_t
 lines_write(struct pop3 *s, const char *buf, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
+		if (buf[i] == '\n' && s->max_lines > 0 &&
+		    ++s->nlines > s->max_lines) {
+			/* Empty lines count too: they cost time all the same. */
+			s->cb_rc = err_set(s->cb_err, EX_PROTOCOL, "%s: more "
+			    "than %lu lines for the %lu messages STAT counted",
+			    s->lines_what, s->max_lines, s->stat_count);
+			return 0;
+		}
 		if (buf[i] == '\n') {
 			size_t l = s->linelen;
 			if (l > 0 && s->line[l - 1] == '\r')
@@ -213,6 +222,17 @@ pop3i_body_start(struct pop3 *s, const struct pop3_msg *m)
 
 	if (pop3_parse_octets(p, strlen(p), &n) == 0)
 		s->expect = n;
+	/*
+	 * The cap: a body longer than announced is passed on (a server may
+	 * count another form of the message), but not without end. Sizes
+	 * counted with LF line ends while CRLF is sent are short by one
+	 * byte a line, at most the announced size itself; small messages
+	 * get BODY_SLACK_MIN. So: the larger of the two announcements, plus
+	 * as much again, at least BODY_SLACK_MIN more.
+	 */
+	n = s->expect > m->size ? s->expect : m->size;
+	s->cap = n > ULLONG_MAX / 2 - BODY_SLACK_MIN ? ULLONG_MAX :
+	    n + (n > BODY_SLACK_MIN ? n : BODY_SLACK_MIN);
 }
 
 static size_t
@@ -231,6 +251,17 @@ body_write(struct pop3 *s, const char *buf, size_t len)
 	room = s->got < s->expect ? s->expect - s->got : 0;
 	now = s->passthrough || room >= len ? len : (size_t)room;
 	s->got += len;
+	if (s->got > s->cap) {
+		/* Nothing of this message is kept (the store drops it when
+		 * the body fails), and it is not deleted. The caller names
+		 * the message. */
+		rc = err_set(s->cb_err, EX_PROTOCOL, "the server sent more "
+		    "than %llu bytes for a message it announced as %llu "
+		    "bytes; not stored", s->cap,
+		    s->expect > s->retr_msg->size ? s->expect :
+		    s->retr_msg->size);
+		goto fail;
+	}
 	if ((rc = body_deliver(s, buf, now)) != 0)
 		goto fail;
 	buf += now;
@@ -650,8 +681,13 @@ pop3i_new(const struct pop3_params *p, bool connect_only, bool certinfo,
 	 * proxy. An HTTP proxy must tunnel (CONNECT): POP3 is not HTTP. */
 	curl_easy_setopt(h, CURLOPT_PROXY, p->proxy != NULL ? p->proxy : "");
 	curl_easy_setopt(h, CURLOPT_NOPROXY, "");
-	if (p->proxy != NULL)
+	if (p->proxy != NULL) {
 		curl_easy_setopt(h, CURLOPT_HTTPPROXYTUNNEL, 1L);
+		/* Else the proxy's "HTTP/1.1 200 ..." reply and its headers
+		 * reach pop3i_header_cb and pass for the greeting (and for
+		 * CAPA lines). */
+		curl_easy_setopt(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+	}
 
 	/* TLS: verification stays on (libcurl's default); these only say
 	 * what to trust and how much to ask for. */
@@ -760,6 +796,7 @@ pop3_open(const struct pop3_params *p, struct pop3 **out,
 		    pop3i_quote(s, q, sizeof(q), s->last, strlen(s->last)));
 		goto fail;
 	}
+	s->stat_count = *count;
 	*out = s;
 	return 0;
 fail:
@@ -771,6 +808,19 @@ bool
 pop3_has_uidl(const struct pop3 *s)
 {
 	return s->capa_seen ? s->capa_uidl : true;
+}
+
+/* A listing's lines are capped by STAT's count (RFC 1939 locks the
+ * maildrop for the session), with slack for servers that show a few more:
+ * a server sending lines without end must not grow the message array (or
+ * hold the account's lock) for as long as it likes. */
+static void
+lines_cap(struct pop3 *s, const char *what)
+{
+	s->nlines = 0;
+	s->lines_what = what;
+	s->max_lines = s->stat_count > ULONG_MAX - LIST_SLACK ? ULONG_MAX :
+	    s->stat_count + LIST_SLACK;
 }
 
 static int
@@ -806,8 +856,10 @@ pop3_list(struct pop3 *s, struct pop3_msg **msgs, size_t *n, struct err *e)
 	s->msgs = NULL;
 	s->nmsgs = s->capmsgs = 0;
 	s->line_fn = list_line;
+	lines_cap(s, "LIST");
 	rc = s->raw ? pop3i_raw_command(s, "LIST", true, W_LINES, "LIST", e) :
 	    pop3i_perform(s, "", NULL, true, W_LINES, "LIST", e);
+	s->max_lines = 0;
 	if (rc != 0) {
 		pop3_msgs_free(s->msgs, s->nmsgs);
 		s->msgs = NULL;
@@ -869,8 +921,10 @@ pop3_uidl(struct pop3 *s, struct pop3_msg *msgs, size_t n, struct err *e)
 	s->msgs = msgs;
 	s->nmsgs = n;
 	s->line_fn = uidl_line;
+	lines_cap(s, "UIDL");
 	rc = s->raw ? pop3i_raw_command(s, "UIDL", true, W_LINES, "UIDL", e) :
 	    pop3i_perform(s, "", "UIDL", true, W_LINES, "UIDL", e);
+	s->max_lines = 0;
 	s->msgs = NULL;
 	s->nmsgs = 0;
 	if (rc != 0)

@@ -19,6 +19,13 @@
  * a whole timeout window is a stalled server (one byte now and then must
  * not hold a run forever). */
 #define STALL_BYTES 1024
+/* Caps that hold however fast a server sends (the stall window only
+ * catches slow ones): a RETR body may run BODY_SLACK_MIN bytes, or its
+ * announced size if that is more, past the announced size (see
+ * pop3i_body_start); a LIST or UIDL listing may have LIST_SLACK lines
+ * more than STAT counted messages. */
+#define BODY_SLACK_MIN (64 * 1024)
+#define LIST_SLACK 1000
 
 enum wmode { W_DISCARD, W_LINES, W_BODY };
 
@@ -64,10 +71,14 @@ struct pop3 {
 	char line[LINE_MAX_LEN];
 	size_t linelen;
 	int (*line_fn)(struct pop3 *, char *, size_t, struct err *);
+	unsigned long stat_count;   /* messages STAT counted */
+	unsigned long nlines, max_lines;   /* of this listing; 0: no cap */
+	const char *lines_what;     /* "LIST" or "UIDL", for the error */
 	struct pop3_msg *msgs;   /* LIST builds / UIDL fills */
 	size_t nmsgs, capmsgs;
 	const struct pop3_body *body;
 	unsigned long long expect, got;
+	unsigned long long cap;   /* more than this many bytes: refused */
 	bool started, passthrough;
 	const struct pop3_msg *retr_msg;
 	char hold[2];

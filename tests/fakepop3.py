@@ -82,6 +82,11 @@ A FAULT fires when a command matches "on":
                the multi-line body, then per "then": "close" (default),
                "reset", "stall" ("seconds"), or "continue" (pause
                "seconds", then send the rest normally: a slow reply)
+    "flood"    (RETR, LIST, UIDL) send the reply as usual but, before its
+               "." line, extra body lines: RETR "bytes" bytes of them
+               (default 50 MB), LIST and UIDL "lines" listing lines
+               (default 100000) numbered after the last message; then
+               ".": a reply too big, which ends all the same
   "commit": true   with "close"/"reset" on QUIT: apply the DELEs first
 Faults are checked in order; the first that matches fires.
 
@@ -442,6 +447,8 @@ class Session:
             self.close_after = fl.get("then", "close")
             return False
         if act == "cut" and verb in ("RETR", "LIST", "UIDL", "TOP", "CAPA"):
+            return False  # handled by send_multi
+        if act == "flood" and verb in ("RETR", "LIST", "UIDL"):
             return False  # handled by send_multi
         if act == "err":
             self.line("-ERR " + fl.get("text", "fault injected"))
@@ -827,7 +834,31 @@ class Session:
                 time.sleep(fault.get("seconds", 3600))
             self.close(reset=(then == "reset"))
             raise Dropped("cut")
+        if fault and fault.get("action") == "flood":
+            self.send(body[:-3])
+            self.flood(fault, first)
+            body = b".\r\n"
         self.send(body)
+
+    def flood(self, fault, first):
+        """Extra body lines for a "flood" fault (see the docstring)."""
+        verb = fault.get("on", "").split()[0].upper()
+        if verb == "RETR":
+            left = int(fault.get("bytes", 50 << 20))
+            line = b"x" * 998 + CRLF
+            while left > 0:
+                self.send(line[-left:] if left < len(line) else line)
+                left -= len(line)
+            self.srv.trace("conn %d: flooded RETR" % self.no)
+            return
+        n0 = len(self.msgs) + 1
+        lines = int(fault.get("lines", 100000))
+        for k in range(0, lines, 1000):
+            self.send(b"".join(
+                b"%d 100\r\n" % i if verb == "LIST" else
+                b"%d flood%d\r\n" % (i, i)
+                for i in range(n0 + k, n0 + min(lines, k + 1000))))
+        self.srv.trace("conn %d: flooded %s with %d lines" % (self.no, verb, lines))
 
     def top(self, m, nlines, fault=None):
         try:

@@ -10,6 +10,12 @@ is written to --port-file) and appends one line per event to --log.
       destination only (IPv4, IPv6 or a name resolving to loopback; others
       are refused with reply 0x02).  Logs "CONNECT HOST:PORT" per request,
       "REFUSED ..." when it refuses, then relays bytes both ways.
+  socks5relay.py --http ...
+      An HTTP proxy instead, CONNECT only (RFC 9110, 9.3.6), to loopback
+      only: reads the request up to its empty line (at most 8 KiB),
+      answers "HTTP/1.1 200 Connection established" with a header line
+      ("Proxy-Agent: socks5relay"), as real proxies do, and relays; logs
+      as above.  Other methods get 405, other hosts 403.
   socks5relay.py --record ...
       No protocol at all: logs "CONNECTION FROM ADDR" for every
       connection and closes it.  A trap for a client that must not
@@ -74,6 +80,65 @@ def relay(a, b):
             (b if s is a else a).sendall(data)
 
 
+def dial(addrs):
+    for fam, addr in addrs:
+        up = socket.socket(fam, socket.SOCK_STREAM)
+        try:
+            up.settimeout(10)
+            up.connect(addr)
+            return up
+        except OSError:
+            up.close()
+    return None
+
+
+def serve_http(conn, peer, args):
+    up = None
+    try:
+        conn.settimeout(30)
+        req = b""
+        while b"\r\n\r\n" not in req:
+            if len(req) > 8192:
+                raise ValueError("request too long")
+            chunk = conn.recv(4096)
+            if not chunk:
+                raise EOFError("client closed")
+            req += chunk
+        head, rest = req.split(b"\r\n\r\n", 1)
+        words = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
+        if len(words) != 3 or words[0] != "CONNECT":
+            conn.sendall(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+            log(args.log, "REFUSED %s" % " ".join(words))
+            return
+        host, _, port = words[1].rpartition(":")
+        host = host.strip("[]")
+        port = int(port)
+        addrs = loopback_addrs(host, port)
+        if not addrs:
+            conn.sendall(b"HTTP/1.1 403 Forbidden\r\n\r\n")
+            log(args.log, "REFUSED %s:%d (not loopback)" % (host, port))
+            return
+        log(args.log, "CONNECT %s:%d" % (host, port))
+        up = dial(addrs)
+        if up is None:
+            conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\n\r\n")
+            log(args.log, "FAILED %s:%d" % (host, port))
+            return
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n"
+                     b"Proxy-Agent: socks5relay\r\n\r\n")
+        if rest:
+            up.sendall(rest)
+        conn.settimeout(None)
+        up.settimeout(None)
+        relay(conn, up)
+    except (OSError, EOFError, ValueError) as e:
+        sys.stderr.write("socks5relay: %s: %s\n" % (peer, e))
+    finally:
+        if up is not None:
+            up.close()
+        conn.close()
+
+
 def serve(conn, peer, args):
     up = None
     try:
@@ -107,15 +172,7 @@ def serve(conn, peer, args):
             log(args.log, "REFUSED %s:%d (not loopback)" % (host, port))
             return
         log(args.log, "CONNECT %s:%d" % (host, port))
-        for fam, addr in addrs:
-            try:
-                up = socket.socket(fam, socket.SOCK_STREAM)
-                up.settimeout(10)
-                up.connect(addr)
-                break
-            except OSError:
-                up.close()
-                up = None
+        up = dial(addrs)
         if up is None:
             conn.sendall(b"\x05\x05\x00\x01" + bytes(6))
             log(args.log, "FAILED %s:%d" % (host, port))
@@ -137,6 +194,7 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--record", action="store_true")
+    ap.add_argument("--http", action="store_true")
     ap.add_argument("--max-conns", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=60)
     args = ap.parse_args()
@@ -166,7 +224,8 @@ def main():
             log(args.log, "CONNECTION FROM %s:%d" % peer[:2])
             conn.close()
             continue
-        t = threading.Thread(target=serve, args=(conn, peer, args),
+        t = threading.Thread(target=serve_http if args.http else serve,
+                             args=(conn, peer, args),
                              daemon=True)
         t.start()
         threads.append(t)

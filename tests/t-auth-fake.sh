@@ -22,7 +22,8 @@
 #    not inherited by the commands popfetch runs; a password_command that
 #    outlives the timeout is killed (77), with its process group: a
 #    shell's background child (password_command, oauth2_token_command)
-#    does not outlive it;
+#    does not outlive it; nor does the command's group outlive a popfetch
+#    killed by SIGTERM while it runs (exit 143);
 #  - a CR, LF or NUL inside the password from password_env (78),
 #    password_file (78), password_command or oauth2_token_command (77):
 #    refused with one line naming the source and not the secret, and no
@@ -510,6 +511,38 @@ for acct in pwbg tokbg; do
 		fail "$acct: the command's child (pid $bg) still runs"
 	fi
 done
+note "popfetch killed (SIGTERM) while a password_command runs: the command's group goes too"
+# The command runs in a process group of its own (see above), out of
+# reach of a signal sent to popfetch or of Ctrl-C at the terminal.
+rm -f "$T/pwterm.pid"
+account pwterm password=- timeout=60s \
+	password_command:="[sh, -c, $(yaml_str "echo \$\$ >$T/pwterm.pid; sleep 300")]"
+"$POPFETCH" -c "$T/pwterm.yaml" >"$T/out" 2>"$T/err" </dev/null &
+pf=$!
+for _ in $(seq 100); do
+	[ -s "$T/pwterm.pid" ] && break
+	sleep 0.1
+done
+[ -s "$T/pwterm.pid" ] || { kill -KILL "$pf"; fail "pwterm: the command never started"; }
+pg=$(cat "$T/pwterm.pid")
+kill -TERM "$pf"
+rc=0
+wait "$pf" || rc=$?
+assert_eq 143 "$rc" "pwterm: popfetch's exit status (killed by SIGTERM)"
+# SIGKILL is delivered at once; allow the kernel a moment (at most 5 s).
+for _ in $(seq 50); do
+	left=
+	for p in $(pgrep -g "$pg"); do
+		alive "$p" && left="$left $p"
+	done
+	[ -z "$left" ] && break
+	sleep 0.1
+done
+if [ -n "$left" ]; then
+	kill -KILL -- "-$pg" 2>/dev/null || true
+	fail "pwterm: the command's process group $pg still runs:$left"
+fi
+
 # ------------------------------ plaintext over the network: auth: auto
 # A host that is not loopback: this machine's own non-loopback address,
 # reached with tls: none and insecure_plaintext: true.

@@ -13,6 +13,13 @@
 #    stored as sent, with a warning, and never deleted, even with 2 GB
 #    announced; a body cut by a closed connection is t-fault-drop's and
 #    still fails with 75).
+#  - replies without end (a fast server is never a stalled one): a RETR
+#    body running on past its announced size (up to 50 MB) fails with 76
+#    once it is 64 KiB (or its announced size, if more) too long, naming
+#    the message, which is neither stored nor deleted; LIST and UIDL
+#    listings with 100000 lines more than STAT's count fail with 76 past
+#    count + 1000 lines, nothing fetched or deleted. Both libcurl's
+#    reader (auth: auto) and popfetch's own (auth: user).
 #  - no UIDL at all, mbox: popfetch killed in the middle of a message
 #    leaves part of it in the mbox; the rerun takes it out (the batch's
 #    start is journalled for every server) and stores each message once.
@@ -177,6 +184,37 @@ print(json.dumps([m["uidl"] for m in json.load(open(sys.argv[1]))["messages"]]))
 	fault_end
 }
 
+# flood_retr AUTH: message 2's body runs on for 50 MB past its size.
+flood_retr() {
+	local auth=$1 n
+	note "RETR 2 sends 50 MB more than it announced (auth: $auth): 76, not stored, not deleted"
+	n=$(($(wc -c <"$T/m/2") + $(wc -l <"$T/m/2")))
+	msgs m1 m2 m3
+	FAULT_CONF=(auth="$auth")
+	fault_begin "flood-retr-$auth" '[{"on": "RETR 2", "conn": 1, "action": "flood"}]'
+	FAULT_CONF=()
+	fault_run1 76 "^popfetch: $FNAME: message 2: the server sent more than $((n + 65536)) bytes for a message it announced as $n bytes; not stored\$"
+	not_saw 'DELE 2'
+	not_saw 'RETR 3'
+	assert_eq 1 "$(maildir_count "$FSTORE_PATH")" "$FNAME: messages stored"
+	fault_rerun
+}
+
+# flood_list AUTH VERB: LIST or UIDL lists 100000 messages more than
+# STAT counted.
+flood_list() {
+	local auth=$1 verb=$2
+	note "$verb lists 100000 more messages than STAT counted (auth: $auth): 76, nothing fetched"
+	msgs m1 m2 m3
+	FAULT_CONF=(auth="$auth")
+	fault_begin "flood-$verb-$auth" "[{\"on\": \"$verb\", \"conn\": 1, \"action\": \"flood\"}]"
+	FAULT_CONF=()
+	fault_run1 76 "^popfetch: $FNAME: $verb: more than 1003 lines for the 3 messages STAT counted\$"
+	not_saw 'RETR.*|DELE.*'
+	assert_eq 0 "$(maildir_count "$FSTORE_PATH")" "$FNAME: messages stored"
+	fault_rerun
+}
+
 # nouidl_mbox_crash: a server without UIDL, an mbox, keep: false.
 # popfetch (tests/popfetch_hooks) is killed at the mbox's third flush:
 # the first message's end was written, then the first 64 KB of the big
@@ -251,6 +289,12 @@ scenario list-bigger-auto list_bigger auto 100
 scenario list-bigger-user list_bigger user 100
 scenario list-huge-auto list_bigger auto 2000000000
 scenario list-huge-user list_bigger user 2000000000
+scenario flood-retr-auto flood_retr auto
+scenario flood-retr-user flood_retr user
+scenario flood-list-auto flood_list auto LIST
+scenario flood-list-user flood_list user LIST
+scenario flood-uidl-auto flood_list auto UIDL
+scenario flood-uidl-user flood_list user UIDL
 scenario nouidl-mbox-crash nouidl_mbox_crash
 scenario list-bigger-crash list_bigger_crash
 fault_summary

@@ -10,7 +10,13 @@
 #    still in the environment and no_proxy=* (which libcurl would let
 #    bypass any proxy): the relay logs the CONNECT to Dovecot's port, the
 #    messages are stored, the recorder sees nothing;
-#  - proxy: from defaults is used by an account.
+#  - "proxy: http://127.0.0.1:PORT" to a minimal HTTP CONNECT proxy
+#    (socks5relay.py --http) whose 200 reply carries a header line: the
+#    fetch works, and --server-info shows Dovecot's greeting, not the
+#    proxy's reply;
+#  - proxy: from defaults is used by an account;
+#  - SSLKEYLOGFILE in the environment (libcurl and OpenSSL would write
+#    the TLS session secrets there): a pop3s fetch creates no such file.
 . "$(dirname "$0")/lib.sh"
 t_init
 need_dovecot
@@ -77,6 +83,11 @@ for var in all_proxy ALL_PROXY pop3_proxy pop3s_proxy; do
 	assert_empty "$TRAP" "connections to the proxy of $var"
 done
 
+note "SSLKEYLOGFILE in the environment: no TLS secrets written"
+SSLKEYLOGFILE=$T/keys.log fetch env-keylog tls=implicit \
+	port="$DOVECOT_POP3S_PORT" ca_file="$DOVECOT_CA"
+[ ! -e "$T/keys.log" ] || fail "SSLKEYLOGFILE: $(wc -l <"$T/keys.log") line(s) of TLS secrets written"
+
 note "all four proxy variables at once, no_proxy empty: not used"
 export all_proxy=$TRAP_URL ALL_PROXY=$TRAP_URL pop3_proxy=$TRAP_URL \
 	pop3s_proxy=$TRAP_URL no_proxy=
@@ -101,6 +112,18 @@ note "proxy: socks5h:// with host: localhost: the relay resolves the name"
 : >"$RELAY_LOG"
 fetch socks5h host=localhost proxy="socks5h://127.0.0.1:$RELAY_PORT"
 assert_eq "CONNECT localhost:$DOVECOT_PORT" "$(cat "$RELAY_LOG")" "the relay's log (socks5h)"
+
+note "proxy: http://127.0.0.1:PORT: a CONNECT tunnel; its reply is not the greeting"
+relay_start "$T/http" --http
+fetch http proxy="http://127.0.0.1:$RELAY_PORT"
+assert_eq "CONNECT 127.0.0.1:$DOVECOT_PORT" "$(cat "$T/http/log")" "the HTTP proxy's log"
+run_popfetch -c "$T/http.yaml" --server-info
+expect_rc 0 "--server-info through the HTTP proxy"
+assert_grep '^greeting: \+OK Dovecot (\(Debian\) )?ready\.( <[^>]+>)?$' "$T/out" \
+	"--server-info greeting through the HTTP proxy"
+assert_eq 1 "$(grep -c '^greeting: ' "$T/out")" "greeting lines through the HTTP proxy"
+assert_empty "$TRAP" "connections to the proxy of the environment"
+RELAY_PORT=$(cat "$T/relay/port")
 
 note "proxy: under defaults"
 : >"$RELAY_LOG"

@@ -8,7 +8,10 @@
 #  - one another user owns (made first in a shared directory) is not
 #    written to: one warning, the run goes on (when run as root);
 #  - a symlink is not followed: the file it points to is untouched, one
-#    warning; the run goes on.
+#    warning; the run goes on;
+#  - a FIFO (no reader) does not hang the run: one warning, exit 0;
+#  - a trace file with a second hard link is not written to: one
+#    warning, the run goes on.
 . "$(dirname "$0")/lib.sh"
 t_init
 setup_tmp t-trace
@@ -71,4 +74,21 @@ assert_eq target "$(cat "$T/target")" "bytes of the symlink's target"
 assert_lines 1 "$T/err" "stderr (symlink trace)"
 assert_grep "^popfetch: warning: .*link\\.trace" "$T/err" "the warning"
 assert_maildir_matches "$T/Maildir-link" "$T/msgs/m1"
+
+note "a trace path that is a FIFO: no hang, one warning"
+mkfifo -m 600 "$T/fifo.trace"
+POPFETCH_TEST_TIMEOUT=20 run fifo "$T/fifo.trace"
+assert_lines 1 "$T/err" "stderr (FIFO trace)"
+assert_grep "^popfetch: warning: .*fifo\.trace.*not a regular file" "$T/err" "the warning"
+assert_maildir_matches "$T/Maildir-fifo" "$T/msgs/m1"
+
+note "a trace file with two hard links: not written to, one warning"
+printf 'linked\n' >"$T/hard.trace"
+chmod 600 "$T/hard.trace"
+ln "$T/hard.trace" "$T/hard2"
+run hard "$T/hard.trace"
+assert_eq linked "$(cat "$T/hard2")" "bytes of the hard-linked file"
+assert_lines 1 "$T/err" "stderr (hard-linked trace)"
+assert_grep "^popfetch: warning: .*hard\.trace.*hard link" "$T/err" "the warning"
+assert_maildir_matches "$T/Maildir-hard" "$T/msgs/m1"
 exit 0

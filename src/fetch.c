@@ -38,6 +38,13 @@ struct ctx {
 	bool batch_open;      /* a journalled batch is not committed */
 	size_t ndele;         /* DELEs sent, waiting for QUIT */
 	unsigned long *dele;  /* their message numbers */
+	const char *cur_name; /* the message being received (Maildir name) */
+	/* Messages that cannot be retrieved (a lone "." first line the
+	 * server does not stuff): skipped for the rest of the run, by UIDL
+	 * (or number without UIDL). */
+	struct pop3_msg *broken;
+	size_t nbroken;
+	bool reconnect;       /* the session is out of step: start anew */
 };
 
 static int
@@ -47,6 +54,51 @@ body_write(void *arg, const char *buf, size_t len, struct err *e)
 
 	TESTHOOK("msg-chunk");
 	return c->sink->ops->msg_write(c->sink, buf, len, e);
+}
+
+/* The message is read again from its start: drop what it wrote. */
+static int
+body_restart(void *arg, struct err *e)
+{
+	struct ctx *c = arg;
+
+	c->sink->ops->msg_abort(c->sink);
+	return c->sink->ops->msg_begin(c->sink, c->cur_name, e);
+}
+
+static bool
+is_broken(const struct ctx *c, const struct pop3_msg *m)
+{
+	for (size_t i = 0; i < c->nbroken; i++) {
+		const struct pop3_msg *b = &c->broken[i];
+
+		if (c->have_uidl ? b->uidl_len == m->uidl_len &&
+		    memcmp(b->uidl, m->uidl, m->uidl_len) == 0 :
+		    b->num == m->num)
+			return true;
+	}
+	return false;
+}
+
+/* Remember m as one to skip, say so, and ask for a new session. */
+static void
+mark_broken(struct ctx *c, const struct pop3_msg *m, const struct err *why)
+{
+	struct pop3_msg *b;
+	char q[200];
+
+	c->broken = xrealloc(c->broken, (c->nbroken + 1) * sizeof(*c->broken));
+	b = &c->broken[c->nbroken++];
+	*b = *m;
+	b->uidl = m->uidl != NULL ? xstrndup(m->uidl, m->uidl_len) : NULL;
+	if (m->uidl != NULL)
+		log_warn(c->a->name, "message %lu (UIDL %s): %s", m->num,
+		    pop3_quote(c->pop, q, sizeof(q), m->uidl, m->uidl_len),
+		    why->msg);
+	else
+		log_warn(c->a->name, "message %lu: %s", m->num, why->msg);
+	c->stats->broken++;
+	c->reconnect = true;
 }
 
 /* Step 1: a batch left open by a crash. Maildir: a message whose file
@@ -136,7 +188,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 {
 	const struct sink_ops *ops = c->sink->ops;
 	char **names = xcalloc(count, sizeof(char *));
-	struct pop3_body body = { body_write, c };
+	struct pop3_body body = { body_write, body_restart, c };
 	bool *held = xcalloc(count, sizeof(bool));
 	struct err e2;
 	size_t done = 0;
@@ -173,7 +225,16 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 		if ((rc = ops->msg_begin(c->sink, names[i], e)) != 0)
 			break;
 		TESTHOOK("msg-begin");
+		c->cur_name = names[i];
 		rc = pop3_retr(c->pop, m, &body, &info, e);
+		if (rc != 0 && info.lone_dot) {
+			/* Not stored, never deleted; the others are fetched in
+			 * a new session (this one is out of step). */
+			ops->msg_abort(c->sink);
+			mark_broken(c, m, e);
+			rc = EX_PROTOCOL;
+			break;
+		}
 		if (rc == 0 && info.shorter && !c->have_uidl) {
 			/* Stored, it could not be told from a new message next
 			 * run (no UIDL): it would be stored again every run. */
@@ -283,6 +344,8 @@ fetch_all(struct ctx *c, struct err *e)
 	for (size_t i = 0; i < c->nmsgs && rc == 0; i++) {
 		struct pop3_msg *m = &c->msgs[i];
 
+		if (is_broken(c, m))
+			continue;
 		if (c->have_uidl && state_claim(c->st, m->uidl, m->uidl_len)) {
 			/* Stored by an earlier run that died before its
 			 * QUIT: delete without downloading again, unless it
@@ -365,7 +428,7 @@ fetch_pop3_params(const struct account *a, struct pop3_params *pp)
 }
 
 static int
-session(struct ctx *c, struct err *e)
+session_once(struct ctx *c, struct err *e)
 {
 	const struct account *a = c->a;
 	struct pop3_params pp;
@@ -409,6 +472,8 @@ session(struct ctx *c, struct err *e)
 	}
 
 	rc = fetch_all(c, e);
+	if (c->reconnect)
+		return rc;   /* out of step: no QUIT, no compaction */
 	if (rc == 0) {
 		struct err qe;
 		int qrc;
@@ -441,6 +506,38 @@ session(struct ctx *c, struct err *e)
 		    a->forget_after_s, &ce) != 0)
 			log_warn(a->name, "%s (the state stays valid)", ce.msg);
 	}
+	return rc;
+}
+
+/*
+ * A session, and new ones while a message that cannot be retrieved puts
+ * one out of step (each such message is skipped from then on; a bounded
+ * number of times). DELEs of a session left that way were never
+ * confirmed: the next session repeats them without downloading again.
+ */
+static int
+session(struct ctx *c, struct err *e)
+{
+	unsigned long deleted = 0;
+	int rc;
+
+	for (int attempt = 0; ; attempt++) {
+		c->reconnect = false;
+		rc = session_once(c, e);
+		deleted += c->stats->deleted;
+		if (!c->reconnect || attempt == 20)
+			break;
+		pop3_close(c->pop);
+		c->pop = NULL;
+		pop3_msgs_free(c->msgs, c->nmsgs);
+		c->msgs = NULL;
+		c->nmsgs = 0;
+		c->ndele = 0;
+		c->stats->deleted = 0;
+		state_claims_reset(c->st);
+		log_info(c->a->name, "starting a new session");
+	}
+	c->stats->deleted = deleted;
 	return rc;
 }
 
@@ -514,5 +611,8 @@ out:
 		c.sink->ops->close(c.sink);
 	state_close(c.st);
 	free(c.dele);
+	for (size_t i = 0; i < c.nbroken; i++)
+		free(c.broken[i].uidl);
+	free(c.broken);
 	return rc;
 }

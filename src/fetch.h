@@ -16,6 +16,8 @@ struct fetch_stats {
 	unsigned long long bytes;  /* octets received for stored messages */
 	unsigned long held;        /* came shorter than announced: left on
 	                              the server for good */
+	unsigned long broken;      /* cannot be retrieved (a lone "." first
+	                              line unstuffed): skipped, left there */
 };
 
 /*

@@ -52,6 +52,13 @@ pop3i_copy_line(const struct pop3 *s, char *dst, size_t dstlen,
 	dst[len] = '\0';
 }
 
+const char *
+pop3_quote(const struct pop3 *s, char *buf, size_t buflen, const char *src,
+    size_t len)
+{
+	return pop3i_quote(s, buf, buflen, src, len);
+}
+
 /* Every piece of server text popfetch prints goes through here. */
 const char *
 pop3i_quote(const struct pop3 *s, char *buf, size_t buflen, const char *src,
@@ -736,12 +743,17 @@ login_curl(struct pop3 *s, const struct pop3_params *p, struct err *e)
 		curl_easy_setopt(s->h, CURLOPT_PASSWORD, p->password);
 	if (opts != NULL)
 		curl_easy_setopt(s->h, CURLOPT_LOGIN_OPTIONS, opts);
+	/* CONNECT_ONLY: libcurl connects, does TLS or STLS, reads the
+	 * greeting and CAPA and authenticates, then stops; every command
+	 * after that is ours (pop3_raw.c). */
 	s->in_login = true;
-	rc = pop3i_perform(s, "", "STAT", false, W_DISCARD, "login", e);
+	rc = pop3i_perform(s, "", NULL, false, W_DISCARD, "login", e);
 	s->in_login = false;
-	/* The credentials must stay set on the handle: libcurl reuses the
-	 * connection only for requests with the same ones. */
-	return rc;
+	if (rc != 0)
+		return rc;
+	s->raw = true;
+	s->established = true;
+	return pop3i_raw_command(s, "STAT", false, W_DISCARD, "STAT", e);
 }
 
 /* Log in with USER/PASS ourselves: libcurl cannot be told to use them
@@ -771,7 +783,7 @@ pop3_open(const struct pop3_params *p, struct pop3 **out,
 	struct pop3 *s;
 	int rc;
 
-	if ((s = pop3i_new(p, raw, false, e)) == NULL)
+	if ((s = pop3i_new(p, true, false, e)) == NULL)
 		return EX_SOFTWARE;
 	rc = raw ? login_raw(s, p, e) : login_curl(s, p, e);
 	if (rc == EX_NOPERM && p->auth == AUTH_AUTO && s->greet_apop &&
@@ -946,25 +958,46 @@ pop3_msgs_free(struct pop3_msg *msgs, size_t n)
 }
 
 /*
- * Fewer bytes than announced. libcurl ends a RETR with CURLE_OK both at
- * the "." line and when the server closes the connection mid-body, so the
- * count alone cannot tell a cut body from a server whose sizes are wrong
- * (some report sizes of another form of the message). The connection
- * can: after a cut it is gone, and libcurl may not reconnect (the socket
- * guard), so a NOOP answered on it proves the reply ended at its "."
- * line. Our own reader (raw) returns 0 only after the "." line.
+ * Fewer bytes than announced, the reply ended by its "." line. Either the
+ * server counts another form of the message (the body is whole), or it
+ * sent the message's first line, a lone ".", unstuffed (Dovecot 2.3 and
+ * Courier do not stuff a first line): the reply then ended at once, and
+ * the rest of the message is where the next reply belongs. A NOOP tells:
+ * its reply is a status line only in the first case.
  */
 static int
-retr_short(struct pop3 *s, const char *what, struct err *e)
+retr_short(struct pop3 *s, const char *what, struct pop3_retr_info *info,
+    struct err *e)
 {
 	struct err probe;
+	int rc = pop3i_raw_command(s, "NOOP", false, W_DISCARD, "NOOP", &probe);
 
-	if (!s->raw && pop3i_perform(s, "", "NOOP", false, W_DISCARD, "NOOP",
-	    &probe) != 0)
-		return err_set(e, EX_TEMPFAIL, "%s: connection closed after "
-		    "%llu of %llu bytes; message not stored", what, s->got,
-		    s->expect);
-	return 0;
+	if (rc == 0 || (rc == EX_PROTOCOL && (s->last[0] == '+' ||
+	    s->last[0] == '-')))
+		return 0;
+	if (rc != EX_PROTOCOL) {
+		*e = probe;
+		return rc;
+	}
+	info->lone_dot = true;
+	return err_set(e, EX_PROTOCOL, "%s: the server sent %llu of %llu "
+	    "bytes, then lines that are not replies: the message's first "
+	    "line is a lone \".\", which this server does not dot-stuff, so "
+	    "the message cannot be retrieved over POP3; not stored, left on "
+	    "the server", what, s->got, s->expect);
+}
+
+/* One RETR into s->body, from scratch. */
+static int
+retr_once(struct pop3 *s, const struct pop3_msg *msg, const char *what,
+    struct err *e)
+{
+	s->retr_msg = msg;
+	s->got = 0;
+	s->nhold = 0;
+	s->passthrough = false;
+	s->started = false;
+	return pop3i_raw_command(s, what, true, W_BODY, what, e);
 }
 
 int
@@ -972,20 +1005,24 @@ pop3_retr(struct pop3 *s, const struct pop3_msg *msg,
     const struct pop3_body *body, struct pop3_retr_info *info,
     struct err *e)
 {
-	char path[32], what[48];
+	char what[48];
 	int rc;
 
 	memset(info, 0, sizeof(*info));
-	snprintf(path, sizeof(path), "%lu", msg->num);
 	snprintf(what, sizeof(what), "RETR %lu", msg->num);
 	s->body = body;
-	s->retr_msg = msg;
-	s->got = 0;
-	s->nhold = 0;
-	s->passthrough = false;
-	s->started = false;
-	rc = s->raw ? pop3i_raw_command(s, what, true, W_BODY, what, e) :
-	    pop3i_perform(s, path, NULL, true, W_BODY, what, e);
+	rc = retr_once(s, msg, what, e);
+	if (rc == 0 && s->first_dotdot && s->got + 1 == s->expect &&
+	    body->restart != NULL) {
+		/* The first line's ".." lost a dot it should not have: this
+		 * server does not stuff first lines. Read it again, keeping
+		 * them. */
+		if ((rc = body->restart(body->arg, e)) != 0)
+			goto out;
+		s->first_dot_data = true;
+		rc = retr_once(s, msg, what, e);
+		s->first_dot_data = false;
+	}
 	if (rc == EX_TEMPFAIL && s->started && s->got < s->expect &&
 	    s->err_line[0] == '\0') {
 		char why[sizeof(e->msg)];
@@ -1001,7 +1038,7 @@ pop3_retr(struct pop3 *s, const struct pop3_msg *msg,
 	if (!s->started)
 		pop3i_body_start(s, msg);
 	if (s->got < s->expect) {
-		if ((rc = retr_short(s, what, e)) != 0)
+		if ((rc = retr_short(s, what, info, e)) != 0)
 			goto out;
 		info->shorter = true;
 		info->announced = s->expect;

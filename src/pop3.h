@@ -90,11 +90,21 @@ void pop3_msgs_free(struct pop3_msg *msgs, size_t n);
  */
 struct pop3_body {
 	int (*write)(void *arg, const char *buf, size_t len, struct err *e);
+	/* Forget what write() received of this message: it is read again
+	 * (a first line starting ".." that the server did not stuff). */
+	int (*restart)(void *arg, struct err *e);
 	void *arg;
 };
 
-/* What pop3_retr saw of a body it returned 0 for. */
+/* What pop3_retr saw of a body. */
 struct pop3_retr_info {
+	bool lone_dot;                 /* (with an error) the server sent the
+	                                  message's first line, a lone ".",
+	                                  unstuffed: the reply ended there and
+	                                  the rest of the message came where
+	                                  replies belong; the session is
+	                                  unusable, the message can never be
+	                                  retrieved over POP3 */
 	bool shorter;                  /* fewer bytes than announced, but
 	                                  the reply ended properly */
 	unsigned long long announced;  /* "+OK n octets", else LIST size */
@@ -116,6 +126,11 @@ struct pop3_retr_info {
 int pop3_retr(struct pop3 *s, const struct pop3_msg *msg,
     const struct pop3_body *body, struct pop3_retr_info *info,
     struct err *e);
+
+/* Server text (a UIDL, say) made fit to print into buf: control bytes
+ * escaped, the session's secrets redacted. Returns buf. */
+const char *pop3_quote(const struct pop3 *s, char *buf, size_t buflen,
+    const char *src, size_t len);
 
 /* DELE one message (takes effect at a good QUIT). */
 int pop3_dele(struct pop3 *s, unsigned long num, struct err *e);

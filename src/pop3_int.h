@@ -80,6 +80,8 @@ struct pop3 {
 	unsigned long long expect, got;
 	unsigned long long cap;   /* more than this many bytes: refused */
 	bool started, passthrough;
+	bool first_dotdot;    /* the first line started ".." and lost a dot */
+	bool first_dot_data;  /* keep every dot of the first line */
 	const struct pop3_msg *retr_msg;
 	char hold[2];
 	size_t nhold;

@@ -159,21 +159,27 @@ raw_emit(struct pop3 *s, const char *buf, size_t len)
 }
 
 /*
- * The body of a multi-line reply up to the "." line, dot-unstuffed
- * (RFC 1939, 3), streamed to raw_emit() in runs.
+ * The body of a multi-line reply up to the "." line, streamed to
+ * raw_emit() in runs. Dots (RFC 1939, 3): a line that starts with "." and
+ * is not the terminator is unstuffed only when the next byte is "." too;
+ * otherwise the dot is data, for servers that do not stuff the first
+ * line of a message (Dovecot 2.3, Courier send ".first" for ".first").
+ * Only a first line starting ".." is ambiguous: s->first_dotdot records
+ * that it was unstuffed, and pop3_retr() reads it again with
+ * s->first_dot_data set (every dot of the first line kept) when the
+ * count says the server had not stuffed it.
  */
 static int
 raw_multiline(struct pop3 *s, const char *what, struct err *e)
 {
-	bool bol = true;
+	bool bol = true, first = true;
 	int rc;
 
+	s->first_dotdot = false;
 	for (;;) {
 		if ((rc = raw_need(s, 1, what, e)) != 0)
 			return rc;
 		if (bol && s->rbuf[s->rpos] == '.') {
-			/* ".\r\n" ends the reply; any other leading dot is
-			 * stuffing and goes. */
 			if ((rc = raw_need(s, 2, what, e)) != 0)
 				return rc;
 			if (s->rbuf[s->rpos + 1] == '\r') {
@@ -183,14 +189,18 @@ raw_multiline(struct pop3 *s, const char *what, struct err *e)
 					s->rpos += 3;
 					return 0;
 				}
+			} else if (s->rbuf[s->rpos + 1] == '.' &&
+			    !(first && s->first_dot_data)) {
+				s->first_dotdot = s->first_dotdot || first;
+				s->rpos++;
 			}
-			s->rpos++;
 		}
 		char *start = s->rbuf + s->rpos;
 		char *nl = memchr(start, '\n', s->rlen - s->rpos);
 		size_t len = nl ? (size_t)(nl - start) + 1 : s->rlen - s->rpos;
 
 		bol = nl != NULL;
+		first = first && !bol;
 		s->rpos += len;
 		if ((rc = raw_emit(s, start, len)) != 0)
 			return rc;

@@ -95,6 +95,9 @@ int state_held(const struct state *st, const char *uidl, size_t len);
  */
 int state_claim(struct state *st, const char *uidl, size_t len);
 
+/* A new session's inventory: every stored copy is unmatched again. */
+void state_claims_reset(struct state *st);
+
 /* The batch a crash left open (pending->open false when none). */
 const struct state_pending *state_pending(const struct state *st);
 

@@ -112,3 +112,10 @@ state_count(const struct state *st)
 {
 	return st->count;
 }
+
+void
+state_claims_reset(struct state *st)
+{
+	for (size_t i = 0; i < st->tabsize; i++)
+		st->tab[i].claimed = 0;
+}

@@ -161,20 +161,34 @@ recover(struct ctx *c, struct err *e)
 	return 0;
 }
 
+/* DELE these (pipelined when the server allows); remember what was sent
+ * for QUIT's confirmation. */
 static int
-dele(struct ctx *c, unsigned long num, struct err *e)
+dele_many(struct ctx *c, const unsigned long *nums, size_t n, struct err *e)
 {
-	int rc = pop3_dele(c->pop, num, e);
+	int rc;
 
+	if (n == 0)
+		return 0;
+	rc = pop3_dele_many(c->pop, nums, n, e);
 	TESTHOOK("dele");
 	/* A long run of DELEs writes nothing: keep the store's lock fresh. */
 	if (c->sink->ops->idle != NULL)
 		c->sink->ops->idle(c->sink);
+	/* On a failure some may have been accepted: counting them all as
+	 * pending only makes compaction keep their records longer. */
 	if (rc == 0) {
-		c->dele = xrealloc(c->dele, (c->ndele + 1) * sizeof(*c->dele));
-		c->dele[c->ndele++] = num;
+		c->dele = xrealloc(c->dele, (c->ndele + n) * sizeof(*c->dele));
+		memcpy(c->dele + c->ndele, nums, n * sizeof(*nums));
+		c->ndele += n;
 	}
 	return rc;
+}
+
+static int
+dele(struct ctx *c, unsigned long num, struct err *e)
+{
+	return dele_many(c, &num, 1, e);
 }
 
 /*
@@ -189,7 +203,13 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	const struct sink_ops *ops = c->sink->ops;
 	char **names = xcalloc(count, sizeof(char *));
 	struct pop3_body body = { body_write, body_restart, c };
-	bool *held = xcalloc(count, sizeof(bool));
+	/* The order of reading: the batch, then the messages that need a
+	 * second reading (pop3_retr_info.again). */
+	size_t *order = xcalloc(2 * count, sizeof(size_t)), norder = count;
+	struct pop3_msg **ok = xcalloc(count, sizeof(*ok));   /* stored */
+	bool *held = xcalloc(count, sizeof(bool));            /* of ok[] */
+	unsigned long *nums = xcalloc(count, sizeof(*nums));
+	size_t nnums = 0;
 	struct err e2;
 	size_t done = 0;
 	struct sink_mark mark = { 0, 0, 0, 0 };
@@ -217,9 +237,12 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	c->batch_open = true;
 	TESTHOOK("batch-journalled");
 
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0; i < count; i++)
+		order[i] = i;
+	pop3_retr_plan(c->pop, batch, count);
+	for (size_t k = 0; k < norder; k++) {
+		size_t i = order[k];
 		struct pop3_msg *m = batch[i];
-
 		struct pop3_retr_info info;
 
 		if ((rc = ops->msg_begin(c->sink, names[i], e)) != 0)
@@ -234,6 +257,11 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 			mark_broken(c, m, e);
 			rc = EX_PROTOCOL;
 			break;
+		}
+		if (rc == 0 && info.again) {
+			ops->msg_abort(c->sink);
+			order[norder++] = i;
+			continue;
 		}
 		if (rc == 0 && info.shorter && !c->have_uidl) {
 			/* Stored, it could not be told from a new message next
@@ -273,17 +301,16 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 			    "properly; stored as sent, and left on the server "
 			    "(never deleted by popfetch)", m->num,
 			    info.announced, info.received);
-			held[i] = true;
+			held[done] = true;
 			c->stats->held++;
 		}
-		batch[done] = m;   /* done <= i: compact the stored ones */
-		held[done] = held[i];
-		done++;
+		ok[done++] = m;
 		c->stats->bytes += m->size;
 		log_info(c->a->name, "stored message %lu (%llu octets on the "
 		    "server)", m->num, m->size);
 	}
 
+	pop3_retr_plan(c->pop, NULL, 0);
 	/* Make what was stored durable, even after a failure above. */
 	rc2 = ops->batch_sync(c->sink, &e2);
 	TESTHOOK("batch-synced");
@@ -303,8 +330,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 		goto out;
 	}
 	for (size_t i = 0; i < done && c->have_uidl; i++)
-		state_stored(c->st, batch[i]->uidl, batch[i]->uidl_len,
-		    held[i]);
+		state_stored(c->st, ok[i]->uidl, ok[i]->uidl_len, held[i]);
 	state_commit(c->st);
 	if ((rc2 = state_sync(c->st, &e2)) != 0) {
 		if (rc == 0) {
@@ -318,16 +344,20 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	c->stats->stored += done;
 
 	/* Promise 1: only now, with file, directory and record synced. */
-	if (!c->a->keep && c->pop != NULL) {
-		for (size_t i = 0; i < done && rc == 0; i++)
+	if (!c->a->keep && c->pop != NULL && rc == 0) {
+		for (size_t i = 0; i < done; i++)
 			if (!held[i])
-				rc = dele(c, batch[i]->num, e);
+				nums[nnums++] = ok[i]->num;
+		rc = dele_many(c, nums, nnums, e);
 	}
 out:
 	for (size_t i = 0; i < count; i++)
 		free(names[i]);
 	free(names);
+	free(order);
+	free(ok);
 	free(held);
+	free(nums);
 	return rc;
 }
 

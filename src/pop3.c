@@ -99,7 +99,7 @@ login_line(struct pop3 *s, const char *raw, size_t rawlen)
 		return;
 	if (s->capa_new) {
 		s->capa[0] = '\0';
-		s->capa_uidl = s->capa_sasl = false;
+		s->capa_uidl = s->capa_sasl = s->capa_pipelining = false;
 		s->capa_new = false;
 	}
 	s->capa_seen = true;
@@ -112,6 +112,8 @@ login_line(struct pop3 *s, const char *raw, size_t rawlen)
 		s->capa_uidl = true;
 	if (strcmp(word, "SASL") == 0 && l[4] == ' ')
 		s->capa_sasl = true;
+	if (strcmp(word, "PIPELINING") == 0)
+		s->capa_pipelining = true;
 	n = strlen(s->capa);
 	if (n + strlen(l) + 2 < sizeof(s->capa))
 		snprintf(s->capa + n, sizeof(s->capa) - n, "%s%s",
@@ -970,11 +972,22 @@ retr_short(struct pop3 *s, const char *what, struct pop3_retr_info *info,
     struct err *e)
 {
 	struct err probe;
-	int rc = pop3i_raw_command(s, "NOOP", false, W_DISCARD, "NOOP", &probe);
+	int rc;
 
-	if (rc == 0 || (rc == EX_PROTOCOL && (s->last[0] == '+' ||
-	    s->last[0] == '-')))
-		return 0;
+	if (s->q != NULL && s->qhead != s->qtail) {
+		/* Pipelined: the next reply's status line is the probe. */
+		rc = pop3i_raw_peek(s, what, &probe);
+		if (rc == 0 && (s->last[0] == '+' || s->last[0] == '-'))
+			return 0;
+		if (rc == 0)
+			rc = EX_PROTOCOL;
+	} else {
+		rc = pop3i_raw_command(s, "NOOP", false, W_DISCARD, "NOOP",
+		    &probe);
+		if (rc == 0 || (rc == EX_PROTOCOL && (s->last[0] == '+' ||
+		    s->last[0] == '-')))
+			return 0;
+	}
 	if (rc != EX_PROTOCOL) {
 		*e = probe;
 		return rc;
@@ -987,9 +1000,62 @@ retr_short(struct pop3 *s, const char *what, struct pop3_retr_info *info,
 	    "the server", what, s->got, s->expect);
 }
 
-/* One RETR into s->body, from scratch. */
+/* Up to PIPE_MAX RETRs and PIPE_BYTES announced octets in flight; one at a
+ * time without PIPELINING. */
+#define PIPE_MAX 64
+#define PIPE_BYTES (16ULL * 1024 * 1024)
+
+void
+pop3_retr_plan(struct pop3 *s, struct pop3_msg *const *msgs, size_t n)
+{
+	free(s->plan);
+	s->plan = NULL;
+	s->nplan = s->pnext = 0;
+	if (n == 0)
+		return;
+	s->plan = xcalloc(n, sizeof(*s->plan));
+	for (size_t i = 0; i < n; i++)
+		s->plan[i] = msgs[i];
+	s->nplan = n;
+	free(s->q);
+	s->q = xcalloc(n, sizeof(*s->q));
+	s->qhead = s->qtail = 0;
+	s->qbytes = 0;
+}
+
+/* Send RETR for one more planned message. */
 static int
-retr_once(struct pop3 *s, const struct pop3_msg *msg, const char *what,
+retr_send(struct pop3 *s, const struct pop3_msg *m, struct err *e)
+{
+	char what[48];
+
+	snprintf(what, sizeof(what), "RETR %lu", m->num);
+	s->q[s->qtail++] = m;
+	s->qbytes += m->size;
+	return pop3i_raw_send(s, what, false, what, e);
+}
+
+/* Keep the window full. */
+static int
+retr_top_up(struct pop3 *s, struct err *e)
+{
+	int rc;
+
+	while (s->pnext < s->nplan) {
+		size_t out = s->qtail - s->qhead;
+
+		if (out > 0 && (!s->capa_pipelining || out >= PIPE_MAX ||
+		    s->qbytes >= PIPE_BYTES))
+			break;
+		if ((rc = retr_send(s, s->plan[s->pnext++], e)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Read the reply of the oldest RETR in flight, msg's, into s->body. */
+static int
+retr_read(struct pop3 *s, const struct pop3_msg *msg, const char *what,
     struct err *e)
 {
 	s->retr_msg = msg;
@@ -997,7 +1063,47 @@ retr_once(struct pop3 *s, const struct pop3_msg *msg, const char *what,
 	s->nhold = 0;
 	s->passthrough = false;
 	s->started = false;
-	return pop3i_raw_command(s, what, true, W_BODY, what, e);
+	s->qbytes -= msg->size;
+	s->qhead++;
+	return pop3i_raw_reply(s, true, W_BODY, what, false, e);
+}
+
+/*
+ * The reply for msg: sent ahead when it was planned (pop3_retr_plan),
+ * else now. Nothing else may be in flight then: replies come in order.
+ */
+static int
+retr_next(struct pop3 *s, const struct pop3_msg *msg, const char *what,
+    struct err *e)
+{
+	int rc;
+
+	if (s->q == NULL || (s->qhead == s->qtail && (s->pnext >= s->nplan ||
+	    s->plan[s->pnext] != msg))) {
+		/* Not planned (or a second reading): alone on the wire. */
+		if (s->q != NULL && s->qhead != s->qtail)
+			return err_set(e, EX_SOFTWARE, "%s: replies pending",
+			    what);
+		if ((rc = pop3i_raw_send(s, what, false, what, e)) != 0)
+			return rc;
+		s->retr_msg = msg;
+		s->got = 0;
+		s->nhold = 0;
+		s->passthrough = false;
+		s->started = false;
+		return pop3i_raw_reply(s, true, W_BODY, what, false, e);
+	}
+	if ((rc = retr_top_up(s, e)) != 0)
+		return rc;
+	if (s->qhead == s->qtail || s->q[s->qhead] != msg)
+		return err_set(e, EX_SOFTWARE, "%s: not the next reply", what);
+	return retr_read(s, msg, what, e);
+}
+
+static bool
+in_flight(const struct pop3 *s)
+{
+	return s->q != NULL && s->qhead != s->qtail;
 }
 
 int
@@ -1011,16 +1117,19 @@ pop3_retr(struct pop3 *s, const struct pop3_msg *msg,
 	memset(info, 0, sizeof(*info));
 	snprintf(what, sizeof(what), "RETR %lu", msg->num);
 	s->body = body;
-	rc = retr_once(s, msg, what, e);
-	if (rc == 0 && s->first_dotdot && s->got + 1 == s->expect &&
-	    body->restart != NULL) {
+	rc = retr_next(s, msg, what, e);
+	if (rc == 0 && s->first_dotdot && s->got + 1 == s->expect) {
 		/* The first line's ".." lost a dot it should not have: this
-		 * server does not stuff first lines. Read it again, keeping
-		 * them. */
+		 * server does not stuff first lines. Read it again keeping
+		 * them, now if nothing else is in flight, else later. */
+		if (in_flight(s) || body->restart == NULL) {
+			info->again = true;
+			goto out;
+		}
 		if ((rc = body->restart(body->arg, e)) != 0)
 			goto out;
 		s->first_dot_data = true;
-		rc = retr_once(s, msg, what, e);
+		rc = retr_next(s, msg, what, e);
 		s->first_dot_data = false;
 	}
 	if (rc == EX_TEMPFAIL && s->started && s->got < s->expect &&
@@ -1061,12 +1170,31 @@ out:
 int
 pop3_dele(struct pop3 *s, unsigned long num, struct err *e)
 {
-	char cmd[40];
+	return pop3_dele_many(s, &num, 1, e);
+}
 
-	snprintf(cmd, sizeof(cmd), "DELE %lu", num);
-	if (s->raw)
-		return pop3i_raw_command(s, cmd, false, W_DISCARD, cmd, e);
-	return pop3i_perform(s, "", cmd, false, W_DISCARD, cmd, e);
+int
+pop3_dele_many(struct pop3 *s, const unsigned long *nums, size_t n,
+    struct err *e)
+{
+	char cmd[40];
+	size_t sent = 0, read = 0;
+	int rc = 0;
+
+	/* With PIPELINING all go out, then the replies are read; else one
+	 * at a time. */
+	while (read < n && rc == 0) {
+		while (sent < n && rc == 0 && (sent == read ||
+		    (s->capa_pipelining && sent - read < PIPE_MAX))) {
+			snprintf(cmd, sizeof(cmd), "DELE %lu", nums[sent++]);
+			rc = pop3i_raw_send(s, cmd, false, cmd, e);
+		}
+		if (rc == 0) {
+			snprintf(cmd, sizeof(cmd), "DELE %lu", nums[read++]);
+			rc = pop3i_raw_reply(s, false, W_DISCARD, cmd, false, e);
+		}
+	}
+	return rc;
 }
 
 int
@@ -1095,6 +1223,8 @@ pop3_close(struct pop3 *s)
 	pop3_msgs_free(s->msgs, s->nmsgs);
 	free(s->base_url);
 	free(s->rbuf);
+	free(s->plan);
+	free(s->q);
 	textclean_free(s->tc);
 	free(s);
 }

@@ -98,6 +98,11 @@ struct pop3_body {
 
 /* What pop3_retr saw of a body. */
 struct pop3_retr_info {
+	bool again;                    /* (with 0) not received: its first
+	                                  line needs a second reading, once
+	                                  nothing else is in flight; the
+	                                  caller drops what it got and asks
+	                                  again after the rest of the plan */
 	bool lone_dot;                 /* (with an error) the server sent the
 	                                  message's first line, a lone ".",
 	                                  unstuffed: the reply ended there and
@@ -132,8 +137,22 @@ int pop3_retr(struct pop3 *s, const struct pop3_msg *msg,
 const char *pop3_quote(const struct pop3 *s, char *buf, size_t buflen,
     const char *src, size_t len);
 
+/*
+ * The messages pop3_retr() will be asked for next, in that order: their
+ * RETRs go out ahead of the replies (RFC 2449 pipelining, when CAPA lists
+ * PIPELINING; else one at a time), up to 64 commands and 16 MB announced
+ * in flight. n == 0 clears the plan. A message asked for out of plan is
+ * sent alone, once nothing is in flight.
+ */
+void pop3_retr_plan(struct pop3 *s, struct pop3_msg *const *msgs, size_t n);
+
 /* DELE one message (takes effect at a good QUIT). */
 int pop3_dele(struct pop3 *s, unsigned long num, struct err *e);
+
+/* DELE these, pipelined when the server allows; the first failure ends
+ * it (the ones before it were accepted). */
+int pop3_dele_many(struct pop3 *s, const unsigned long *nums, size_t n,
+    struct err *e);
 
 /* QUIT and check the reply: only a +OK means the DELEs happened. */
 int pop3_quit(struct pop3 *s, struct err *e);

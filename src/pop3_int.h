@@ -81,6 +81,16 @@ struct pop3 {
 	unsigned long long cap;   /* more than this many bytes: refused */
 	bool started, passthrough;
 	bool first_dotdot;    /* the first line started ".." and lost a dot */
+	bool peeked;          /* s->last holds the next reply's status */
+	/* Pipelining (RFC 2449) when CAPA lists PIPELINING: RETRs of the
+	 * planned messages are sent ahead, within a window; q holds what
+	 * was sent and not yet read. */
+	bool capa_pipelining;
+	const struct pop3_msg **plan;
+	size_t nplan, pnext;
+	const struct pop3_msg **q;
+	size_t qhead, qtail;
+	unsigned long long qbytes;
 	bool first_dot_data;  /* keep every dot of the first line */
 	const struct pop3_msg *retr_msg;
 	char hold[2];
@@ -115,7 +125,16 @@ struct pop3 *pop3i_new(const struct pop3_params *p, bool connect_only,
 int pop3i_perform(struct pop3 *s, const char *path, const char *custom,
     bool multiline, enum wmode wmode, const char *what, struct err *e);
 
-/* pop3_raw.c: the same commands over the CONNECT_ONLY connection. */
+/* pop3_raw.c: commands over the CONNECT_ONLY connection. send: one
+ * command line (secret: traced as "VERB <redacted>"); reply: read the
+ * reply of the oldest command sent and not yet read (its status line may
+ * already be in s->last: peek); peek: read the next status line into
+ * s->last, for pop3i_raw_reply to take. */
+int pop3i_raw_send(struct pop3 *s, const char *cmd, bool secret,
+    const char *what, struct err *e);
+int pop3i_raw_reply(struct pop3 *s, bool multiline, enum wmode wmode,
+    const char *what, bool login, struct err *e);
+int pop3i_raw_peek(struct pop3 *s, const char *what, struct err *e);
 int pop3i_raw_command(struct pop3 *s, const char *cmd, bool multiline,
     enum wmode wmode, const char *what, struct err *e);
 int pop3i_raw_login(struct pop3 *s, const char *user, const char *password,

@@ -222,28 +222,56 @@ raw_reply_error(struct pop3 *s, const char *what, bool login, struct err *e)
 	return err_set(e, code, "%s: server said \"%s\"", what, q);
 }
 
-static int
-raw_exchange(struct pop3 *s, const char *cmd, bool secret, bool multiline,
-    enum wmode wmode, const char *what, bool login, struct err *e)
+int
+pop3i_raw_send(struct pop3 *s, const char *cmd, bool secret,
+    const char *what, struct err *e)
 {
 	char *line = xasprintf("%s\r\n", cmd);
 	int rc;
 
-	s->wmode = wmode;
-	s->cb_rc = 0;
-	s->cb_err = e;
-	s->linelen = 0;
-	pop3i_window_start(s);
 	if (secret) {
 		/* "PASS <redacted>": the verb, never the argument. */
 		log_debug(s->account, "C: %.*s <redacted>",
 		    (int)strcspn(cmd, " "), cmd);
 	} else
 		log_debug(s->account, "C: %s", cmd);
+	pop3i_window_start(s);
 	rc = raw_send(s, line, strlen(line), what, e);
 	util_wipe(line, strlen(line));
 	free(line);
-	if (rc == 0)
+	if (rc != 0)
+		s->broken = true;
+	return rc;
+}
+
+int
+pop3i_raw_peek(struct pop3 *s, const char *what, struct err *e)
+{
+	int rc;
+
+	pop3i_window_start(s);
+	if ((rc = raw_line(s, what, e)) != 0) {
+		s->broken = true;
+		return rc;
+	}
+	s->peeked = true;
+	return 0;
+}
+
+int
+pop3i_raw_reply(struct pop3 *s, bool multiline, enum wmode wmode,
+    const char *what, bool login, struct err *e)
+{
+	int rc = 0;
+
+	s->wmode = wmode;
+	s->cb_rc = 0;
+	s->cb_err = e;
+	s->linelen = 0;
+	pop3i_window_start(s);
+	if (s->peeked)
+		s->peeked = false;   /* the status line is in s->last */
+	else
 		rc = raw_line(s, what, e);
 	if (rc == 0) {
 		char q[LINE_MAX_LEN];
@@ -261,6 +289,16 @@ raw_exchange(struct pop3 *s, const char *cmd, bool secret, bool multiline,
 	if (rc != 0)
 		s->broken = true;
 	return rc;
+}
+
+static int
+raw_exchange(struct pop3 *s, const char *cmd, bool secret, bool multiline,
+    enum wmode wmode, const char *what, bool login, struct err *e)
+{
+	int rc = pop3i_raw_send(s, cmd, secret, what, e);
+
+	return rc != 0 ? rc : pop3i_raw_reply(s, multiline, wmode, what,
+	    login, e);
 }
 
 int

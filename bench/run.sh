@@ -66,6 +66,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# What was measured, for the report (taken before the runs: the tree may
+# change while they go on).
+{
+	printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+	printf 'machine\t%s cores, %s\n' "$(nproc)" \
+		"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+	printf 'popfetch\t%s\n' "$("$POPFETCH" --version 2>/dev/null | head -1 |
+		sed 's/ (\(libcurl\/[^ ]*\).*/, \1/')"
+	printf 'commit\t%s\n' "$(git -C "$TOP_SRCDIR" describe --always --dirty 2>/dev/null || echo unknown)"
+	printf 'mpop\t%s\n' "$([ -n "$MPOP" ] && "$MPOP" --version | head -1 || echo 'not installed')"
+	printf 'dovecot\t%s\n' "$("$(_dovecot_bin)" --version 2>/dev/null | head -1)"
+	printf 'runs\t%s\n' "$RUNS"
+	printf 'short\t%s\n' "${SHORT:+yes}"
+} >"$W/meta.tsv"
+
 # --------------------------------------------------------------- mailboxes
 if [ -n "$SHORT" ]; then
 	N_KEEP=200 N_DEL=200 N_BIG=2 BIG_SIZE=$((1 << 20)) N_NEW=10 N_WAN=100
@@ -296,18 +311,6 @@ dovecot_stop
 DOVECOT_DIR=
 
 # ------------------------------------------------------------------ report
-{
-	printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
-	printf 'machine\t%s cores, %s\n' "$(nproc)" \
-		"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
-	printf 'popfetch\t%s\n' "$("$POPFETCH" --version 2>/dev/null | head -1 |
-		sed 's/ (\(libcurl\/[^ ]*\).*/, \1/')"
-	printf 'commit\t%s\n' "$(git -C "$TOP_SRCDIR" describe --always --dirty 2>/dev/null || echo unknown)"
-	printf 'mpop\t%s\n' "$([ -n "$MPOP" ] && "$MPOP" --version | head -1 || echo 'not installed')"
-	printf 'dovecot\t%s\n' "$("$(_dovecot_bin)" --version 2>/dev/null | head -1)"
-	printf 'runs\t%s\n' "$RUNS"
-	printf 'short\t%s\n' "${SHORT:+yes}"
-} >"$W/meta.tsv"
 "$PYTHON" "$BENCH/report.py" "$W" >"$TOP_BUILDDIR/bench/results.md" ||
 	die "report failed"
 cat "$TOP_BUILDDIR/bench/results.md"

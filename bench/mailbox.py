@@ -31,6 +31,7 @@ import hashlib
 import os
 import random
 import sys
+import time
 
 WORDS = ("the of and to in is that for it as was with be by on not he this "
          "are or his from at which but have an they you were her she there "
@@ -89,7 +90,7 @@ def headers(rng, i, eight_bit):
     return "\n".join(h) + "\n\n"
 
 
-def body_line(rng, i, k, eight_bit):
+def body_line(rng, eight_bit):
     """One body line; every few lines one that POP3 or mbox must quote."""
     r = rng.random()
     if r < 0.03:
@@ -120,15 +121,13 @@ def small(rng, i, size):
     out = head.encode("utf-8")
     lines = []
     n = len(out)
-    k = 0
     while n < size - 80:
-        line = body_line(rng, i, k, eight_bit)
+        line = body_line(rng, eight_bit)
         if eight_bit == 3:
             line = line.encode("utf-8").decode("ascii", "ignore") + " caf\u00e9 na\u00efve"
         b = (line + "\n").encode(enc, "replace")
         lines.append(b)
         n += len(b)
-        k += 1
     lines.append(b"-- \nsent by bench message %d\n" % i)
     return out + b"".join(lines)
 
@@ -142,7 +141,7 @@ def big(rng, i, size):
     # to make, and still every kind of line all through the message.
     block = []
     for k in range(200):
-        block.append(body_line(rng, i, k, 1).encode("utf-8"))
+        block.append(body_line(rng, 1).encode("utf-8"))
     out = [head]
     n = len(head)
     k = 0
@@ -202,7 +201,7 @@ def deliver(args):
         k = rest.index("--gid")
         gid = int(rest[k + 1])
         del rest[k:k + 2]
-    base = "%d.M%%06dP%d.bench" % (int(__import__("time").time()), os.getpid())
+    base = "%d.M%%06dP%d.bench" % (int(time.time()), os.getpid())
     for path in messages(rest):
         _seq[0] += 1
         name = base % _seq[0]

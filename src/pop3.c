@@ -1,12 +1,14 @@
 /*
  * pop3.c - one POP3 session over one libcurl easy handle.
  *
- * libcurl drives the protocol; this file adds what libcurl does not do for
- * POP3 (see libcurl-pop3 notes in HACKING.md): it reads single-line replies
- * through the header callback, sets NOBODY right for every command, counts
- * every body's bytes against the server's octet count, refuses silent
- * reconnects, and turns curl codes plus the server's -ERR text into
- * sysexits codes and a message.
+ * libcurl connects, does TLS or STLS, reads the greeting and CAPA and
+ * logs in (CURLOPT_CONNECT_ONLY, one perform; its replies arrive through
+ * the header callback). Every command after that is ours, over that
+ * connection (pop3_raw.c): LIST, UIDL, RETRs pipelined when CAPA lists
+ * PIPELINING, DELEs likewise, NOOP, QUIT. This file counts every body's
+ * bytes against the server's octet count, handles the dots servers do not
+ * stuff, refuses silent reconnects, and turns curl codes plus the
+ * server's -ERR text into sysexits codes and a message.
  */
 #include "autoconf.h"
 
@@ -302,8 +304,6 @@ pop3i_write_cb(char *buf, size_t size, size_t n, void *arg)
 	long long t0 = util_now_ms(), t1;
 
 	/* pop3_raw.c counts its bytes as it reads them. */
-	if (!s->raw)
-		pop3i_rx(s, len);
 	switch (s->wmode) {
 	case W_LINES:
 		r = lines_write(s, buf, len);
@@ -753,7 +753,6 @@ login_curl(struct pop3 *s, const struct pop3_params *p, struct err *e)
 	s->in_login = false;
 	if (rc != 0)
 		return rc;
-	s->raw = true;
 	s->established = true;
 	return pop3i_raw_command(s, "STAT", false, W_DISCARD, "STAT", e);
 }
@@ -770,7 +769,6 @@ login_raw(struct pop3 *s, const struct pop3_params *p, struct err *e)
 	s->in_login = false;
 	if (rc != 0)
 		return rc;
-	s->raw = true;
 	s->established = true;
 	if ((rc = pop3i_raw_login(s, p->user, p->password, e)) != 0)
 		return rc;
@@ -871,8 +869,7 @@ pop3_list(struct pop3 *s, struct pop3_msg **msgs, size_t *n, struct err *e)
 	s->nmsgs = s->capmsgs = 0;
 	s->line_fn = list_line;
 	lines_cap(s, "LIST");
-	rc = s->raw ? pop3i_raw_command(s, "LIST", true, W_LINES, "LIST", e) :
-	    pop3i_perform(s, "", NULL, true, W_LINES, "LIST", e);
+	rc = pop3i_raw_command(s, "LIST", true, W_LINES, "LIST", e);
 	s->max_lines = 0;
 	if (rc != 0) {
 		pop3_msgs_free(s->msgs, s->nmsgs);
@@ -936,8 +933,7 @@ pop3_uidl(struct pop3 *s, struct pop3_msg *msgs, size_t n, struct err *e)
 	s->nmsgs = n;
 	s->line_fn = uidl_line;
 	lines_cap(s, "UIDL");
-	rc = s->raw ? pop3i_raw_command(s, "UIDL", true, W_LINES, "UIDL", e) :
-	    pop3i_perform(s, "", "UIDL", true, W_LINES, "UIDL", e);
+	rc = pop3i_raw_command(s, "UIDL", true, W_LINES, "UIDL", e);
 	s->max_lines = 0;
 	s->msgs = NULL;
 	s->nmsgs = 0;
@@ -1200,10 +1196,7 @@ pop3_dele_many(struct pop3 *s, const unsigned long *nums, size_t n,
 int
 pop3_quit(struct pop3 *s, struct err *e)
 {
-	if (s->raw)
-		return pop3i_raw_command(s, "QUIT", false, W_DISCARD, "QUIT",
-		    e);
-	return pop3i_perform(s, "", "QUIT", false, W_DISCARD, "QUIT", e);
+	return pop3i_raw_command(s, "QUIT", false, W_DISCARD, "QUIT", e);
 }
 
 void

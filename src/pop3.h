@@ -1,7 +1,10 @@
 /*
  * pop3.h - one POP3 session over one libcurl easy handle.
  *
- * The session is one TCP connection and one login. libcurl would silently
+ * The session is one TCP connection and one login. libcurl opens it (TLS,
+ * STLS, SASL, proxies) and stops; every command after the login is
+ * popfetch's own, RETRs and DELEs pipelined when the server allows
+ * (pop3_retr_plan, pop3_dele_many). libcurl would silently
  * open a new connection (a new POP3 session, where message numbers and
  * pending DELEs differ) if the old one dropped; pop3.c refuses to let it
  * and reports the session as lost instead, so a message number always

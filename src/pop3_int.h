@@ -1,7 +1,8 @@
 /*
- * pop3_int.h - what pop3.c (libcurl performs), pop3_raw.c (commands over
- * a CONNECT_ONLY connection) and pop3_info.c (--server-info) share. Not
- * for use outside the pop3 module.
+ * pop3_int.h - what pop3.c (the session: login through libcurl, the
+ * commands), pop3_raw.c (the wire: commands and replies over the
+ * CONNECT_ONLY connection) and pop3_info.c (--server-info) share. Not for
+ * use outside the pop3 module.
  */
 #ifndef POPFETCH_POP3_INT_H
 #define POPFETCH_POP3_INT_H
@@ -60,9 +61,9 @@ struct pop3 {
 	char tls_desc[256];  /* "TLSv1.3 / TLS_AES_..." from libcurl's text */
 	struct textclean *tc;   /* the secrets pop3i_quote redacts, or NULL */
 
-	/* Raw mode: commands over CONNECT_ONLY (pop3_raw.c). */
+	/* Every command after login goes over the CONNECT_ONLY
+	 * connection through pop3_raw.c's reader and writer. */
 	bool connect_only;
-	bool raw;
 	char *rbuf;
 	size_t rpos, rlen;
 

@@ -1,12 +1,15 @@
 /*
- * pop3_raw.c - POP3 commands over the connection libcurl opened with
- * CURLOPT_CONNECT_ONLY (TCP, TLS or STLS, greeting, CAPA), through
- * curl_easy_send()/curl_easy_recv().
+ * pop3_raw.c - the wire: every POP3 command after login, over the
+ * connection libcurl opened with CURLOPT_CONNECT_ONLY (TCP, TLS or STLS,
+ * greeting, CAPA and, but for auth: user, the login), through
+ * curl_easy_send()/curl_easy_recv(). Also USER/PASS, where libcurl cannot
+ * be told to use them (a greeting with an APOP timestamp).
  *
- * Used where libcurl's own command handling cannot do the job: USER/PASS
- * against a server whose greeting carries an APOP timestamp (libcurl then
- * insists on APOP). The contract is pop3.c's: the same replies in s->last,
- * the same callbacks for listings and bodies, the same error codes.
+ * Commands and replies are apart (pop3i_raw_send, pop3i_raw_reply), so
+ * pop3.c can keep several commands in flight; replies are read in order.
+ * The reader bounds every status line (LINE_MAX_LEN), applies the stall
+ * window to every wait, and hands listing and body bytes to pop3.c's
+ * callbacks (which count them against the announced size).
  */
 #include "autoconf.h"
 
@@ -102,8 +105,8 @@ raw_fill(struct pop3 *s, const char *what, struct err *e)
 			return err_set(e, EX_TEMPFAIL, "%s: connection lost: %s",
 			    what, curl_easy_strerror(rc));
 		if (n == 0)
-			return err_set(e, EX_TEMPFAIL, "%s: the server closed "
-			    "the connection", what);
+			return err_set(e, EX_TEMPFAIL, "%s: connection lost: "
+			    "the server closed the connection", what);
 		s->rlen += n;
 		pop3i_rx(s, n);
 		return 0;

@@ -11,26 +11,36 @@
  *       s->ops->msg_begin()
  *       s->ops->msg_write() ...             raw wire bytes (CRLF line ends);
  *                                           the sink filters them itself
- *       s->ops->msg_commit() or msg_abort()
+ *       s->ops->msg_commit() or msg_abort()  (not yet durable)
  *     s->ops->batch_sync()                  everything committed is durable
  *                                           (file data and directory entries)
- *     or s->ops->batch_abort()              undo the batch (mbox: truncate)
+ *     or s->ops->batch_abort()              undo the batch (mbox: truncate;
+ *                                           Maildir: remove the tmp/ files)
  *   s->ops->idle() at any time                (mbox: refresh the dotlock)
  *   s->ops->close()
  *
- * After batch_sync() returns 0, every message committed in the batch is on
- * disk; only then may fetch.c record it as stored and DELE it. Every
- * function returns 0 or a sysexits code with e filled in.
+ * msg_commit() makes nothing durable: batch_sync() does, for the whole
+ * batch at once. After batch_sync() returns 0, every message committed in
+ * the batch is on disk; only then may fetch.c record it as stored and
+ * DELE it. Every function returns 0 or a sysexits code with e filled in.
  *
  * Errors clean up after themselves: when msg_write() or msg_commit() fails
  * the sink has already undone the message (Maildir: tmp file removed;
  * mbox: truncated back to before its From_ line), and a msg_abort() that
- * follows is harmless. A failed batch_sync() has undone the batch as far
- * as batch_abort() would. msg_begin() outside a batch is refused
- * (EX_SOFTWARE). A batch ends with batch_sync() or batch_abort(); a
- * batch_abort() after a successful batch_sync() does nothing, so synced
- * data is never taken back. close() with a message or batch still open
- * aborts them first (mbox: truncates to the batch mark).
+ * follows is harmless; the messages committed before it are still made
+ * durable by batch_sync() (unless the failure was in syncing them: then
+ * the batch is undone and batch_sync() fails too). A failed batch_sync()
+ * has undone the batch as far as batch_abort() would: Maildir: no file of
+ * the batch is left in tmp/ or new/ (one a mail reader already moved from
+ * new/ to cur/ stays, whole; the next run's recovery finds it); mbox:
+ * truncated to the mark. A Maildir file is in new/ only once its data is
+ * synced, so a crash at any moment leaves in new/ or cur/ only whole
+ * messages (recovery trusts them) and in tmp/ only files to remove.
+ * msg_begin() outside a batch is refused (EX_SOFTWARE). A batch ends
+ * with batch_sync() or batch_abort(); a batch_abort() after a successful
+ * batch_sync() does nothing, so synced data is never taken back. close()
+ * with a message or batch still open aborts them first (mbox: truncates
+ * to the batch mark; Maildir: removes the batch's tmp/ files).
  */
 #ifndef POPFETCH_SINK_H
 #define POPFETCH_SINK_H
@@ -64,15 +74,18 @@ struct sink_ops {
 	 * in chunks of any size; filtering state carries across calls. */
 	int (*msg_write)(struct sink *s, const char *buf, size_t len,
 	    struct err *e);
-	/* The message is complete: finish it (Maildir: fsync the file and
-	 * rename it into new/; mbox: end it with a blank line). */
+	/* The message is complete: finish it, not yet durable (Maildir:
+	 * the file written out in tmp/, its descriptor kept for batch_sync;
+	 * mbox: end it with a blank line). */
 	int (*msg_commit)(struct sink *s, struct err *e);
 	/* The message failed: make it as if msg_begin never happened. */
 	void (*msg_abort)(struct sink *s);
-	/* Make every committed message of the batch durable. */
+	/* Make every committed message of the batch durable (Maildir: sync
+	 * every file's data, then move each into new/, then one fsync of
+	 * new/; mbox: one fsync). */
 	int (*batch_sync)(struct sink *s, struct err *e);
 	/* Undo the batch as far as the format allows (mbox: ftruncate to the
-	 * mark; Maildir: nothing, committed files are whole messages). */
+	 * mark; Maildir: remove the committed files still in tmp/). */
 	void (*batch_abort)(struct sink *s);
 	/* Unlock and free. */
 	void (*close)(struct sink *s);

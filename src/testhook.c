@@ -70,6 +70,18 @@ testhook_hit(const char *name)
 	testhook_sleep(name);
 }
 
+int
+testhook_fail(const char *name)
+{
+	static long seen;
+	const char *c = getenv("POPFETCH_FAIL");
+	size_t n = c ? strcspn(c, ":") : 0;
+
+	if (c == NULL || c[n] != ':' || strlen(name) != n ||
+	    strncmp(c, name, n) != 0)
+		return 0;
+	return ++seen == atol(c + n + 1) ? EIO : 0;
+}
 
 int
 testhook_batch(int dflt)

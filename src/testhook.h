@@ -11,6 +11,10 @@
  *                            mailboxes still have several batches
  *   POPFETCH_HOOK_SLEEP=NAME:MS:N  sleep MS ms the Nth time NAME is
  *                            reached (a slow disk under the store)
+ *   POPFETCH_FAIL=NAME:N     TESTHOOK_FAIL(NAME) returns EIO the Nth time
+ *                            it is reached, else 0: the system call after
+ *                            it is taken as failed (a disk error where
+ *                            no test can make a real one)
  */
 #ifndef POPFETCH_TESTHOOK_H
 #define POPFETCH_TESTHOOK_H
@@ -18,11 +22,14 @@
 #ifdef POPFETCH_TEST_HOOKS
 void testhook_hit(const char *name);
 int testhook_batch(int dflt);
+int testhook_fail(const char *name);
 #define TESTHOOK(name) testhook_hit(name)
 #define TESTHOOK_BATCH(dflt) testhook_batch(dflt)
+#define TESTHOOK_FAIL(name) testhook_fail(name)
 #else
 #define TESTHOOK(name) ((void)0)
 #define TESTHOOK_BATCH(dflt) (dflt)
+#define TESTHOOK_FAIL(name) 0
 #endif
 
 #endif

@@ -6,7 +6,7 @@ A power cut cannot be simulated in a test, but the order of the system
 calls that would survive one can be checked.  The log comes from
 
   strace -f -s 1000000 -e trace=openat,open,close,mkdir,mkdirat,fsync,\
-fdatasync,write,rename,link -o LOG popfetch ...
+fdatasync,write,rename,renameat,renameat2,link,linkat -o LOG popfetch ...
 
 Usage:
   syscall_order.py recover LOG JOURNAL MAILDIR JOURNAL_BEFORE EXPECT
@@ -18,6 +18,15 @@ Usage:
       where a reader moved it) and the directory holding it must each be
       fsynced before that write.  EXPECT: how many such messages there
       must be.
+  syscall_order.py batch LOG JOURNAL MAILDIR EXPECT
+      Ordinary Maildir batches.  For every message a batch records as
+      stored (the S records of the journal write that commits it, named
+      by the batch's "T uidl name" intents): its file MAILDIR/tmp/NAME
+      is fsynced before it is linked or renamed to MAILDIR/new/NAME (data
+      synced before its name is in new/), and MAILDIR/new is fsynced
+      after that and before the S record.  Batched: no file of a batch is
+      fsynced before the last write of the batch's files, and new/ is
+      fsynced exactly once per batch.  EXPECT: how many S records.
   syscall_order.py create LOG JOURNAL ROOT [FILE...]
       A first run: every directory created under ROOT must be followed by
       an fsync of its parent, and the creation of the journal (and of
@@ -94,6 +103,8 @@ class Trace:
         self.mkdirs = []        # (index, path)
         self.jwrites = []       # (index, bytes)
         self.creates = {}       # path -> index of its first O_CREAT open
+        self.moves = []         # (index, from, to): link or rename
+        self.writes = []        # (index, path) of every file write
         fds = {}                # (pid, fd) -> path
         for i, pid, name, args, ret in calls(log):
             strs = STR_RE.findall(args)
@@ -112,9 +123,17 @@ class Trace:
                 path = fds.get((pid, int(args.split(",")[0])))
                 if path is not None:
                     self.fsyncs.append((i, path))
+            elif name in ("link", "linkat", "rename", "renameat",
+                          "renameat2") and ret == 0 and len(strs) >= 2:
+                self.moves.append((i,) + tuple(os.path.normpath(unescape(
+                    x).decode("utf-8", "surrogateescape"))
+                    for x in strs[:2]))
             elif name == "write" and ret is not None and ret > 0:
-                if fds.get((pid, int(args.split(",")[0]))) == self.journal:
+                path = fds.get((pid, int(args.split(",")[0])))
+                if path == self.journal:
                     self.jwrites.append((i, unescape(strs[0])))
+                elif path is not None:
+                    self.writes.append((i, path))
 
     def synced_between(self, path, after, before):
         return any(after < i < before and p == path for i, p in self.fsyncs)
@@ -168,6 +187,63 @@ def check_recover(tr, maildir, before, expect, problems):
     return len(uidls)
 
 
+def check_batch(tr, maildir, expect, problems):
+    maildir = os.path.normpath(maildir)
+    new = os.path.join(maildir, "new")
+    intents, begun, nrec = {}, None, 0
+    for widx, data in tr.jwrites:
+        lines = data.split(b"\n")
+        if b"B" in lines:
+            intents, begun = {}, widx
+        for l in lines:
+            f = l.split(b" ")
+            if f[0] == b"T" and len(f) == 3:
+                intents[f[1]] = f[2].decode("utf-8", "surrogateescape")
+        uidls = [l.split(b" ")[2] for l in lines
+                 if l.startswith(b"S ") and len(l.split(b" ")) >= 3]
+        if not uidls or begun is None:
+            continue
+        names = []
+        for u in uidls:
+            nrec += 1
+            name = intents.get(u)
+            if name is None:
+                problems.append("S record for %r, which has no intent" % u)
+                continue
+            names.append(name)
+            tmp, dst = os.path.join(maildir, "tmp", name), \
+                os.path.join(new, name)
+            mv = next((i for i, a, b in tr.moves if a == tmp and b == dst
+                       and begun < i < widx), None)
+            if mv is None:
+                problems.append("%s: not moved to new/ before its S record"
+                                % name)
+                continue
+            if not tr.synced_between(tmp, begun, mv):
+                problems.append("%s: in new/ before its data was fsynced"
+                                % name)
+            if not tr.synced_between(new, mv, widx):
+                problems.append("%s: new/ not fsynced between its move and "
+                                "its S record" % name)
+        tmps = {os.path.join(maildir, "tmp", n) for n in names}
+        last = max((i for i, p in tr.writes if p in tmps and begun < i < widx),
+                   default=None)
+        first = min((i for i, p in tr.fsyncs if p in tmps and begun < i < widx),
+                    default=None)
+        if last is not None and first is not None and first < last:
+            problems.append("batch of %d: a file fsynced before the batch's "
+                            "last write (one sync per message, not per "
+                            "batch)" % len(names))
+        dirs = sum(1 for i, p in tr.fsyncs if p == new and begun < i < widx)
+        if dirs != 1:
+            problems.append("batch of %d: new/ fsynced %d times, not once"
+                            % (len(names), dirs))
+        begun = None
+    if nrec != expect:
+        problems.append("%d S record(s), expected %d" % (nrec, expect))
+    return nrec
+
+
 def check_create(tr, root, files, problems):
     root = os.path.normpath(root)
     first = next((i for i, d in tr.jwrites
@@ -192,10 +268,19 @@ def check_create(tr, root, files, problems):
 
 
 def main():
-    if len(sys.argv) < 2 or sys.argv[1] not in ("recover", "create"):
+    if len(sys.argv) < 2 or sys.argv[1] not in ("recover", "create",
+                                                "batch"):
         sys.exit(__doc__)
     problems = []
-    if sys.argv[1] == "recover":
+    if sys.argv[1] == "batch":
+        if len(sys.argv) != 6:
+            sys.exit(__doc__)
+        log, journal, maildir, expect = sys.argv[2:6]
+        tr = Trace(log, journal)
+        n = check_batch(tr, maildir, int(expect), problems)
+        what = "batch: %d message(s) recorded, %d fsync(s)" % (
+            n, len(tr.fsyncs))
+    elif sys.argv[1] == "recover":
         if len(sys.argv) != 7:
             sys.exit(__doc__)
         log, journal, maildir, before, expect = sys.argv[2:7]

@@ -139,6 +139,14 @@ for mode in "maildir keep" "maildir delete" "mbox keep" "mbox delete"; do
 		fi | sort -un | sed "s/^/$name:/"
 	done | awk -v k="$PER_MODE" '{ a[NR] = $0 } END {
 		for (i = 0; i < k && i < NR; i++) print a[int(i * NR / k) + 1] }')
+	note "$mode: points $(printf '%s\n' $moments | sed 's/:[0-9]*$//' | sort -u | tr '\n' ' ')"
+	# The steps of a Maildir batch's sync (src/maildir.c) must be hit.
+	if [ "$kind" = maildir ]; then
+		for p in maildir-batch-synced maildir-renamed maildir-dir-synced; do
+			printf '%s\n' $moments | grep -q "^$p:" ||
+				fail "$mode: no kill moment at $p"
+		done
+	fi
 	count=0 killed=0
 	for m in $moments; do
 		reset_all

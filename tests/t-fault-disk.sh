@@ -9,6 +9,13 @@
 #    without the limit completes the job.
 #  - disk full (ENOSPC) on a 1 MB tmpfs, Maildir and mbox, the same checks
 #    (only as root where mount works; skipped otherwise, saying why).
+#  - a disk error while a Maildir batch is made durable, all of it
+#    stored in one batch (tests/popfetch_hooks, POPFETCH_FAIL makes the
+#    call fail with EIO): the second file's fsync, or its move into
+#    new/ (the first one already moved), fails -> the batch is undone:
+#    tmp/ and new/ empty, no DELE, exit 74 naming the file; the rerun
+#    completes. (A write failure before the batch's end keeps the
+#    messages committed before it: fsize-maildir.)
 #  - the mbox locked by another process (a dotlock "PID HOST" of a live
 #    process; an fcntl lock held by a python process): with lock_timeout:
 #    1s, exit 75 within ~1-3 s naming the mbox as locked, no RETR, no
@@ -156,6 +163,23 @@ enospc() {
 	scenario_report "$FNAME"
 }
 
+# batch_fail POINT IN_NEW: the POINT call fails for the second message of
+# the batch; IN_NEW messages are left in the Maildir.
+batch_fail() {
+	local point=$1 innew=$2
+	local hooks=${POPFETCH_HOOKS:-$TOP_BUILDDIR/tests/popfetch_hooks}
+	[ -x "$hooks" ] || fail "no $hooks (make check builds it)"
+	fault_default_msgs
+	fault_begin "$point" '[]'
+	POPFETCH=$hooks POPFETCH_FAIL=$point:2 run_popfetch -c "$S/config.yaml"
+	expect_store_error "$S/Maildir/tmp/.*: Input/output error"
+	not_saw 'DELE.*'
+	assert_eq 0 "$(file_count "$S/Maildir/tmp")" "$FNAME: files in tmp/"
+	assert_eq "$innew" "$(maildir_count "$S/Maildir")" "$FNAME: messages left in the Maildir"
+	fault_promises --dele-log "$FAKE_LOG"
+	fault_rerun
+}
+
 # hold_dotlock MBOX: a live process's "PID HOST" in MBOX.lock; prints
 # the pid.
 lock_dotlock() {
@@ -224,6 +248,8 @@ elif [ "$(id -u)" -ne 0 ]; then
 else
 	note "ENOSPC on a tmpfs skipped: mount failed: $(cat "$T/probe.err")"
 fi
+scenario maildir-fsync batch_fail maildir-fsync 0
+scenario maildir-link batch_fail maildir-link 0
 scenario lock-dotlock lock_dotlock
 scenario lock-fcntl lock_fcntl
 fault_summary

@@ -249,15 +249,15 @@ nouidl_mbox_crash() {
 }
 
 # list_bigger_crash: as list_bigger, but popfetch is killed once the short
-# message is committed to the Maildir and before its batch is recorded:
-# recovery finds it, and it must come back held (never deleted).
+# message has been moved into the Maildir's new/ and before its batch is
+# recorded: recovery finds it, and it must come back held (never deleted).
 list_bigger_crash() {
 	local n
 	note "LIST says 100 octets more, killed after storing it: recovered held, never deleted"
 	n=$(($(wc -c <"$T/m/2") + $(wc -l <"$T/m/2")))
 	msgs m1 m2 m3 "\"list_size\": $((n + 100))"
 	fault_begin list-bigger-crash '[]'
-	( POPFETCH_CRASH=msg-committed:2 "$TOP_BUILDDIR/tests/popfetch_hooks" -q \
+	( POPFETCH_CRASH=maildir-renamed:2 "$TOP_BUILDDIR/tests/popfetch_hooks" -q \
 		-c "$S/config.yaml"
 		exit $? ) >/dev/null 2>&1
 	assert_eq 137 "$?" "$FNAME: killed by SIGKILL"

@@ -7,6 +7,10 @@
 #    next run finds both and records them as stored (and DELEs them):
 #    each file and its directory (new/, cur/) must be fsynced before the
 #    S record is written.
+#  - batch: Maildir batches of 2 (tests/popfetch_hooks): each file is
+#    fsynced before its link() into new/, new/ once per batch after the
+#    links and before the S records, and no file of a batch before the
+#    batch's last write (one data sync per batch, not per message).
 #  - create: a first run, the state directory two levels below missing
 #    ones, into a new Maildir and a new mbox: every directory popfetch
 #    creates, the journal and the mbox must have their parent directory
@@ -26,7 +30,8 @@ HOOKS=${POPFETCH_HOOKS:-$TOP_BUILDDIR/tests/popfetch_hooks}
 ORDER=$TESTS_SRCDIR/syscall_order.py
 
 # traced LOG ARGS...: popfetch ARGS under strace (not under the test
-# wrapper: one tracer at a time); RC is its exit code.
+# wrapper: one tracer at a time; TRACED: another binary); RC is its exit
+# code.
 traced() {
 	local log=$1
 	shift
@@ -35,8 +40,8 @@ traced() {
 	# traced runs check everything but leaks (the others do).
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 	timeout -k 5 60 strace -f -qq -s 1000000 -o "$log" -e \
-		trace=openat,open,close,mkdir,mkdirat,fsync,fdatasync,write,rename,link \
-		"$POPFETCH" "$@" >"$T/out" 2>"$T/err" </dev/null || RC=$?
+		trace=openat,open,close,mkdir,mkdirat,fsync,fdatasync,write,rename,renameat,renameat2,link,linkat \
+		"${TRACED:-$POPFETCH}" "$@" >"$T/out" 2>"$T/err" </dev/null || RC=$?
 	cat "$T/out" >>"$T/runs.out"
 	cat "$T/err" >>"$T/runs.err"
 }
@@ -78,6 +83,17 @@ create() {
 }
 create create-maildir maildir
 create create-mbox mbox
+
+note "batch: data synced before its name is in new/, new/ before the S records"
+md=$T/batch/Maildir
+popfetch_config "$T/batch.yaml" name=batch maildir="$md" \
+	state_dir="$T/batch/state" keep=true
+POPFETCH_BATCH=2 TRACED=$HOOKS traced "$T/batch.strace" -c "$T/batch.yaml"
+expect_rc 0 "batch: the traced run"
+"$PYTHON" "$ORDER" batch "$T/batch.strace" \
+	"$T/batch/state/$(state_key alice 127.0.0.1 "$DOVECOT_PORT" maildir "$md").state" \
+	"$md" 3 >&2 || fail "batch: messages recorded before they were durable"
+assert_maildir_matches "$md" "${msgs[@]}"
 
 note "recover: found messages are synced before they are recorded"
 md=$T/recover/Maildir

@@ -313,6 +313,84 @@ out:
 	free(tmpdir);
 }
 
+/* Descriptors this process has open. */
+static int
+open_fds(void)
+{
+	return count_entries("/proc/self/fd", NULL, 0);
+}
+
+/* Committed is not yet delivered: batch_sync syncs the batch's files and
+ * only then moves them into new/; batch_abort before it takes them back.
+ * A batch longer than the sink keeps descriptors for (64) syncs early
+ * instead of holding more. */
+static void
+test_maildir_batch(void)
+{
+	enum { LONG = 70 };
+	char *md = tpath("Maildir5"), *newdir = tpath("Maildir5/new");
+	char *tmpdir = tpath("Maildir5/tmp"), *names[LONG];
+	struct sink *s;
+	struct err e;
+	struct sink_mark mark;
+	int fds0, peak = 0;
+
+	err_clear(&e);
+	CHECK(sink_open_maildir(md, &s, &e) == 0);
+	if (s == NULL)
+		goto out;
+	fds0 = open_fds();
+	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
+	for (int i = 0; i < 3; i++) {
+		char *n = sink_maildir_name();
+
+		CHECK(deliver(s, n, "abc\r\n", 5, 5, &e) == 0);
+		free(n);
+	}
+	CHECK(count_entries(tmpdir, NULL, 0) == 3);
+	CHECK(count_entries(newdir, NULL, 0) == 0);
+	s->ops->batch_abort(s);
+	CHECK(count_entries(tmpdir, NULL, 0) == 0);
+	CHECK(count_entries(newdir, NULL, 0) == 0);
+	CHECK(open_fds() == fds0);
+
+	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
+	for (int i = 0; i < LONG; i++) {
+		char body[32];
+		int n = snprintf(body, sizeof(body), "message %d\r\n", i);
+
+		names[i] = sink_maildir_name();
+		CHECK(deliver(s, names[i], body, (size_t)n, 3, &e) == 0);
+		if (open_fds() - fds0 > peak)
+			peak = open_fds() - fds0;
+	}
+	CHECK(peak >= 60 && peak <= 64);
+	CHECK(count_entries(newdir, NULL, 0) == 0);
+	CHECK(s->ops->batch_sync(s, &e) == 0);
+	CHECK(open_fds() == fds0);
+	CHECK(count_entries(tmpdir, NULL, 0) == 0);
+	CHECK(count_entries(newdir, NULL, 0) == LONG);
+	for (int i = 0; i < LONG; i++) {
+		char want[32], *p = xasprintf("%s/%s", newdir, names[i]), *got;
+		int n = snprintf(want, sizeof(want), "message %d\n", i);
+		size_t len;
+
+		got = slurp(p, &len);
+		CHECK_MEM(got, len, want, (size_t)n);
+		free(got);
+		free(p);
+		free(names[i]);
+	}
+	/* Synced data is never taken back. */
+	s->ops->batch_abort(s);
+	CHECK(count_entries(newdir, NULL, 0) == LONG);
+	s->ops->close(s);
+out:
+	free(md);
+	free(newdir);
+	free(tmpdir);
+}
+
 static void
 test_maildir_recover(void)
 {
@@ -1306,6 +1384,7 @@ main(void)
 	test_maildir_create();
 	test_maildir_deliver();
 	test_maildir_abort_and_errors();
+	test_maildir_batch();
 	test_maildir_recover();
 	test_maildir_names();
 	test_maildir_write_error();

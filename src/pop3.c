@@ -102,6 +102,7 @@ login_line(struct pop3 *s, const char *raw, size_t rawlen)
 	if (s->capa_new) {
 		s->capa[0] = '\0';
 		s->capa_uidl = s->capa_sasl = s->capa_pipelining = false;
+		s->capa_utf8 = false;
 		s->capa_new = false;
 	}
 	s->capa_seen = true;
@@ -116,6 +117,8 @@ login_line(struct pop3 *s, const char *raw, size_t rawlen)
 		s->capa_sasl = true;
 	if (strcmp(word, "PIPELINING") == 0)
 		s->capa_pipelining = true;
+	if (strcmp(word, "UTF8") == 0)
+		s->capa_utf8 = true;
 	n = strlen(s->capa);
 	if (n + strlen(l) + 2 < sizeof(s->capa))
 		snprintf(s->capa + n, sizeof(s->capa) - n, "%s%s",
@@ -731,6 +734,28 @@ pop3i_new(const struct pop3_params *p, bool connect_only, bool certinfo,
 	return s;
 }
 
+/*
+ * Logged in: UTF8 (RFC 6856) when offered, so the server sends messages
+ * with 8-bit headers as they are rather than a substitute it made; a
+ * refusal changes nothing. Then STAT.
+ */
+static int
+after_login(struct pop3 *s, struct err *e)
+{
+	struct err ue;
+
+	if (s->capa_utf8 && pop3i_raw_command(s, "UTF8", false, W_DISCARD,
+	    "UTF8", &ue) != 0) {
+		if (s->broken && ue.code != EX_PROTOCOL) {
+			*e = ue;
+			return ue.code;
+		}
+		s->broken = false;
+		log_debug(s->account, "%s (going on without it)", ue.msg);
+	}
+	return pop3i_raw_command(s, "STAT", false, W_DISCARD, "STAT", e);
+}
+
 /* Log in with libcurl doing the authentication, then STAT. */
 static int
 login_curl(struct pop3 *s, const struct pop3_params *p, struct err *e)
@@ -754,7 +779,7 @@ login_curl(struct pop3 *s, const struct pop3_params *p, struct err *e)
 	if (rc != 0)
 		return rc;
 	s->established = true;
-	return pop3i_raw_command(s, "STAT", false, W_DISCARD, "STAT", e);
+	return after_login(s, e);
 }
 
 /* Log in with USER/PASS ourselves: libcurl cannot be told to use them
@@ -772,7 +797,7 @@ login_raw(struct pop3 *s, const struct pop3_params *p, struct err *e)
 	s->established = true;
 	if ((rc = pop3i_raw_login(s, p->user, p->password, e)) != 0)
 		return rc;
-	return pop3i_raw_command(s, "STAT", false, W_DISCARD, "STAT", e);
+	return after_login(s, e);
 }
 
 int

@@ -87,6 +87,7 @@ struct pop3 {
 	 * planned messages are sent ahead, within a window; q holds what
 	 * was sent and not yet read. */
 	bool capa_pipelining;
+	bool capa_utf8;       /* CAPA lists UTF8 (RFC 6856) */
 	const struct pop3_msg **plan;
 	size_t nplan, pnext;
 	const struct pop3_msg **q;

@@ -105,6 +105,11 @@ Shorthands (added after the scenario's faults; "@C" limits to connection C):
   --err "CMD[:TEXT]"[@C]      reply -ERR TEXT to CMD (e.g. "PASS:[AUTH] no")
   --drop CMD[@C]              close the connection when CMD arrives
   --no-uidl                   UIDL unsupported
+  --pipelining                CAPA lists PIPELINING (RFC 2449)
+  --utf8                      CAPA lists UTF8; the UTF8 command is accepted
+  --watch-early               log "EARLY <command>" when another command
+                              has already arrived before this one is
+                              answered (a client that did not wait)
 
 Leaks and escapes (for the tests of what popfetch prints):
   --echo-auth        refuse every login, quoting what the client sent:
@@ -147,6 +152,7 @@ import hashlib
 import hmac
 import json
 import os
+import select
 import signal
 import socket
 import ssl
@@ -228,6 +234,10 @@ class Server:
         capa = scenario.get("capa", ["TOP", "UIDL", "RESP-CODES", "USER"])
         if capa is not None:
             capa = [c for c in capa if self.uidl_ok or c.upper() != "UIDL"]
+        if capa is not None and args.pipelining:
+            capa = capa + ["PIPELINING"]
+        if capa is not None and args.utf8:
+            capa = capa + ["UTF8"]
         self.capa = capa
         self.sasl = args.sasl.split(",") if args.sasl else scenario.get("sasl", [])
         if args.apop_greeting_only:
@@ -525,6 +535,12 @@ class Session:
             while True:
                 raw = self.readline()
                 srv.log(raw)
+                if srv.args.watch_early:
+                    # Another command already here before this one is
+                    # answered: the client did not wait for the reply.
+                    time.sleep(0.02)
+                    if self.buf or select.select([self.sock], [], [], 0)[0]:
+                        srv.log(b"EARLY " + raw)
                 text = raw.decode("latin-1")
                 parts = text.split(" ")
                 verb = parts[0].upper()
@@ -577,6 +593,12 @@ class Session:
             return False
         if verb == "NOOP" and self.authed:
             self.line("+OK")
+            return False
+        if verb == "UTF8" and self.authed:
+            if srv.capa is not None and "UTF8" in srv.capa:
+                self.line("+OK UTF8 enabled")
+            else:
+                self.line("-ERR Unknown command: UTF8")
             return False
         if not self.authed:
             return self.auth_state(verb, args, raw)
@@ -923,6 +945,9 @@ def main():
     ap.add_argument("--token")
     ap.add_argument("--sasl", metavar="MECH,...")
     ap.add_argument("--no-uidl", action="store_true")
+    ap.add_argument("--pipelining", action="store_true")
+    ap.add_argument("--utf8", action="store_true")
+    ap.add_argument("--watch-early", action="store_true")
     ap.add_argument("--echo-auth", action="store_true")
     ap.add_argument("--echo-pad", type=int, default=0, metavar="N")
     ap.add_argument("--evil-text", metavar="WHERE,...")

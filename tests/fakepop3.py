@@ -48,6 +48,8 @@ Scenario file (every key optional):
       # optional: "uidl": "x" (default: file name or "msgN"; duplicates
       #   are allowed), "list_size": N (a lie told by LIST/STAT/RETR),
       #   "retr_size": N (a lie told only by the RETR +OK line),
+      #   "unstuffed_first": true (the first line is not dot-stuffed, as
+      #   Dovecot 2.3 and Courier send it),
       #   "raw": true (data is already the wire form: sent verbatim, then
       #   ".\\r\\n"), "no_uidl": true (left out of the UIDL listing),
       #   "no_list": true (left out of LIST and STAT, still in UIDL)
@@ -208,6 +210,10 @@ class Message:
             self.octets = len(data)
         else:
             self.wire, self.octets = to_wire(data)
+            if spec.get("unstuffed_first") and self.wire.startswith(b".."):
+                # As Dovecot 2.3 and Courier: the first line is sent as
+                # it is, not dot-stuffed (the octet count is the same).
+                self.wire = self.wire[1:]
         self.list_size = spec.get("list_size", self.octets)
         self.retr_size = spec.get("retr_size", self.list_size)
         self.no_uidl = bool(spec.get("no_uidl"))

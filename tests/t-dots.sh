@@ -8,6 +8,8 @@
 #     auth: auto and auth: user. A ".." first line is ambiguous on the
 #     wire; the octet count tells, and popfetch reads it again (after
 #     the replies already in flight).
+#     The same against the fake server, stuffing first lines as RFC 1939
+#     says and not, with and without PIPELINING.
 #  2. A first line that is a lone ".": that message cannot be retrieved;
 #     it is not stored, never deleted, reported with its UIDL; the others
 #     are fetched (a new session) and, with keep: false, deleted.
@@ -46,6 +48,39 @@ for auth in auto user; do
 	# "..." messages come after the replies in flight: appended last.
 	assert_mbox_matches "$T/mb-$auth" "$T/m/1.eml" "$T/m/2.eml" \
 		"$DATA/plain1.eml" "$DATA/dots.eml" "$T/m/3.eml" "$T/m/4.eml"
+done
+
+note "case 1 against the fake server, stuffing first lines (RFC 1939) and not (as Dovecot), with and without PIPELINING"
+fake_msgs() {
+	local unstuffed=$1 i=0 sep=""
+	printf '{"messages": ['
+	for m in "${msgs[@]}"; do
+		i=$((i + 1))
+		printf '%s{"file": "%s", "uidl": "d%d"%s}' "$sep" "$m" "$i" \
+			"$([ "$unstuffed" = 1 ] && echo ', "unstuffed_first": true')"
+		sep=", "
+	done
+	printf ']}\n'
+}
+for unstuffed in 0 1; do
+	for pipe in "" --pipelining; do
+		name=fake-$unstuffed${pipe:+-pipe}
+		fake_msgs "$unstuffed" >"$T/$name.json"
+		# shellcheck disable=SC2086
+		fakepop3_start "$T/$name" --scenario "$T/$name.json" $pipe ||
+			fail "cannot start the fake server"
+		popfetch_config "$T/$name.yaml" name="$name" port="$FAKE_PORT" \
+			user=alice password="$TEST_PASS" maildir="$T/$name-md" \
+			state_dir="$T/$name-state"
+		run_popfetch -c "$T/$name.yaml"
+		expect_rc 0 "$name"
+		expect_silent "$name"
+		assert_maildir_matches "$T/$name-md" "${msgs[@]}"
+		# A stuffing server's ".." is never read twice.
+		[ "$unstuffed" = 1 ] ||
+			assert_eq 6 "$(grep -c '^RETR' "$FAKE_LOG")" "$name: RETRs"
+		fakepop3_stop
+	done
 done
 
 note "case 2: a lone \".\" first line"

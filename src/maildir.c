@@ -73,16 +73,6 @@ md_code(int errnum)
 	}
 }
 
-static int
-is_dir(const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) != 0)
-		return errno;
-	return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
-}
-
 /* Output of the filter: fill the buffer, write it out when full. */
 static int
 md_out(void *arg, const char *p, size_t n)
@@ -473,7 +463,7 @@ md_subdir(const char *path, const char *sub, int *created, struct err *e)
 	else if (errno != EEXIST)
 		errnum = errno;
 	else
-		errnum = is_dir(dir);
+		errnum = util_is_dir(dir);
 	if (errnum != 0)
 		rc = err_sys(e, EX_CANTCREAT, errnum, "cannot create Maildir "
 		    "directory %s", dir);

@@ -202,8 +202,8 @@ util_fsync_parent(const char *path)
 	return rc;
 }
 
-static int
-is_dir(const char *path)
+int
+util_is_dir(const char *path)
 {
 	struct stat st;
 
@@ -227,7 +227,7 @@ util_mkdirs_durable(const char *path, int mode)
 	if (mkdir(path, (mode_t)mode) == 0)
 		return util_fsync_parent(path);
 	if (errno == EEXIST)
-		return is_dir(path);
+		return util_is_dir(path);
 	if (errno != ENOENT)
 		return errno;
 
@@ -250,36 +250,35 @@ util_mkdirs_durable(const char *path, int mode)
 	if (mkdir(path, (mode_t)mode) == 0)
 		return util_fsync_parent(path);
 	if (errno == EEXIST)
-		return is_dir(path);
+		return util_is_dir(path);
 	return errno;
+}
+
+/* Open path read-only (with extra open flags), fsync, close. 0 or errno. */
+static int
+fsync_path(const char *path, int flags)
+{
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+	if (fd < 0)
+		return errno;
+	if (fsync(fd) != 0)
+		rc = errno;
+	close(fd);
+	return rc;
 }
 
 int
 util_fsync_dir(const char *path)
 {
-	int fd, rc = 0;
-
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	if (fsync(fd) != 0)
-		rc = errno;
-	close(fd);
-	return rc;
+	return fsync_path(path, O_DIRECTORY);
 }
 
 int
 util_fsync_file(const char *path)
 {
-	int fd, rc = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	if (fsync(fd) != 0)
-		rc = errno;
-	close(fd);
-	return rc;
+	return fsync_path(path, 0);
 }
 
 int

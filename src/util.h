@@ -62,6 +62,10 @@ void util_path_clean(char *path);
  * exists and is not a directory). */
 int util_mkdirs_durable(const char *path, int mode);
 
+/* 0 when path is a directory (following symlinks), else ENOTDIR or the
+ * errno of stat(). */
+int util_is_dir(const char *path);
+
 /* fsync the directory at path. 0 or errno. */
 int util_fsync_dir(const char *path);
 

@@ -66,12 +66,7 @@ print_cert(struct pop3 *s, FILE *out)
 static int
 info_connect(struct pop3 *s, struct err *e)
 {
-	int rc;
-
-	s->in_login = true;
-	rc = pop3i_perform(s, "", NULL, false, W_DISCARD, "connect", e);
-	s->in_login = false;
-	return rc;
+	return pop3i_connect(s, "connect", e);
 }
 
 int
@@ -86,7 +81,7 @@ pop3_server_info(const struct pop3_params *p, FILE *out, struct err *e)
 
 	/* Never any credential on this connection. */
 	q.user = q.password = q.bearer = NULL;
-	if ((s = pop3i_new(&q, true, true, e)) == NULL)
+	if ((s = pop3i_new(&q, true, e)) == NULL)
 		return EX_SOFTWARE;
 	rc = info_connect(s, e);
 	if (rc != 0 && p->tls != TLS_NONE &&
@@ -99,7 +94,7 @@ pop3_server_info(const struct pop3_params *p, FILE *out, struct err *e)
 		    sizeof(buf), s->errbuf, strlen(s->errbuf)) : e->msg);
 		verified = false;
 		pop3_close(s);
-		if ((s = pop3i_new(&q, true, true, e)) == NULL)
+		if ((s = pop3i_new(&q, true, e)) == NULL)
 			return EX_SOFTWARE;
 		curl_easy_setopt(s->h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(s->h, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -1,8 +1,15 @@
 /*
- * pop3_int.h - what pop3.c (the session: login through libcurl, the
- * commands), pop3_raw.c (the wire: commands and replies over the
- * CONNECT_ONLY connection) and pop3_info.c (--server-info) share. Not for
- * use outside the pop3 module.
+ * pop3_int.h - what the files of the pop3 module share; not for use
+ * outside it. The module, top to bottom (calls go down only):
+ *
+ *   pop3_login.c  libcurl: the handle, TLS, the login, error mapping, and
+ *                 the transport over its connection; pop3_open
+ *   pop3_info.c   --server-info (uses pop3_login.c)
+ *   pop3_list.c   LIST and UIDL: the inventory
+ *   pop3_pipe.c   RETR and DELE, pipelined when CAPA lists PIPELINING
+ *   pop3.c        the session: commands and replies on the wire, byte
+ *                 counts and line caps of multi-line replies, STAT, QUIT
+ *   pop3_wire.c   lines and dots over a struct pop3_io (pop3_wire.h)
  */
 #ifndef POPFETCH_POP3_INT_H
 #define POPFETCH_POP3_INT_H
@@ -13,13 +20,10 @@
 #include <curl/curl.h>
 
 #include "pop3.h"
+#include "pop3_wire.h"
 
-#define LINE_MAX_LEN 1024   /* RFC 1939 limits replies to 512 octets */
+#define LINE_MAX_LEN POP3W_LINE_MAX
 #define QUOTE_LEN 200       /* a listing line quoted in an error */
-/* A reply still incomplete after receiving fewer than this many bytes in
- * a whole timeout window is a stalled server (one byte now and then must
- * not hold a run forever). */
-#define STALL_BYTES 1024
 /* Caps that hold however fast a server sends (the stall window only
  * catches slow ones): a RETR body may run BODY_SLACK_MIN bytes, or its
  * announced size if that is more, past the announced size (see
@@ -31,107 +35,97 @@
 enum wmode { W_DISCARD, W_LINES, W_BODY };
 
 struct pop3 {
-	CURL *h;
+	/* pop3_login.c: the libcurl handle and what its login showed. */
+	CURL *h;             /* NULL for a session over a scripted io */
 	char errbuf[CURL_ERROR_SIZE];
 	char *base_url;
-	const char *account;
 	const char *host;
 	enum auth_mech auth;
 	bool plaintext_ok, client_cert;
-	long timeout_ms, timeout_s;
 	bool established;    /* logged in: no further sockets allowed */
 	bool lost;           /* libcurl tried to open another connection */
-	bool broken;         /* a command failed: the session is over */
-	long long last_rx_ms;   /* when the server last sent us a byte */
-	long long win_start_ms; /* the current stall window began (the
-	                           command, or the last STALL_BYTES) */
-	unsigned long win_bytes;   /* bytes received in it */
 	bool stalled;        /* progress_cb gave up waiting for the server */
-
-	/* Single-line replies of the current perform (header callback),
-	 * as received: print them only through pop3i_quote. */
-	char last[LINE_MAX_LEN];
-	char err_line[LINE_MAX_LEN];   /* the first -ERR of this perform */
-	bool in_login;       /* the first perform: greeting, CAPA, auth */
+	CURLcode io_rc;      /* the curl transport's last failure */
+	char err_line[LINE_MAX_LEN];   /* the first -ERR of the login */
 	bool capa_seen, capa_uidl, capa_sasl;
 	bool capa_new;       /* a reply came: a listing now starts afresh */
+	bool capa_pipelining; /* CAPA lists PIPELINING (RFC 2449) */
+	bool capa_utf8;      /* CAPA lists UTF8 (RFC 6856) */
 	bool greet_apop;     /* the greeting carries an APOP timestamp */
 	char greeting[LINE_MAX_LEN];
 	char capa[LINE_MAX_LEN];   /* the last CAPA listing, space-separated */
 	char tls_desc[256];  /* "TLSv1.3 / TLS_AES_..." from libcurl's text */
+
+	/* pop3.c: the session on the wire. */
+	const char *account;
 	struct textclean *tc;   /* the secrets pop3i_quote redacts, or NULL */
-
-	/* Every command after login goes over the CONNECT_ONLY
-	 * connection through pop3_raw.c's reader and writer. */
-	bool connect_only;
-	char *rbuf;
-	size_t rpos, rlen;
-
-	/* Body of the current perform (write callback). */
-	enum wmode wmode;
+	struct pop3_wire w;
+	bool broken;         /* a command failed: the session is over */
+	/* The last status line, as received: print it only through
+	 * pop3i_quote. */
+	char last[LINE_MAX_LEN];
+	bool peeked;         /* s->last holds the next reply's status */
+	enum wmode wmode;    /* where a multi-line reply's bytes go */
+	unsigned long stat_count;   /* messages STAT counted */
+	/* W_LINES: a listing, split into lines for line_fn. */
 	char line[LINE_MAX_LEN];
 	size_t linelen;
 	int (*line_fn)(struct pop3 *, char *, size_t, struct err *);
-	unsigned long stat_count;   /* messages STAT counted */
 	unsigned long nlines, max_lines;   /* of this listing; 0: no cap */
 	const char *lines_what;     /* "LIST" or "UIDL", for the error */
 	struct pop3_msg *msgs;   /* LIST builds / UIDL fills */
 	size_t nmsgs, capmsgs;
+	/* W_BODY: a RETR body, counted against its announced size. */
 	const struct pop3_body *body;
+	const struct pop3_msg *retr_msg;
 	unsigned long long expect, got;
 	unsigned long long cap;   /* more than this many bytes: refused */
 	bool started, passthrough;
 	bool first_dotdot;    /* the first line started ".." and lost a dot */
-	bool peeked;          /* s->last holds the next reply's status */
-	/* Pipelining (RFC 2449) when CAPA lists PIPELINING: RETRs of the
-	 * planned messages are sent ahead, within a window; q holds what
-	 * was sent and not yet read. */
-	bool capa_pipelining;
-	bool capa_utf8;       /* CAPA lists UTF8 (RFC 6856) */
+	bool first_dot_data;  /* keep every dot of the first line */
+	char hold[2];
+	size_t nhold;
+
+	/* pop3_pipe.c: RETRs of the planned messages are sent ahead, within
+	 * a window; q holds what was sent and not yet read. */
 	const struct pop3_msg **plan;
 	size_t nplan, pnext;
 	const struct pop3_msg **q;
 	size_t qhead, qtail;
 	unsigned long long qbytes;
-	bool first_dot_data;  /* keep every dot of the first line */
-	const struct pop3_msg *retr_msg;
-	char hold[2];
-	size_t nhold;
-	int cb_rc;           /* error raised inside a callback */
-	struct err *cb_err;
+	unsigned long *redo;  /* read again with first-line dots as data */
+	size_t nredo;
 };
 
-
 /* pop3.c */
+/* A session over io (logged in already; io->arg stays the caller's), or
+ * NULL with e. tc (may be NULL) is the session's from now on. */
+struct pop3 *pop3i_session_new(const struct pop3_io *io,
+    const char *account, struct textclean *tc, long timeout_ms);
+/* UTF8 when CAPA offered it (a refusal changes nothing), then STAT. */
+int pop3i_start(struct pop3 *s, unsigned long *count,
+    unsigned long long *octets, struct err *e);
 void pop3i_copy_line(const struct pop3 *s, char *dst, size_t dstlen,
     const char *src, size_t len);
 /* Server text made fit to print into buf (textclean_line with the
  * session's secrets): the one way server text reaches the user. */
 const char *pop3i_quote(const struct pop3 *s, char *buf, size_t buflen,
     const char *src, size_t len);
-size_t pop3i_header_cb(char *buf, size_t size, size_t n, void *arg);
-size_t pop3i_write_cb(char *buf, size_t size, size_t n, void *arg);
-void pop3i_body_start(struct pop3 *s, const struct pop3_msg *m);
 int pop3i_respcode_exit(const char *line);
-/* The stall window: start it with each command; count received bytes;
- * the milliseconds left before the reply counts as stalled (<= 0: now);
- * the error for a stall ("timed out" when nothing came in the window,
- * else "server too slow: fewer than 1024 bytes in N s"), EX_TEMPFAIL. */
-void pop3i_window_start(struct pop3 *s);
-void pop3i_rx(struct pop3 *s, size_t n);
-long long pop3i_window_left(const struct pop3 *s);
-int pop3i_stall_error(const struct pop3 *s, const char *what,
+/* RETR bodies: start counting msg's (its "+OK n octets" in s->last);
+ * pass bytes on to s->body. */
+void pop3i_body_start(struct pop3 *s, const struct pop3_msg *m);
+int pop3i_body_deliver(struct pop3 *s, const char *buf, size_t len,
     struct err *e);
-struct pop3 *pop3i_new(const struct pop3_params *p, bool connect_only,
-    bool certinfo, struct err *e);
-int pop3i_perform(struct pop3 *s, const char *path, const char *custom,
-    bool multiline, enum wmode wmode, const char *what, struct err *e);
-
-/* pop3_raw.c: commands over the CONNECT_ONLY connection. send: one
- * command line (secret: traced as "VERB <redacted>"); reply: read the
- * reply of the oldest command sent and not yet read (its status line may
- * already be in s->last: peek); peek: read the next status line into
- * s->last, for pop3i_raw_reply to take. */
+/*
+ * Commands on the wire. send: one command line (secret: traced as
+ * "VERB <redacted>"); reply: read the reply of the oldest command sent
+ * and not yet read (its status line may already be in s->last: peek),
+ * and for a multi-line one its body into wmode's reader; peek: read the
+ * next status line into s->last, for pop3i_raw_reply to take; command:
+ * send, then reply. login: an -ERR is a refused login (EX_NOPERM unless
+ * a RESP-CODE says otherwise). Any failure marks the session broken.
+ */
 int pop3i_raw_send(struct pop3 *s, const char *cmd, bool secret,
     const char *what, struct err *e);
 int pop3i_raw_reply(struct pop3 *s, bool multiline, enum wmode wmode,
@@ -139,7 +133,12 @@ int pop3i_raw_reply(struct pop3 *s, bool multiline, enum wmode wmode,
 int pop3i_raw_peek(struct pop3 *s, const char *what, struct err *e);
 int pop3i_raw_command(struct pop3 *s, const char *cmd, bool multiline,
     enum wmode wmode, const char *what, struct err *e);
-int pop3i_raw_login(struct pop3 *s, const char *user, const char *password,
+
+/* pop3_login.c */
+struct pop3 *pop3i_new(const struct pop3_params *p, bool certinfo,
     struct err *e);
+/* libcurl's perform with CONNECT_ONLY: TCP, TLS or STLS, greeting, CAPA
+ * and (with a user name set) the login. */
+int pop3i_connect(struct pop3 *s, const char *what, struct err *e);
 
 #endif

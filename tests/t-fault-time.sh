@@ -73,8 +73,8 @@ stall() {
 # server: the run ends with 75 and an error that says so, nothing partial
 # or twice, no DELE for the message it was fetching; the rerun completes.
 # Bounded: a run still going after 30 s fails the test (it once went on
-# for as long as the trickle lasted). AUTH "user": our own reader
-# (pop3_raw.c) instead of libcurl's. The greeting: libcurl hands over
+# for as long as the trickle lasted). AUTH "user": our own USER/PASS
+# (pop3_login.c) instead of libcurl's login. The greeting: libcurl hands over
 # whole lines only, so popfetch cannot count the bytes of a greeting that
 # never ends; libcurl's connect timeout (connect, greeting, login) ends
 # it, and the error says "timed out".

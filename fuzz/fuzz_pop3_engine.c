@@ -148,7 +148,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = pop3i_start(s, &count, &octets, &e);
 	if (rc == 0)
 		rc = pop3_list(s, &msgs, &n, &e);
-	if (rc == 0)
+	if (rc == 0 && n > 0 && pop3_has_uidl(s))
 		rc = pop3_uidl(s, msgs, n, &e);
 	np = n < MAXPLAN ? n : MAXPLAN;
 	for (i = 0; i < np; i++)

@@ -275,29 +275,55 @@ pop3i_session_new(const struct pop3_io *io, const char *account,
 	return s;
 }
 
+/* UTF8's reply: a refusal changes nothing. */
+static int
+utf8_reply(struct pop3 *s, struct err *e)
+{
+	struct err ue;
+
+	if (pop3i_raw_reply(s, false, W_DISCARD, "UTF8", false, &ue) == 0)
+		return 0;
+	if (s->broken && ue.code != EX_PROTOCOL) {
+		*e = ue;
+		return ue.code;
+	}
+	s->broken = false;
+	log_debug(s->account, "%s (going on without it)", ue.msg);
+	return 0;
+}
+
 /*
  * Logged in: UTF8 (RFC 6856) when offered, so the server sends messages
- * with 8-bit headers as they are rather than a substitute it made; a
- * refusal changes nothing. Then STAT.
+ * with 8-bit headers as they are rather than a substitute it made. Then
+ * STAT. With PIPELINING, LIST and UIDL go out with them (their replies
+ * wait for pop3_list and pop3_uidl): the inventory costs one round trip.
  */
 int
 pop3i_start(struct pop3 *s, unsigned long *count, unsigned long long *octets,
     struct err *e)
 {
-	struct err ue;
+	bool ahead = s->capa_pipelining;
 	int rc;
 
-	if (s->capa_utf8 && pop3i_raw_command(s, "UTF8", false, W_DISCARD,
-	    "UTF8", &ue) != 0) {
-		if (s->broken && ue.code != EX_PROTOCOL) {
-			*e = ue;
-			return ue.code;
+	if (s->capa_utf8 && ((rc = pop3i_raw_send(s, "UTF8", false, "UTF8",
+	    e)) != 0 || (!ahead && (rc = utf8_reply(s, e)) != 0)))
+		return rc;
+	if ((rc = pop3i_raw_send(s, "STAT", false, "STAT", e)) != 0)
+		return rc;
+	if (ahead) {
+		if ((rc = pop3i_raw_send(s, "LIST", false, "LIST", e)) != 0)
+			return rc;
+		s->list_ahead = true;
+		if (pop3_has_uidl(s)) {
+			if ((rc = pop3i_raw_send(s, "UIDL", false, "UIDL",
+			    e)) != 0)
+				return rc;
+			s->uidl_ahead = true;
 		}
-		s->broken = false;
-		log_debug(s->account, "%s (going on without it)", ue.msg);
+		if (s->capa_utf8 && (rc = utf8_reply(s, e)) != 0)
+			return rc;
 	}
-	if ((rc = pop3i_raw_command(s, "STAT", false, W_DISCARD, "STAT",
-	    e)) != 0)
+	if ((rc = pop3i_raw_reply(s, false, W_DISCARD, "STAT", false, e)) != 0)
 		return rc;
 	if (pop3_parse_stat(s->last, strlen(s->last), count, octets) != 0) {
 		char q[LINE_MAX_LEN];

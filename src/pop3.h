@@ -81,7 +81,10 @@ int pop3_list(struct pop3 *s, struct pop3_msg **msgs, size_t *n,
     struct err *e);
 
 /* UIDL: fill the uidl of every message in msgs (matched by number).
- * A message LIST showed that UIDL does not is an error (EX_PROTOCOL). */
+ * A message LIST showed that UIDL does not is an error (EX_PROTOCOL).
+ * Call it right after pop3_list, when pop3_has_uidl() and the listing is
+ * not empty (with PIPELINING both went out with STAT; an empty
+ * listing's pop3_list reads UIDL's reply itself). */
 int pop3_uidl(struct pop3 *s, struct pop3_msg *msgs, size_t n,
     struct err *e);
 

@@ -67,6 +67,7 @@ struct pop3 {
 	bool peeked;         /* s->last holds the next reply's status */
 	enum wmode wmode;    /* where a multi-line reply's bytes go */
 	unsigned long stat_count;   /* messages STAT counted */
+	bool list_ahead, uidl_ahead;   /* sent with STAT, replies unread */
 	/* W_LINES: a listing, split into lines for line_fn. */
 	char line[LINE_MAX_LEN];
 	size_t linelen;
@@ -102,7 +103,8 @@ struct pop3 {
  * NULL with e. tc (may be NULL) is the session's from now on. */
 struct pop3 *pop3i_session_new(const struct pop3_io *io,
     const char *account, struct textclean *tc, long timeout_ms);
-/* UTF8 when CAPA offered it (a refusal changes nothing), then STAT. */
+/* UTF8 when CAPA offered it (a refusal changes nothing), then STAT;
+ * with PIPELINING, LIST and UIDL (if pop3_has_uidl) sent with them. */
 int pop3i_start(struct pop3 *s, unsigned long *count,
     unsigned long long *octets, struct err *e);
 void pop3i_copy_line(const struct pop3 *s, char *dst, size_t dstlen,

@@ -58,8 +58,15 @@ pop3_list(struct pop3 *s, struct pop3_msg **msgs, size_t *n, struct err *e)
 	s->nmsgs = s->capmsgs = 0;
 	s->line_fn = list_line;
 	lines_cap(s, "LIST");
-	rc = pop3i_raw_command(s, "LIST", true, W_LINES, "LIST", e);
+	if (s->list_ahead) {
+		s->list_ahead = false;
+		rc = pop3i_raw_reply(s, true, W_LINES, "LIST", false, e);
+	} else
+		rc = pop3i_raw_command(s, "LIST", true, W_LINES, "LIST", e);
 	s->max_lines = 0;
+	if (rc == 0 && s->nmsgs == 0 && s->uidl_ahead)
+		/* Nothing to match it with: no pop3_uidl will come. */
+		rc = pop3_uidl(s, NULL, 0, e);
 	if (rc != 0) {
 		pop3_msgs_free(s->msgs, s->nmsgs);
 		s->msgs = NULL;
@@ -122,7 +129,11 @@ pop3_uidl(struct pop3 *s, struct pop3_msg *msgs, size_t n, struct err *e)
 	s->nmsgs = n;
 	s->line_fn = uidl_line;
 	lines_cap(s, "UIDL");
-	rc = pop3i_raw_command(s, "UIDL", true, W_LINES, "UIDL", e);
+	if (s->uidl_ahead) {
+		s->uidl_ahead = false;
+		rc = pop3i_raw_reply(s, true, W_LINES, "UIDL", false, e);
+	} else
+		rc = pop3i_raw_command(s, "UIDL", true, W_LINES, "UIDL", e);
 	s->max_lines = 0;
 	s->msgs = NULL;
 	s->nmsgs = 0;

@@ -247,7 +247,7 @@ run_case(const struct scase *c, size_t chunk)
 	rc = pop3i_start(s, &count, &octets, &e);
 	if (rc == 0)
 		rc = pop3_list(s, &msgs, &n, &e);
-	if (rc == 0)
+	if (rc == 0 && n > 0)
 		rc = pop3_uidl(s, msgs, n, &e);
 	if (rc == 0 && n < c->nretr)
 		rc = err_set(&e, EX_SOFTWARE, "case lists %zu messages", n);
@@ -474,6 +474,30 @@ static const struct scase cases[] = {
 		.name = "UTF8 when offered",
 		.utf8 = true,
 		.steps = { { "UTF8", "+OK\r\n" }, STAT2, LIST2, UIDL2, QUIT },
+	},
+	{
+		.name = "pipelined: the inventory in one round trip",
+		.pipelining = true, .utf8 = true,
+		.steps = { { "UTF8", "+OK\r\n" }, STAT2, LIST2, UIDL2,
+		    { "RETR 1", "+OK\r\n12345678\r\n.\r\n" }, QUIT },
+		.nretr = 1,
+		.want_body = { "12345678\r\n" },
+		.want_inflight = 4,
+	},
+	{
+		.name = "pipelined: an empty mailbox",
+		.pipelining = true,
+		.steps = { { "STAT", "+OK 0 0\r\n" },
+		    { "LIST", "+OK\r\n.\r\n" },
+		    { "UIDL", "+OK\r\n.\r\n" }, QUIT },
+		.want_inflight = 3,
+	},
+	{
+		.name = "pipelined: UTF8 refused, the rest goes on",
+		.pipelining = true, .utf8 = true,
+		.steps = { { "UTF8", "-ERR no\r\n" }, STAT2, LIST2, UIDL2,
+		    QUIT },
+		.want_inflight = 4,
 	},
 	{
 		.name = "UTF8 refused changes nothing",

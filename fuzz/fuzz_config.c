@@ -183,7 +183,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    a->store != b->store ||
 				    strcmp(a->store_path, b->store_path) != 0);
 			}
-		config_print(&cfg, devnull);
+		config_print(&cfg, devnull, NULL, NULL);
 		fuzz_check(config_find(&cfg, "") == NULL);
 		config_free(&cfg);
 		fuzz_check(cfg.naccounts == 0 && cfg.accounts == NULL);

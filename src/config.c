@@ -29,6 +29,7 @@
 #define LOCK_TIMEOUT_DEFAULT 30000L
 #define FORGET_AFTER_DEFAULT (30LL * 86400)          /* seconds */
 #define FORGET_AFTER_MAX (3660LL * 86400 * 1000)     /* ten years, ms */
+#define COUNT_MAX 1000000000UL                       /* max_messages */
 
 /* At most 32 keys: struct slots keeps sets of them in an unsigned. The
  * credential keys, K_PASSWORD to K_OAUTH2_TOKEN_COMMAND, stay together:
@@ -40,7 +41,8 @@ enum key {
 	K_PASSWORD, K_PASSWORD_COMMAND, K_PASSWORD_ENV, K_PASSWORD_FILE,
 	K_OAUTH2_TOKEN_COMMAND,
 	K_MAILDIR, K_MBOX, K_KEEP, K_TIMEOUT, K_LOCK_TIMEOUT, K_STATE_DIR,
-	K_FORGET_AFTER, K_PROXY, NKEYS
+	K_FORGET_AFTER, K_PROXY, K_MAX_SIZE, K_MAX_MESSAGES, K_MAX_BYTES,
+	K_DELETE_AFTER, NKEYS
 };
 
 static const char *const key_names[NKEYS] = {
@@ -50,7 +52,8 @@ static const char *const key_names[NKEYS] = {
 	"password", "password_command", "password_env", "password_file",
 	"oauth2_token_command",
 	"maildir", "mbox", "keep", "timeout", "lock_timeout", "state_dir",
-	"forget_after", "proxy"
+	"forget_after", "proxy", "max_size", "max_messages", "max_bytes",
+	"delete_after"
 };
 
 #define BIT(id)		(1u << (id))
@@ -448,6 +451,76 @@ get_timeout(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
 	return true;
 }
 
+int
+config_parse_size(const char *text, unsigned long long *bytes)
+{
+	static const struct { const char *unit; unsigned long long n; }
+	    units[] = {
+		{ "", 1 }, { "k", 1024 }, { "K", 1024 },
+		{ "m", 1024 * 1024 }, { "M", 1024 * 1024 },
+		{ "g", 1024ULL * 1024 * 1024 }, { "G", 1024ULL * 1024 * 1024 },
+	};
+	const char *s = text;
+	unsigned long long n = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	for (; isdigit((unsigned char)*s); s++)
+		n = n > (ULLONG_MAX - 9) / 10 ? ULLONG_MAX : n * 10 +
+		    (unsigned)(*s - '0');
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(s, units[i].unit) != 0)
+			continue;
+		*bytes = n > ULLONG_MAX / units[i].n ? ULLONG_MAX :
+		    n * units[i].n;
+		return 0;
+	}
+	return -1;
+}
+
+/* A size in bytes, at least 1: "500000", "640K", "10M", "2G". */
+static bool
+get_size(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    unsigned long long *out)
+{
+	char b[64];
+	unsigned long long n;
+
+	if (!want_scalar(yt, k, v, "a size such as 10M"))
+		return false;
+	if (config_parse_size(v->text, &n) != 0 || n == 0 ||
+	    n == ULLONG_MAX) {
+		report(yt, v, "%s: '%s' is not a size; write a whole number "
+		    "of bytes, at least 1, or one with K, M or G (640K, 10M, "
+		    "2G; units of 1024)", k->text, show(v->text, b,
+		    sizeof(b)));
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
+/* A whole number from 1 to COUNT_MAX. */
+static bool
+get_count(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    unsigned long *out)
+{
+	char b[64];
+	unsigned long long n;
+
+	if (!want_scalar(yt, k, v, "a number such as 100"))
+		return false;
+	if (config_parse_size(v->text, &n) != 0 ||
+	    !isdigit((unsigned char)v->text[strlen(v->text) - 1]) || n < 1 ||
+	    n > COUNT_MAX) {
+		report(yt, v, "%s: '%s' is not a whole number from 1 to %lu",
+		    k->text, show(v->text, b, sizeof(b)), COUNT_MAX);
+		return false;
+	}
+	*out = (unsigned long)n;
+	return true;
+}
+
 static bool
 get_argv(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
     char ***out)
@@ -659,6 +732,21 @@ convert(struct yamltree *yt, const struct slots *s, struct account *a)
 			break;
 		case K_PROXY:
 			ok = get_proxy(yt, k, v, &a->proxy, &a->proxy_host);
+			break;
+		case K_MAX_SIZE:
+			ok = get_size(yt, k, v, &a->max_size);
+			break;
+		case K_MAX_BYTES:
+			ok = get_size(yt, k, v, &a->max_bytes);
+			break;
+		case K_MAX_MESSAGES:
+			ok = get_count(yt, k, v, &a->max_messages);
+			break;
+		case K_DELETE_AFTER:
+			ok = get_duration(yt, k, v, 1000, "at least 1s",
+			    FORGET_AFTER_MAX, "3660d", &ms);
+			if (ok)
+				a->delete_after_s = ms / 1000;
 			break;
 		}
 		if (!ok)
@@ -1016,6 +1104,11 @@ account_build(struct yamltree *yt, const struct ynode *map, size_t index,
 	    !(hinted & (BIT(K_MAILDIR) | BIT(K_MBOX))))
 		report(yt, map, "%s: no destination: set 'maildir' or 'mbox'",
 		    label);
+	if (s.k[K_DELETE_AFTER] != NULL && !a->keep &&
+	    !(bad & (BIT(K_KEEP) | BIT(K_DELETE_AFTER))))
+		report(yt, s.k[K_DELETE_AFTER], "%s: delete_after is for keep: "
+		    "true (mail stays on the server that long); with keep: "
+		    "false every message is deleted once stored", label);
 	if (s.k[K_PORT] == NULL)
 		a->port = a->tls == TLS_IMPLICIT ? 995 : 110;
 	if (s.k[K_STATE_DIR] == NULL &&
@@ -1538,7 +1631,8 @@ print_pins(FILE *out, const char *pins)
 }
 
 void
-config_print(const struct config *cfg, FILE *out)
+config_print(const struct config *cfg, FILE *out,
+    const char *(*journal)(const struct account *, void *), void *arg)
 {
 	char t[32];
 
@@ -1590,6 +1684,19 @@ config_print(const struct config *cfg, FILE *out)
 		print_kv(out, "state_dir", a->state_dir);
 		config_format_duration(a->forget_after_s * 1000, t, sizeof(t));
 		fprintf(out, "  forget_after: %s\n", t);
+		if (a->delete_after_s > 0) {
+			config_format_duration(a->delete_after_s * 1000, t,
+			    sizeof(t));
+			fprintf(out, "  delete_after: %s\n", t);
+		}
+		if (a->max_size > 0)
+			fprintf(out, "  max_size: %llu\n", a->max_size);
+		if (a->max_messages > 0)
+			fprintf(out, "  max_messages: %lu\n", a->max_messages);
+		if (a->max_bytes > 0)
+			fprintf(out, "  max_bytes: %llu\n", a->max_bytes);
+		if (journal != NULL)
+			print_kv(out, "journal", journal(a, arg));
 	}
 }
 

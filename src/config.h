@@ -104,6 +104,13 @@ struct account {
 	char *proxy_host;         /* the proxy's host (brackets kept for
 	                             IPv6), for the plaintext rule; set
 	                             with proxy */
+	/* What a run fetches and deletes; 0: no limit, never. */
+	unsigned long long max_size;   /* bigger messages: neither fetched
+	                                  nor deleted */
+	unsigned long max_messages;    /* new messages fetched per run */
+	unsigned long long max_bytes;  /* bytes (LIST sizes) fetched per run */
+	long long delete_after_s;      /* keep: true: delete a message stored
+	                                  at least this many seconds ago */
 	int line, column;         /* where the account's mapping starts */
 };
 
@@ -126,8 +133,10 @@ int config_load(const char *path, struct config *cfg, char **errors);
 void config_free(struct config *cfg);
 
 /* Print the effective accounts (for --check-config), secrets masked:
- * a literal password prints as "********". */
-void config_print(const struct config *cfg, FILE *out);
+ * a literal password prints as "********". journal (may be NULL) names
+ * each account's journal file, printed as its last line. */
+void config_print(const struct config *cfg, FILE *out,
+    const char *(*journal)(const struct account *, void *), void *arg);
 
 /* The configuration file's spelling of a mechanism: "auto", "user",
  * "apop", "plain", "login", "cram-md5", "xoauth2", "oauthbearer". */
@@ -193,6 +202,13 @@ int config_password(const struct account *a, char **out, struct err *e);
  * big come back as LLONG_MAX.
  */
 int config_parse_duration(const char *text, long long *ms);
+
+/*
+ * Parse a size: a whole number of bytes, or one followed by K, M or G
+ * (either case; units of 1024): "500000", "640K", "10M". Returns 0 and
+ * sets *bytes (ULLONG_MAX when too big), or -1 when text is not a size.
+ */
+int config_parse_size(const char *text, unsigned long long *bytes);
 
 /* Format a duration the way the file writes it: "60s", or "1500ms" when
  * not a whole number of seconds. */

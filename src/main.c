@@ -129,6 +129,18 @@ selected(char **names, size_t n, const char *name)
 	return false;
 }
 
+/* --check-config: the journal each account uses. */
+static const char *
+journal_path(const struct account *a, void *arg)
+{
+	char **buf = arg, *key = fetch_state_key(a);
+
+	free(*buf);
+	*buf = xasprintf("%s/%s.state", a->state_dir, key);
+	free(key);
+	return *buf;
+}
+
 static int
 run_accounts(const struct config *cfg, char **names, size_t nnames)
 {
@@ -301,7 +313,10 @@ main(int argc, char **argv)
 		}
 	}
 	if (check_only) {
-		config_print(&cfg, stdout);
+		char *jbuf = NULL;
+
+		config_print(&cfg, stdout, journal_path, &jbuf);
+		free(jbuf);
 		rc = 0;
 		goto out;
 	}

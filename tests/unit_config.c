@@ -555,6 +555,78 @@ test_missing_keys(void)
 	    "account #1: missing required key 'name'", 5);
 }
 
+/* The limits of a run and delete_after: exact values, and every bad one
+ * refused where it is written. */
+static void
+test_limits(void)
+{
+	struct config cfg;
+	char *path;
+	unsigned long long n;
+
+	CHECK(config_parse_size("10M", &n) == 0 && n == 10485760ULL);
+	CHECK(config_parse_size("640k", &n) == 0 && n == 655360ULL);
+	CHECK(config_parse_size("2G", &n) == 0 && n == 2147483648ULL);
+	CHECK(config_parse_size("123", &n) == 0 && n == 123);
+	CHECK(config_parse_size("99999999999999999999999", &n) == 0 &&
+	    n == ULLONG_MAX);
+	CHECK(config_parse_size("10Q", &n) == -1);
+	CHECK(config_parse_size("-1", &n) == -1);
+	CHECK(config_parse_size("1.5M", &n) == -1);
+	CHECK(config_parse_size("M", &n) == -1);
+	CHECK(config_parse_size("10MB", &n) == -1);
+	CHECK(config_parse_size("", &n) == -1);
+
+	path = load_ok(ACCOUNTS_A "    max_size: 10M\n    max_messages: 3\n"
+	    "    max_bytes: 640K\n    delete_after: 30d\n", &cfg);
+	CHECK(cfg.naccounts == 1 && cfg.accounts[0].max_size == 10485760ULL &&
+	    cfg.accounts[0].max_messages == 3 &&
+	    cfg.accounts[0].max_bytes == 655360ULL &&
+	    cfg.accounts[0].delete_after_s == 30LL * 86400);
+	config_free(&cfg);
+	free(path);
+	/* Defaults: no limit, never. */
+	path = load_ok(ACCOUNTS_A, &cfg);
+	CHECK(cfg.naccounts == 1 && cfg.accounts[0].max_size == 0 &&
+	    cfg.accounts[0].max_messages == 0 &&
+	    cfg.accounts[0].max_bytes == 0 &&
+	    cfg.accounts[0].delete_after_s == 0);
+	config_free(&cfg);
+	free(path);
+
+	EXPECT_ERROR(ACCOUNTS_A "    max_size: 10Q\n", 7, 15,
+	    "max_size: '10Q' is not a size; write a whole number of bytes, "
+	    "at least 1, or one with K, M or G (640K, 10M, 2G; units of "
+	    "1024)", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    max_size: -1\n", 7, 15,
+	    "max_size: '-1' is not a size", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    max_bytes: 0\n", 7, 16,
+	    "max_bytes: '0' is not a size", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    max_messages: -3\n", 7, 19,
+	    "max_messages: '-3' is not a whole number from 1 to 1000000000",
+	    1);
+	EXPECT_ERROR(ACCOUNTS_A "    max_messages: 0\n", 7, 19,
+	    "max_messages: '0' is not a whole number", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    max_messages: 3k\n", 7, 19,
+	    "max_messages: '3k' is not a whole number", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    max_messages: [3]\n", 7, 19,
+	    "max_messages", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    delete_after: 500ms\n", 7, 19,
+	    "delete_after: '500ms' is out of range; it must be at least 1s",
+	    1);
+	EXPECT_ERROR(ACCOUNTS_A "    delete_after: -30d\n", 7, 19,
+	    "delete_after: '-30d' is not a duration", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    keep: false\n    delete_after: 30d\n", 8,
+	    5, "account 'a': delete_after is for keep: true (mail stays on "
+	    "the server that long); with keep: false every message is "
+	    "deleted once stored", 1);
+	/* keep: false from defaults counts too. */
+	EXPECT_ERROR("defaults:\n  keep: false\n" ACCOUNTS_A
+	    "    delete_after: 30d\n", 9, 5, "account 'a': delete_after is "
+	    "for keep: true",
+	    1);
+}
+
 /* forget_after: days, at least a second; default state_dir cleaned like
  * a configured path (accounts sharing an older journal are found by
  * comparing them). */
@@ -1337,7 +1409,7 @@ test_print(void)
 	unsetenv("XDG_STATE_HOME");
 	path = load_ok(text, &cfg);
 	f = open_memstream(&out, &outlen);
-	config_print(&cfg, f);
+	config_print(&cfg, f, NULL, NULL);
 	fclose(f);
 	want = xasprintf(
 	    "account work (%s:4:5)\n"
@@ -1819,7 +1891,7 @@ test_print_tls(void)
 
 	path = load_ok(text, &cfg);
 	f = open_memstream(&out, &outlen);
-	config_print(&cfg, f);
+	config_print(&cfg, f, NULL, NULL);
 	fclose(f);
 	want = xasprintf(
 	    "account t (%s:2:5)\n"
@@ -1923,6 +1995,7 @@ main(void)
 	test_duplicates();
 	test_pairs();
 	test_forget_after();
+	test_limits();
 	test_destinations();
 	test_timeouts();
 	test_yaml_errors();

@@ -237,6 +237,44 @@ fail:
 	return rc;
 }
 
+int
+state_peek(const char *dir, const char *key, const char *legacy_key,
+    bool legacy_adopt, struct state **out, struct err *e)
+{
+	struct state *st = xcalloc(1, sizeof(*st));
+	int rc;
+
+	st->fd = st->lockfd = -1;
+	st->readonly = true;
+	st->dir = xstrdup(dir);
+	st->path = xasprintf("%s/%s.state", dir, key);
+	st->lockpath = xasprintf("%s/%s.lock", dir, key);
+	st->fd = open(st->path, O_RDONLY | O_CLOEXEC);
+	if (st->fd < 0 && errno == ENOENT && legacy_key != NULL &&
+	    legacy_adopt) {
+		/* What state_open would adopt. */
+		char *old = xasprintf("%s/%s.state", dir, legacy_key);
+
+		st->fd = open(old, O_RDONLY | O_CLOEXEC);
+		if (st->fd >= 0) {
+			free(st->path);
+			st->path = old;
+		} else
+			free(old);
+	}
+	if (st->fd < 0 && errno != ENOENT) {
+		rc = err_sys(e, EX_IOERR, errno, "%s", st->path);
+		goto fail;
+	}
+	if (st->fd >= 0 && (rc = st_load_journal(st, e)) != 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	state_close(st);
+	return rc;
+}
+
 const char *
 state_path(const struct state *st)
 {
@@ -358,6 +396,10 @@ int
 state_sync(struct state *st, struct err *e)
 {
 	int rc;
+
+	if (st->readonly)
+		return err_set(e, EX_SOFTWARE, "%s: opened to look only",
+		    st->path);
 
 	if (st->buflen > 0) {
 		rc = util_write_all(st->fd, st->buf, st->buflen);

@@ -72,6 +72,17 @@ char *state_legacy_key(const char *host, const char *user);
 int state_open(const char *dir, const char *key, const char *legacy_key,
     bool legacy_adopt, struct state **out, struct err *e);
 
+/*
+ * Load the journal to look at it (--dry-run, --status): no directory or
+ * file is created, no lock taken, nothing is written (state_sync fails);
+ * a torn last record is ignored, not cut; an older per-user@host journal
+ * is read where state_open would adopt it. A journal that does not exist
+ * is an empty state. A concurrent run may be changing the journal: what
+ * this shows can be a moment old. EX_IOERR, EX_DATAERR.
+ */
+int state_peek(const char *dir, const char *key, const char *legacy_key,
+    bool legacy_adopt, struct state **out, struct err *e);
+
 /* The journal's path (for messages). */
 const char *state_path(const struct state *st);
 
@@ -82,6 +93,11 @@ const char *state_legacy(const struct state *st, bool *adopted);
 
 /* 1 when uidl (len bytes, any bytes allowed) is recorded as stored. */
 int state_is_stored(const struct state *st, const char *uidl, size_t len);
+
+/* 1 when uidl is stored, with *when the time it was first stored (a
+ * UIDL stored more than once keeps the first copy's time). */
+int state_stored_at(const struct state *st, const char *uidl, size_t len,
+    long long *when);
 
 /* 1 when a stored copy of uidl is held: never to be deleted. */
 int state_held(const struct state *st, const char *uidl, size_t len);

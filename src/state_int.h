@@ -34,6 +34,7 @@ struct state {
 	char *lockpath;   /* KEY.lock */
 	int lockfd;
 	int fd;           /* journal, open for append */
+	bool readonly;    /* state_peek: nothing written, no lock */
 	/* Stored UIDLs: open addressing, linear probing, power-of-2 size. */
 	struct entry *tab;
 	size_t tabsize, count;

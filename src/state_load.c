@@ -294,6 +294,8 @@ st_load_journal(struct state *st, struct err *e)
 
 	if (fstat(st->fd, &sb) != 0)
 		return err_sys(e, EX_IOERR, errno, "%s", st->path);
+	if (sb.st_size == 0 && st->readonly)
+		return 0;
 	if (sb.st_size == 0) {
 		/* New journal (or one a crash left empty): write the format
 		 * line durably (state_open syncs its directory entry). */
@@ -327,7 +329,7 @@ st_load_journal(struct state *st, struct err *e)
 	size_t end = len;
 	while (end > 0 && data[end - 1] != '\n')
 		end--;
-	if (end < len && ftruncate(st->fd, (off_t)end) != 0) {
+	if (end < len && !st->readonly && ftruncate(st->fd, (off_t)end) != 0) {
 		rc = err_sys(e, EX_IOERR, errno, "truncating %s", st->path);
 		goto out;
 	}

@@ -91,6 +91,18 @@ state_is_stored(const struct state *st, const char *uidl, size_t len)
 }
 
 int
+state_stored_at(const struct state *st, const char *uidl, size_t len,
+    long long *when)
+{
+	struct entry *en = stset_find(st, uidl, len);
+
+	if (en == NULL)
+		return 0;
+	*when = en->when;
+	return 1;
+}
+
+int
 state_claim(struct state *st, const char *uidl, size_t len)
 {
 	struct entry *en = stset_find(st, uidl, len);

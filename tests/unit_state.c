@@ -7,6 +7,9 @@
 
 #include <fcntl.h>
 #include <stdint.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +186,69 @@ test_open_batch(void)
 	CHECK(p->open && p->has_mark && p->mark.size == 5 &&
 	    p->mark.stamp == -86400);
 	state_close(st);
+}
+
+/* state_peek: looks without creating, locking or writing anything. */
+static void
+test_peek(void)
+{
+	struct state *st = NULL, *pk = NULL;
+	struct err e;
+	char path[600], sub[600];
+	struct stat sb;
+	off_t size;
+	long long when = 0, t0 = (long long)time(NULL);
+
+	/* Nothing there: an empty state, and still nothing there. */
+	snprintf(sub, sizeof(sub), "%s/peek-none", dir);
+	err_clear(&e);
+	CHECK(state_peek(sub, "me@peek", NULL, false, &pk, &e) == 0);
+	CHECK(pk != NULL && state_count(pk) == 0);
+	CHECK(stat(sub, &sb) != 0 && errno == ENOENT);
+	state_close(pk);
+	pk = NULL;
+
+	/* A journal held by a run: seen, times and all. */
+	CHECK(state_open(dir, "me@peek", NULL, false, &st, &e) == 0);
+	if (st == NULL)
+		return;
+	state_begin_maildir(st);
+	state_stored(st, "p1", 2, false);
+	state_stored(st, "p2", 2, true);
+	state_commit(st);
+	CHECK(state_sync(st, &e) == 0);
+	CHECK(state_peek(dir, "me@peek", NULL, false, &pk, &e) == 0);
+	CHECK(pk != NULL && state_count(pk) == 2);
+	CHECK(state_stored_at(pk, "p1", 2, &when) == 1 && when >= t0 &&
+	    when <= (long long)time(NULL));
+	CHECK(state_stored_at(pk, "p3", 2, &when) == 0);
+	CHECK(state_held(pk, "p2", 2) == 1);
+	/* It cannot write. */
+	state_stored(pk, "p3", 2, false);
+	CHECK(state_sync(pk, &e) == EX_SOFTWARE);
+	state_close(pk);
+	pk = NULL;
+	state_close(st);
+
+	/* A torn last record is not cut, and the lock file is untouched. */
+	snprintf(path, sizeof(path), "%s/me@peek.state", dir);
+	append(path, "S 12 torn");
+	CHECK(stat(path, &sb) == 0);
+	size = sb.st_size;
+	snprintf(sub, sizeof(sub), "%s/me@peek.lock", dir);
+	unlink(sub);
+	CHECK(state_peek(dir, "me@peek", NULL, false, &pk, &e) == 0);
+	CHECK(pk != NULL && state_count(pk) == 2);
+	state_close(pk);
+	CHECK(stat(path, &sb) == 0 && sb.st_size == size);
+	CHECK(stat(sub, &sb) != 0 && errno == ENOENT);
+
+	/* Garbage is an error, as for state_open. */
+	snprintf(path, sizeof(path), "%s/me@peek-bad.state", dir);
+	append(path, "not a journal\n");
+	pk = NULL;
+	CHECK(state_peek(dir, "me@peek-bad", NULL, false, &pk, &e) ==
+	    EX_DATAERR && pk == NULL);
 }
 
 static void
@@ -599,6 +665,7 @@ main(void)
 	test_persist();
 	test_open_batch();
 	test_compact_and_lock();
+	test_peek();
 	test_duplicates();
 	test_siphash();
 	test_hash_flood();

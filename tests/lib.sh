@@ -154,8 +154,11 @@ need_dovecot() {
 }
 
 # setup_tmp NAME: make $TOP_BUILDDIR/tests/tmp/NAME fresh; sets $T to it.
+# $T_SUFFIX, when set, is appended to NAME: a test that runs another
+# test's script a second time under other conditions (t-fault-pipelined)
+# sets it, so the two runs do not share (and wipe) one directory.
 setup_tmp() {
-	T=$TOP_BUILDDIR/tests/tmp/$1
+	T=$TOP_BUILDDIR/tests/tmp/$1${T_SUFFIX:-}
 	if [ -f "$T/dovecot/dovecot.conf" ]; then
 		# A leftover Dovecot from an interrupted run: stop it first.
 		_dovecot_stop_dir "$T/dovecot" 2>/dev/null || true

@@ -30,6 +30,12 @@
 
 enum wmode { W_DISCARD, W_LINES, W_BODY };
 
+/* A command in flight: RETR msg, or (msg NULL) DELE dele. */
+struct pop3_sent {
+	const struct pop3_msg *msg;
+	unsigned long dele;
+};
+
 struct pop3 {
 	CURL *h;
 	char errbuf[CURL_ERROR_SIZE];
@@ -84,15 +90,18 @@ struct pop3 {
 	bool first_dotdot;    /* the first line started ".." and lost a dot */
 	bool peeked;          /* s->last holds the next reply's status */
 	/* Pipelining (RFC 2449) when CAPA lists PIPELINING: RETRs of the
-	 * planned messages are sent ahead, within a window; q holds what
-	 * was sent and not yet read. */
+	 * planned messages (plan[pnext..nplan)) are sent ahead, within a
+	 * window, and DELEs go out without waiting; q[qhead..qtail) holds
+	 * the commands sent and not yet read, in the order their replies
+	 * come. */
 	bool capa_pipelining;
 	bool capa_utf8;       /* CAPA lists UTF8 (RFC 6856) */
 	const struct pop3_msg **plan;
-	size_t nplan, pnext;
-	const struct pop3_msg **q;
-	size_t qhead, qtail;
-	unsigned long long qbytes;
+	size_t nplan, pnext, plancap;
+	struct pop3_sent *q;
+	size_t qhead, qtail, qcap;
+	size_t qretr, qdele;       /* RETRs and DELEs among them */
+	unsigned long long qbytes; /* the RETRs' announced octets */
 	bool first_dot_data;  /* keep every dot of the first line */
 	const struct pop3_msg *retr_msg;
 	char hold[2];

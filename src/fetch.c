@@ -46,6 +46,10 @@ struct ctx {
 	struct pop3_msg *broken;
 	size_t nbroken;
 	bool reconnect;       /* the session is out of step: start anew */
+	/* Messages whose first reading said "again" (pop3_retr_info): read
+	 * once the plan is done, nothing else in flight. */
+	struct pop3_msg **again;
+	size_t nagain;
 };
 
 static int
@@ -187,22 +191,20 @@ dele_many(struct ctx *c, const unsigned long *nums, size_t n, struct err *e)
 }
 
 /*
- * Step 4 for batch[0..count), whose RETRs are planned (pop3_retr_plan).
- * Once they are read, the next batch's are planned and sent ahead, so
- * the server sends them while this batch is synced. Stops at the first
- * failure; what was stored before it is still synced and recorded, and
- * nothing is deleted.
+ * Step 4 for batch[0..count), whose RETRs are planned (pop3_retr_plan)
+ * with the later batches': once this batch is read, the window is
+ * topped up, so the server sends the next batch while this one is
+ * synced. A message that needs a second reading goes to c->again. Stops
+ * at the first failure; what was stored before it is still synced and
+ * recorded, and nothing is deleted.
  */
 static int
 run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
-    struct pop3_msg **next, size_t nnext, struct err *e)
+    struct err *e)
 {
 	const struct sink_ops *ops = c->sink->ops;
 	char **names = xcalloc(count, sizeof(char *));
 	struct pop3_body body = { body_write, body_restart, c };
-	/* The order of reading: the batch, then the messages that need a
-	 * second reading (pop3_retr_info.again). */
-	size_t *order = xcalloc(2 * count, sizeof(size_t)), norder = count;
 	struct pop3_msg **ok = xcalloc(count, sizeof(*ok));   /* stored */
 	bool *held = xcalloc(count, sizeof(bool));            /* of ok[] */
 	unsigned long *nums = xcalloc(count, sizeof(*nums));
@@ -234,10 +236,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	c->batch_open = true;
 	TESTHOOK("batch-journalled");
 
-	for (size_t i = 0; i < count; i++)
-		order[i] = i;
-	for (size_t k = 0; k < norder; k++) {
-		size_t i = order[k];
+	for (size_t i = 0; i < count; i++) {
 		struct pop3_msg *m = batch[i];
 		struct pop3_retr_info info;
 
@@ -255,8 +254,9 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 			break;
 		}
 		if (rc == 0 && info.again) {
+			/* Not stored in this batch: read again at the end. */
 			ops->msg_abort(c->sink);
-			order[norder++] = i;
+			c->again[c->nagain++] = m;
 			continue;
 		}
 		if (rc == 0 && info.shorter && !c->have_uidl) {
@@ -307,13 +307,10 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 		    "server)", m->num, m->size);
 	}
 
-	/* Every reply of this batch is read (second readings too): the
-	 * server can send the next batch while this one is synced. A
+	/* The server sends the next batch while this one is synced. A
 	 * failure here ends the run like one above. */
-	if (rc == 0 && nnext > 0) {
-		pop3_retr_plan(c->pop, next, nnext);
+	if (rc == 0)
 		rc = pop3_retr_ahead(c->pop, e);
-	}
 	/* Make what was stored durable, even after a failure above. */
 	rc2 = ops->batch_sync(c->sink, &e2);
 	TESTHOOK("batch-synced");
@@ -357,7 +354,6 @@ out:
 	for (size_t i = 0; i < count; i++)
 		free(names[i]);
 	free(names);
-	free(order);
 	free(ok);
 	free(held);
 	free(nums);
@@ -384,7 +380,7 @@ fetch_all(struct ctx *c, struct err *e)
 	size_t batch_max = (size_t)TESTHOOK_BATCH(BATCH_MSGS);
 	struct pop3_msg **todo = xcalloc(c->nmsgs + 1, sizeof(*todo));
 	unsigned long *old = xcalloc(c->nmsgs + 1, sizeof(*old));
-	size_t ntodo = 0, nold = 0, len, nlen;
+	size_t ntodo = 0, nold = 0, len;
 	int rc;
 
 	for (size_t i = 0; i < c->nmsgs; i++) {
@@ -404,18 +400,34 @@ fetch_all(struct ctx *c, struct err *e)
 		todo[ntodo++] = m;
 	}
 	rc = dele_many(c, old, nold, e);
-	/* The first batch's RETRs go out before its journal is synced. */
-	len = batch_len(todo, ntodo, 0, batch_max);
-	if (rc == 0 && len > 0) {
-		pop3_retr_plan(c->pop, todo, len);
+	/* Every RETR is planned: the window runs on from batch to batch,
+	 * and the first batch's RETRs go out before its journal is synced. */
+	if (rc == 0 && ntodo > 0) {
+		pop3_retr_plan(c->pop, todo, ntodo);
 		rc = pop3_retr_ahead(c->pop, e);
 	}
-	for (size_t first = 0; rc == 0 && first < ntodo; first += len,
-	    len = nlen) {
-		nlen = batch_len(todo, ntodo, first + len, batch_max);
-		rc = run_batch(c, todo + first, len, todo + first + len, nlen,
-		    e);
+	c->again = xcalloc(ntodo + 1, sizeof(*c->again));
+	c->nagain = 0;
+	for (size_t first = 0; rc == 0 && first < ntodo; first += len) {
+		len = batch_len(todo, ntodo, first, batch_max);
+		rc = run_batch(c, todo + first, len, e);
 	}
+	/* Second readings, in batches of their own: out of plan, each
+	 * goes alone and is read again at once (nothing else in flight). */
+	if (rc == 0 && c->nagain > 0) {
+		ntodo = c->nagain;
+		memcpy(todo, c->again, ntodo * sizeof(*todo));
+		c->nagain = 0;
+		for (size_t first = 0; rc == 0 && first < ntodo; first += len) {
+			len = batch_len(todo, ntodo, first, batch_max);
+			rc = run_batch(c, todo + first, len, e);
+		}
+		if (rc == 0 && c->nagain > 0)
+			rc = err_set(e, EX_SOFTWARE, "message %lu: no second "
+			    "reading", c->again[0]->num);
+	}
+	free(c->again);
+	c->again = NULL;
 	free(todo);
 	free(old);
 	return rc;

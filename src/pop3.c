@@ -1218,8 +1218,8 @@ pop3_retr(struct pop3 *s, const struct pop3_msg *msg,
 		rc = retr_next(s, msg, what, &info->dele_failed, e);
 		s->first_dot_data = false;
 	}
-	if (rc == EX_TEMPFAIL && s->started && s->got < s->expect &&
-	    s->err_line[0] == '\0') {
+	if (rc == EX_TEMPFAIL && !info->dele_failed && s->started &&
+	    s->got < s->expect && s->err_line[0] == '\0') {
 		char why[sizeof(e->msg)];
 
 		memcpy(why, e->msg, sizeof(why));

@@ -6,8 +6,9 @@
  *   2. open the store, resolve the password, log in
  *   3. LIST + UIDL = the inventory; plan what is new and what to delete
  *   4. per batch: journal the intent (synced) -> RETR each message into
- *      the store -> sync the store -> journal "stored" + commit (synced)
- *      -> only then DELE (keep: false)
+ *      the store (with PIPELINING the RETRs went out ahead, the next
+ *      batch's before this one is synced) -> sync the store -> journal
+ *      "stored" + commit (synced) -> only then DELE (keep: false)
  *   5. QUIT, check its reply; compact the journal to the inventory
  */
 #include "autoconf.h"
@@ -45,6 +46,10 @@ struct ctx {
 	struct pop3_msg *broken;
 	size_t nbroken;
 	bool reconnect;       /* the session is out of step: start anew */
+	/* Messages whose first reading said "again" (pop3_retr_info): read
+	 * once the plan is done, nothing else in flight. */
+	struct pop3_msg **again;
+	size_t nagain;
 };
 
 static int
@@ -185,16 +190,13 @@ dele_many(struct ctx *c, const unsigned long *nums, size_t n, struct err *e)
 	return rc;
 }
 
-static int
-dele(struct ctx *c, unsigned long num, struct err *e)
-{
-	return dele_many(c, &num, 1, e);
-}
-
 /*
- * Step 4 for msgs[first..first+count). Stops at the first failure; what
- * was stored before it is still synced, recorded and (keep: false)
- * deleted.
+ * Step 4 for batch[0..count), whose RETRs are planned (pop3_retr_plan)
+ * with the later batches': once this batch is read, the window is
+ * topped up, so the server sends the next batch while this one is
+ * synced. A message that needs a second reading goes to c->again. Stops
+ * at the first failure; what was stored before it is still synced and
+ * recorded, and nothing is deleted.
  */
 static int
 run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
@@ -203,9 +205,6 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	const struct sink_ops *ops = c->sink->ops;
 	char **names = xcalloc(count, sizeof(char *));
 	struct pop3_body body = { body_write, body_restart, c };
-	/* The order of reading: the batch, then the messages that need a
-	 * second reading (pop3_retr_info.again). */
-	size_t *order = xcalloc(2 * count, sizeof(size_t)), norder = count;
 	struct pop3_msg **ok = xcalloc(count, sizeof(*ok));   /* stored */
 	bool *held = xcalloc(count, sizeof(bool));            /* of ok[] */
 	unsigned long *nums = xcalloc(count, sizeof(*nums));
@@ -237,11 +236,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	c->batch_open = true;
 	TESTHOOK("batch-journalled");
 
-	for (size_t i = 0; i < count; i++)
-		order[i] = i;
-	pop3_retr_plan(c->pop, batch, count);
-	for (size_t k = 0; k < norder; k++) {
-		size_t i = order[k];
+	for (size_t i = 0; i < count; i++) {
 		struct pop3_msg *m = batch[i];
 		struct pop3_retr_info info;
 
@@ -259,8 +254,9 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 			break;
 		}
 		if (rc == 0 && info.again) {
+			/* Not stored in this batch: read again at the end. */
 			ops->msg_abort(c->sink);
-			order[norder++] = i;
+			c->again[c->nagain++] = m;
 			continue;
 		}
 		if (rc == 0 && info.shorter && !c->have_uidl) {
@@ -289,7 +285,8 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 		} else
 			ops->msg_abort(c->sink);
 		if (rc != 0) {
-			err_prefix(e, "message %lu", m->num);
+			if (!info.dele_failed)
+				err_prefix(e, "message %lu", m->num);
 			break;
 		}
 		if (info.shorter) {
@@ -310,7 +307,10 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 		    "server)", m->num, m->size);
 	}
 
-	pop3_retr_plan(c->pop, NULL, 0);
+	/* The server sends the next batch while this one is synced. A
+	 * failure here ends the run like one above. */
+	if (rc == 0)
+		rc = pop3_retr_ahead(c->pop, e);
 	/* Make what was stored durable, even after a failure above. */
 	rc2 = ops->batch_sync(c->sink, &e2);
 	TESTHOOK("batch-synced");
@@ -354,11 +354,23 @@ out:
 	for (size_t i = 0; i < count; i++)
 		free(names[i]);
 	free(names);
-	free(order);
 	free(ok);
 	free(held);
 	free(nums);
 	return rc;
+}
+
+/* The length of the batch that starts at todo[first]: up to max
+ * messages or BATCH_BYTES (the message that reaches it included). */
+static size_t
+batch_len(struct pop3_msg *const *todo, size_t n, size_t first, size_t max)
+{
+	unsigned long long bytes = 0;
+	size_t i = first;
+
+	while (i < n && i - first < max && bytes < BATCH_BYTES)
+		bytes += todo[i++]->size;
+	return i - first;
 }
 
 /* Step 3 and 4: plan and run the batches. */
@@ -366,12 +378,12 @@ static int
 fetch_all(struct ctx *c, struct err *e)
 {
 	size_t batch_max = (size_t)TESTHOOK_BATCH(BATCH_MSGS);
-	struct pop3_msg **batch = xcalloc(batch_max, sizeof(*batch));
-	unsigned long long bytes = 0;
-	size_t nb = 0;
-	int rc = 0;
+	struct pop3_msg **todo = xcalloc(c->nmsgs + 1, sizeof(*todo));
+	unsigned long *old = xcalloc(c->nmsgs + 1, sizeof(*old));
+	size_t ntodo = 0, nold = 0, len;
+	int rc;
 
-	for (size_t i = 0; i < c->nmsgs && rc == 0; i++) {
+	for (size_t i = 0; i < c->nmsgs; i++) {
 		struct pop3_msg *m = &c->msgs[i];
 
 		if (is_broken(c, m))
@@ -382,21 +394,52 @@ fetch_all(struct ctx *c, struct err *e)
 			 * came short (held: never deleted). */
 			if (!c->a->keep && !state_held(c->st, m->uidl,
 			    m->uidl_len))
-				rc = dele(c, m->num, e);
+				old[nold++] = m->num;
 			continue;
 		}
-		batch[nb++] = m;
-		bytes += m->size;
-		if (nb == batch_max || bytes >= BATCH_BYTES) {
-			rc = run_batch(c, batch, nb, e);
-			nb = 0;
-			bytes = 0;
-		}
+		todo[ntodo++] = m;
 	}
-	if (rc == 0 && nb > 0)
-		rc = run_batch(c, batch, nb, e);
-	free(batch);
+	rc = dele_many(c, old, nold, e);
+	/* Every RETR is planned: the window runs on from batch to batch,
+	 * and the first batch's RETRs go out before its journal is synced. */
+	if (rc == 0 && ntodo > 0) {
+		pop3_retr_plan(c->pop, todo, ntodo);
+		rc = pop3_retr_ahead(c->pop, e);
+	}
+	c->again = xcalloc(ntodo + 1, sizeof(*c->again));
+	c->nagain = 0;
+	for (size_t first = 0; rc == 0 && first < ntodo; first += len) {
+		len = batch_len(todo, ntodo, first, batch_max);
+		rc = run_batch(c, todo + first, len, e);
+	}
+	/* Second readings, in batches of their own: out of plan, each
+	 * goes alone and is read again at once (nothing else in flight). */
+	if (rc == 0 && c->nagain > 0) {
+		ntodo = c->nagain;
+		memcpy(todo, c->again, ntodo * sizeof(*todo));
+		c->nagain = 0;
+		for (size_t first = 0; rc == 0 && first < ntodo; first += len) {
+			len = batch_len(todo, ntodo, first, batch_max);
+			rc = run_batch(c, todo + first, len, e);
+		}
+		if (rc == 0 && c->nagain > 0)
+			rc = err_set(e, EX_SOFTWARE, "message %lu: no second "
+			    "reading", c->again[0]->num);
+	}
+	free(c->again);
+	c->again = NULL;
+	free(todo);
+	free(old);
 	return rc;
+}
+
+static int
+ulong_cmp(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a;
+	unsigned long y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 /* Step 5: rewrite the journal: the inventory minus what QUIT deleted is
@@ -411,7 +454,11 @@ compact(struct ctx *c, bool quit_ok)
 	size_t n = 0, ng = 0, d = 0;
 	struct err e;
 
-	/* c->dele is in ascending order, as is the inventory. */
+	/* The inventory is in ascending order; c->dele is made so (the
+	 * DELEs of earlier runs' messages go first, a second reading
+	 * comes after its batch's others). */
+	if (c->ndele > 1)
+		qsort(c->dele, c->ndele, sizeof(*c->dele), ulong_cmp);
 	for (size_t i = 0; i < c->nmsgs; i++) {
 		while (d < c->ndele && c->dele[d] < c->msgs[i].num)
 			d++;

@@ -342,12 +342,6 @@ pop3_has_uidl(const struct pop3 *s)
 	return s->capa_seen ? s->capa_uidl : true;
 }
 
-int
-pop3_quit(struct pop3 *s, struct err *e)
-{
-	return pop3i_raw_command(s, "QUIT", false, W_DISCARD, "QUIT", e);
-}
-
 void
 pop3_close(struct pop3 *s)
 {

@@ -118,6 +118,11 @@ struct pop3_retr_info {
 	                                  retrieved over POP3 */
 	bool shorter;                  /* fewer bytes than announced, but
 	                                  the reply ended properly */
+	bool dele_failed;              /* (with an error) the error is the
+	                                  reply of a DELE sent earlier
+	                                  (pop3_dele_many, pipelined), read
+	                                  before this message's: nothing of
+	                                  the message was received */
 	unsigned long long announced;  /* "+OK n octets", else LIST size */
 	unsigned long long received;
 };
@@ -144,23 +149,42 @@ const char *pop3_quote(const struct pop3 *s, char *buf, size_t buflen,
     const char *src, size_t len);
 
 /*
- * The messages pop3_retr() will be asked for next, in that order: their
- * RETRs go out ahead of the replies (RFC 2449 pipelining, when CAPA lists
- * PIPELINING; else one at a time), up to 64 commands and 16 MB announced
- * in flight. n == 0 clears the plan. A message asked for out of plan is
- * sent alone, once nothing is in flight.
+ * The messages pop3_retr() will be asked for next, in that order, after
+ * those planned before and not yet asked for (the plan is appended to;
+ * the msgs must stay valid until then): their RETRs go out ahead of the
+ * replies (RFC 2449 pipelining, when CAPA lists PIPELINING; else one at
+ * a time), up to 64 RETRs and 16 MB announced in flight. n == 0 drops
+ * the planned messages whose RETR was not sent yet. A message asked for
+ * out of plan is sent alone, once nothing is in flight.
  */
 void pop3_retr_plan(struct pop3 *s, struct pop3_msg *const *msgs, size_t n);
+
+/*
+ * With PIPELINING: send now the planned RETRs that fit the window, so
+ * the server sends while the caller does other work (syncs a batch);
+ * pop3_retr reads the replies as usual. Without it, nothing (the next
+ * pop3_retr sends its RETR).
+ */
+int pop3_retr_ahead(struct pop3 *s, struct err *e);
 
 /* DELE one message (takes effect at a good QUIT). */
 int pop3_dele(struct pop3 *s, unsigned long num, struct err *e);
 
-/* DELE these, pipelined when the server allows; the first failure ends
- * it (the ones before it were accepted). */
+/*
+ * DELE these. Without PIPELINING one at a time, each reply read before
+ * the next command (nothing else may be in flight); the first -ERR ends
+ * it (the ones before it were accepted). With PIPELINING they go out
+ * behind whatever is in flight and their replies are read later, in
+ * order: before the reply of the next pop3_retr (a -ERR fails that call,
+ * with info->dele_failed), by pop3_quit, or here once 64 DELEs are
+ * unread. Either way a -ERR ends the session, as any failed command.
+ */
 int pop3_dele_many(struct pop3 *s, const unsigned long *nums, size_t n,
     struct err *e);
 
-/* QUIT and check the reply: only a +OK means the DELEs happened. */
+/* Read the replies of the DELEs still in flight (the first -ERR is the
+ * error), then QUIT and check its reply: only 0 (every DELE accepted,
+ * and QUIT's +OK) means the DELEs happened. */
 int pop3_quit(struct pop3 *s, struct err *e);
 
 /* Free the handle (libcurl sends its own QUIT if the connection is still

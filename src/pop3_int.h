@@ -34,6 +34,12 @@
 
 enum wmode { W_DISCARD, W_LINES, W_BODY };
 
+/* A command in flight: RETR msg, or (msg NULL) DELE dele. */
+struct pop3_sent {
+	const struct pop3_msg *msg;
+	unsigned long dele;
+};
+
 struct pop3 {
 	/* pop3_login.c: the libcurl handle and what its login showed. */
 	CURL *h;             /* NULL for a session over a scripted io */
@@ -87,13 +93,17 @@ struct pop3 {
 	char hold[2];
 	size_t nhold;
 
-	/* pop3_pipe.c: RETRs of the planned messages are sent ahead, within
-	 * a window; q holds what was sent and not yet read. */
+	/* pop3_pipe.c. Pipelining (RFC 2449) when CAPA lists PIPELINING:
+	 * RETRs of the planned messages (plan[pnext..nplan)) are sent
+	 * ahead, within a window, and DELEs go out without waiting;
+	 * q[qhead..qtail) holds the commands sent and not yet read, in the
+	 * order their replies come. */
 	const struct pop3_msg **plan;
-	size_t nplan, pnext;
-	const struct pop3_msg **q;
-	size_t qhead, qtail;
-	unsigned long long qbytes;
+	size_t nplan, pnext, plancap;
+	struct pop3_sent *q;
+	size_t qhead, qtail, qcap;
+	size_t qretr, qdele;       /* RETRs and DELEs among them */
+	unsigned long long qbytes; /* the RETRs' announced octets */
 	unsigned long *redo;  /* read again with first-line dots as data */
 	size_t nredo;
 };

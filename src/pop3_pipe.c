@@ -31,7 +31,7 @@ retr_short(struct pop3 *s, const char *what, struct pop3_retr_info *info,
 	struct err probe;
 	int rc;
 
-	if (s->q != NULL && s->qhead != s->qtail) {
+	if (s->qhead != s->qtail) {
 		/* Pipelined: the next reply's status line is the probe. */
 		rc = pop3i_raw_peek(s, what, &probe);
 		if (rc == 0 && (s->last[0] == '+' || s->last[0] == '-'))
@@ -57,27 +57,55 @@ retr_short(struct pop3 *s, const char *what, struct pop3_retr_info *info,
 	    "the server", what, s->got, s->expect);
 }
 
-/* Up to PIPE_MAX RETRs and PIPE_BYTES announced octets in flight; one at a
- * time without PIPELINING. */
+/* Up to PIPE_MAX RETRs and PIPE_BYTES announced octets in flight, and up
+ * to PIPE_MAX DELEs; one command at a time without PIPELINING. */
 #define PIPE_MAX 64
 #define PIPE_BYTES (16ULL * 1024 * 1024)
+
+static bool
+in_flight(const struct pop3 *s)
+{
+	return s->qhead != s->qtail;
+}
+
+/* Note a command sent: its reply comes after those already in q. */
+static void
+q_push(struct pop3 *s, const struct pop3_msg *m, unsigned long dele)
+{
+	if (s->qhead == s->qtail)
+		s->qhead = s->qtail = 0;
+	if (s->qtail == s->qcap && s->qhead > 0) {
+		memmove(s->q, s->q + s->qhead,
+		    (s->qtail - s->qhead) * sizeof(*s->q));
+		s->qtail -= s->qhead;
+		s->qhead = 0;
+	}
+	if (s->qtail == s->qcap) {
+		s->qcap = s->qcap == 0 ? 2 * PIPE_MAX : 2 * s->qcap;
+		s->q = xrealloc(s->q, s->qcap * sizeof(*s->q));
+	}
+	s->q[s->qtail].msg = m;
+	s->q[s->qtail++].dele = dele;
+	if (m != NULL) {
+		s->qretr++;
+		s->qbytes += m->size;
+	} else
+		s->qdele++;
+}
 
 void
 pop3_retr_plan(struct pop3 *s, struct pop3_msg *const *msgs, size_t n)
 {
-	free(s->plan);
-	s->plan = NULL;
-	s->nplan = s->pnext = 0;
+	if (n == 0 || s->pnext == s->nplan)
+		s->nplan = s->pnext = 0;   /* drop what was sent */
 	if (n == 0)
 		return;
-	s->plan = xcalloc(n, sizeof(*s->plan));
+	if (s->nplan + n > s->plancap) {
+		s->plancap = s->nplan + n;
+		s->plan = xrealloc(s->plan, s->plancap * sizeof(*s->plan));
+	}
 	for (size_t i = 0; i < n; i++)
-		s->plan[i] = msgs[i];
-	s->nplan = n;
-	free(s->q);
-	s->q = xcalloc(n, sizeof(*s->q));
-	s->qhead = s->qtail = 0;
-	s->qbytes = 0;
+		s->plan[s->nplan++] = msgs[i];
 }
 
 /* Send RETR for one more planned message. */
@@ -87,8 +115,7 @@ retr_send(struct pop3 *s, const struct pop3_msg *m, struct err *e)
 	char what[48];
 
 	snprintf(what, sizeof(what), "RETR %lu", m->num);
-	s->q[s->qtail++] = m;
-	s->qbytes += m->size;
+	q_push(s, m, 0);
 	return pop3i_raw_send(s, what, false, what, e);
 }
 
@@ -99,12 +126,37 @@ retr_top_up(struct pop3 *s, struct err *e)
 	int rc;
 
 	while (s->pnext < s->nplan) {
-		size_t out = s->qtail - s->qhead;
-
-		if (out > 0 && (!s->capa_pipelining || out >= PIPE_MAX ||
-		    s->qbytes >= PIPE_BYTES))
+		if (in_flight(s) && (!s->capa_pipelining ||
+		    s->qretr >= PIPE_MAX || s->qbytes >= PIPE_BYTES))
 			break;
 		if ((rc = retr_send(s, s->plan[s->pnext++], e)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+pop3_retr_ahead(struct pop3 *s, struct err *e)
+{
+	if (!s->capa_pipelining)
+		return 0;
+	return retr_top_up(s, e);
+}
+
+/* Read the replies of the DELEs at the head of q: the first -ERR ends
+ * it (the session is over, as for any failed command). */
+static int
+dele_read(struct pop3 *s, struct err *e)
+{
+	char what[40];
+	int rc;
+
+	while (in_flight(s) && s->q[s->qhead].msg == NULL) {
+		snprintf(what, sizeof(what), "DELE %lu", s->q[s->qhead].dele);
+		s->qhead++;
+		s->qdele--;
+		rc = pop3i_raw_reply(s, false, W_DISCARD, what, false, e);
+		if (rc != 0)
 			return rc;
 	}
 	return 0;
@@ -121,24 +173,45 @@ retr_read(struct pop3 *s, const struct pop3_msg *msg, const char *what,
 	s->passthrough = false;
 	s->started = false;
 	s->qbytes -= msg->size;
+	s->qretr--;
 	s->qhead++;
 	return pop3i_raw_reply(s, true, W_BODY, what, false, e);
 }
 
+/* The first RETR in flight, or NULL. */
+static const struct pop3_msg *
+retr_oldest(const struct pop3 *s)
+{
+	for (size_t i = s->qhead; s->qretr > 0 && i < s->qtail; i++)
+		if (s->q[i].msg != NULL)
+			return s->q[i].msg;
+	return NULL;
+}
+
 /*
  * The reply for msg: sent ahead when it was planned (pop3_retr_plan),
- * else now. Nothing else may be in flight then: replies come in order.
+ * else now. Replies come in order: those of DELEs sent before it are
+ * read first (a failure sets *dele_failed); a message asked for out of
+ * plan goes alone, once nothing else is in flight.
  */
 static int
 retr_next(struct pop3 *s, const struct pop3_msg *msg, const char *what,
-    struct err *e)
+    bool *dele_failed, struct err *e)
 {
+	const struct pop3_msg *oldest = retr_oldest(s);
+	bool planned = oldest != NULL ? oldest == msg :
+	    s->pnext < s->nplan && s->plan[s->pnext] == msg;
 	int rc;
 
-	if (s->q == NULL || (s->qhead == s->qtail && (s->pnext >= s->nplan ||
-	    s->plan[s->pnext] != msg))) {
+	if (planned && (rc = retr_top_up(s, e)) != 0)
+		return rc;
+	if ((rc = dele_read(s, e)) != 0) {
+		*dele_failed = true;
+		return rc;
+	}
+	if (!planned) {
 		/* Not planned (or a second reading): alone on the wire. */
-		if (s->q != NULL && s->qhead != s->qtail)
+		if (in_flight(s))
 			return err_set(e, EX_SOFTWARE, "%s: replies pending",
 			    what);
 		if ((rc = pop3i_raw_send(s, what, false, what, e)) != 0)
@@ -150,17 +223,9 @@ retr_next(struct pop3 *s, const struct pop3_msg *msg, const char *what,
 		s->started = false;
 		return pop3i_raw_reply(s, true, W_BODY, what, false, e);
 	}
-	if ((rc = retr_top_up(s, e)) != 0)
-		return rc;
-	if (s->qhead == s->qtail || s->q[s->qhead] != msg)
+	if (!in_flight(s) || s->q[s->qhead].msg != msg)
 		return err_set(e, EX_SOFTWARE, "%s: not the next reply", what);
 	return retr_read(s, msg, what, e);
-}
-
-static bool
-in_flight(const struct pop3 *s)
-{
-	return s->q != NULL && s->qhead != s->qtail;
 }
 
 int
@@ -183,7 +248,7 @@ pop3_retr(struct pop3 *s, const struct pop3_msg *msg,
 			break;
 		}
 	}
-	rc = retr_next(s, msg, what, e);
+	rc = retr_next(s, msg, what, &info->dele_failed, e);
 	s->first_dot_data = false;
 	if (rc == 0 && s->first_dotdot && s->got + 1 == s->expect) {
 		/* The first line's ".." lost a dot it should not have: this
@@ -199,10 +264,11 @@ pop3_retr(struct pop3 *s, const struct pop3_msg *msg,
 		if ((rc = body->restart(body->arg, e)) != 0)
 			goto out;
 		s->first_dot_data = true;
-		rc = retr_next(s, msg, what, e);
+		rc = retr_next(s, msg, what, &info->dele_failed, e);
 		s->first_dot_data = false;
 	}
-	if (rc == EX_TEMPFAIL && s->started && s->got < s->expect) {
+	if (rc == EX_TEMPFAIL && !info->dele_failed && s->started &&
+	    s->got < s->expect) {
 		char why[sizeof(e->msg)];
 
 		memcpy(why, e->msg, sizeof(why));
@@ -245,22 +311,42 @@ pop3_dele_many(struct pop3 *s, const unsigned long *nums, size_t n,
     struct err *e)
 {
 	char cmd[40];
-	size_t sent = 0, read = 0;
-	int rc = 0;
+	int rc;
 
-	/* With PIPELINING all go out, then the replies are read; else one
-	 * at a time. */
-	while (read < n && rc == 0) {
-		while (sent < n && rc == 0 && (sent == read ||
-		    (s->capa_pipelining && sent - read < PIPE_MAX))) {
-			snprintf(cmd, sizeof(cmd), "DELE %lu", nums[sent++]);
-			rc = pop3i_raw_send(s, cmd, false, cmd, e);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(cmd, sizeof(cmd), "DELE %lu", nums[i]);
+		if (!s->capa_pipelining) {
+			/* One at a time: nothing else is ever in flight. */
+			if (in_flight(s))
+				return err_set(e, EX_SOFTWARE, "%s: replies "
+				    "pending", cmd);
+			rc = pop3i_raw_command(s, cmd, false, W_DISCARD, cmd,
+			    e);
+			if (rc != 0)
+				return rc;
+			continue;
 		}
-		if (rc == 0) {
-			snprintf(cmd, sizeof(cmd), "DELE %lu", nums[read++]);
-			rc = pop3i_raw_reply(s, false, W_DISCARD, cmd, false, e);
-		}
+		/* The replies are read later (before the next RETR's, or at
+		 * QUIT); past the window, those that lead the queue now. */
+		if (s->qdele >= PIPE_MAX && (rc = dele_read(s, e)) != 0)
+			return rc;
+		q_push(s, NULL, nums[i]);
+		if ((rc = pop3i_raw_send(s, cmd, false, cmd, e)) != 0)
+			return rc;
 	}
-	return rc;
+	return 0;
+}
+
+int
+pop3_quit(struct pop3 *s, struct err *e)
+{
+	int rc;
+
+	/* Every DELE's reply first: QUIT's +OK confirms accepted ones. */
+	if ((rc = dele_read(s, e)) != 0)
+		return rc;
+	if (in_flight(s))
+		return err_set(e, EX_SOFTWARE, "QUIT: a RETR reply is pending");
+	return pop3i_raw_command(s, "QUIT", false, W_DISCARD, "QUIT", e);
 }
 

@@ -9,6 +9,13 @@
 #    the exit code and one line as without pipelining, nothing deleted
 #    that is not stored, nothing lost or twice; a clean rerun completes.
 #  - UTF8 (RFC 6856) is sent when CAPA lists it, and only then.
+#  - Across batches (tests/popfetch_hooks, POPFETCH_BATCH=3: 1-3, 4-6,
+#    7-8; its crash-point names logged into the server's command log, in
+#    the order they happen): with PIPELINING the next batch's RETRs
+#    arrive before the previous batch's DELEs, and no DELE arrives before
+#    its batch is recorded (batch-recorded: files and journal synced);
+#    without it, still one command at a time. A DELE's -ERR read behind
+#    the next batch's RETRs fails the run as one read at once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fault.sh"
 t_init
@@ -57,9 +64,56 @@ mid() {
 	fault_rerun
 }
 
+# across NAME PIPE: batches of 3; see the top.
+HOOKS=${POPFETCH_HOOKS:-$TOP_BUILDDIR/tests/popfetch_hooks}
+across() {
+	local name=$1 pipe=$2 out
+	[ -x "$HOOKS" ] || fail "no $HOOKS (make check builds it)"
+	# shellcheck disable=SC2086
+	fault_begin "$name" '[]' --watch-early $pipe
+	POPFETCH=$HOOKS POPFETCH_BATCH=3 POPFETCH_HOOK_LOG=$FAKE_LOG fault_run1 0
+	out=$(awk '
+		/^batch-recorded$/ { rec++ }
+		/^RETR [0-9]+$/ && !($2 in retr) { retr[$2] = NR }
+		/^DELE [0-9]+$/ && !($2 in dele) {
+			dele[$2] = NR
+			if (rec < int(($2 + 2) / 3))
+				print "DELE " $2 " before its batch was recorded"
+		}
+		END {
+			if (length(dele) != 8) print length(dele) " DELEs"
+			print (retr[4] < dele[1] && retr[7] < dele[4]) ? \
+			    "next-retr-first" : "dele-first"
+		}' "$FAKE_LOG")
+	if [ -n "$pipe" ]; then
+		assert_eq next-retr-first "$out" "$name: the server's log"
+		saw 'EARLY RETR [0-9]+'
+	else
+		assert_eq dele-first "$out" "$name: the server's log"
+		not_saw 'EARLY .*'
+	fi
+	fault_rerun
+}
+
+# A DELE refused while the next batch's RETRs are in flight (its reply is
+# read before theirs), or at the end (read before QUIT).
+across_err() {
+	local name=$1 batch=$2 re=$3
+	fault_begin "$name" '[{"on": "DELE 2", "conn": 1, "action": "err", "text": "cannot delete"}]' \
+		--pipelining
+	POPFETCH=$HOOKS POPFETCH_BATCH=$batch fault_run1 76 "$re"
+	fault_rerun
+}
+
 scenario no-pipelining plain no-pipelining ""
 scenario pipelining plain pipelining --pipelining
 scenario utf8 utf8
+scenario across-batches across across-batches --pipelining
+scenario across-batches-no-pipelining across across-batches-no-pipelining ""
+scenario pipe-err-dele-across across_err pipe-err-dele-across 3 \
+	': DELE 2: server said "-ERR cannot delete"$'
+scenario pipe-err-dele-quit across_err pipe-err-dele-quit 64 \
+	'deletions not confirmed.*DELE 2: server said "-ERR cannot delete"'
 FAULT_TIMEOUT=2s
 while IFS='|' read -r name want fl re; do
 	[ -n "$name" ] && scenario "$name" mid "$name" "$want" "$fl" "$re"

@@ -44,6 +44,8 @@ struct scase {
 	/* The transaction: STAT, LIST, UIDL, then RETR of nretr messages
 	 * (1..nretr, planned together), then DELE of ndele of them. */
 	size_t nretr, ndele;
+	bool dele_early;   /* DELE of message 1 right after its RETR, while
+	                      the other RETRs are in flight */
 	/* What must come out. */
 	int want_rc;                     /* of the first failing call */
 	const char *want_err;            /* a substring of its message */
@@ -259,6 +261,10 @@ run_case(const struct scase *c, size_t chunk)
 		struct pop3_body body = { got_write, got_restart, &got[i] };
 
 		rc = pop3_retr(s, &msgs[i], &body, &info[i], &e);
+		if (rc == 0 && i == 0 && c->dele_early) {
+			nums[0] = msgs[0].num;
+			rc = pop3_dele_many(s, nums, 1, &e);
+		}
 		/* Read again alone, after the rest of the plan. */
 		if (rc == 0 && info[i].again)
 			got[i].len = 0;
@@ -274,7 +280,7 @@ run_case(const struct scase *c, size_t chunk)
 		pop3_retr_plan(s, NULL, 0);
 	for (i = 0; i < c->ndele; i++)
 		nums[i] = msgs[i].num;
-	if (rc == 0 && c->ndele > 0)
+	if (rc == 0 && c->ndele > 0 && !c->dele_early)
 		rc = pop3_dele_many(s, nums, c->ndele, &e);
 	if (rc == 0)
 		rc = pop3_quit(s, &e);
@@ -341,6 +347,28 @@ static const struct scase cases[] = {
 		.nretr = 2, .ndele = 2,
 		.want_body = { "12345678\r\n", "abcdefgh\r\n" },
 		.want_inflight = 2,
+	},
+	{
+		.name = "a DELE behind RETRs in flight",
+		.pipelining = true, .dele_early = true,
+		.steps = { STAT2, LIST2, UIDL2,
+		    { "RETR 1", "+OK\r\n12345678\r\n.\r\n" },
+		    { "RETR 2", "+OK\r\nabcdefgh\r\n.\r\n" },
+		    { "DELE 1", "+OK\r\n" }, QUIT },
+		.nretr = 2,
+		.want_body = { "12345678\r\n", "abcdefgh\r\n" },
+		.want_inflight = 2,
+	},
+	{
+		.name = "a DELE refused behind RETRs: found at QUIT",
+		.pipelining = true, .dele_early = true,
+		.steps = { STAT2, LIST2, UIDL2,
+		    { "RETR 1", "+OK\r\n12345678\r\n.\r\n" },
+		    { "RETR 2", "+OK\r\nabcdefgh\r\n.\r\n" },
+		    { "DELE 1", "-ERR no\r\n" } },
+		.nretr = 2,
+		.want_rc = EX_PROTOCOL, .want_err = "DELE 1: server said",
+		.want_body = { "12345678\r\n", "abcdefgh\r\n" },
 	},
 	{
 		.name = "dots: stuffed, unstuffed first line, terminator",

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "fetch.h"
+#include "fetch_plan.h"
 #include "log.h"
 #include "pop3.h"
 #include "sink.h"
@@ -29,6 +30,8 @@
 
 struct ctx {
 	const struct account *a;
+	const struct fetch_opts *o;
+	struct plan_rules rules;   /* keep: the run's (rules.keep) */
 	struct fetch_stats *stats;
 	struct state *st;
 	struct sink *sink;
@@ -83,6 +86,12 @@ is_broken(const struct ctx *c, const struct pop3_msg *m)
 			return true;
 	}
 	return false;
+}
+
+static bool
+skip_broken(void *arg, const struct pop3_msg *m)
+{
+	return is_broken(arg, m);
 }
 
 /* Remember m as one to skip, say so, and ask for a new session. */
@@ -344,7 +353,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	c->stats->stored += done;
 
 	/* Promise 1: only now, with file, directory and record synced. */
-	if (!c->a->keep && c->pop != NULL && rc == 0) {
+	if (!c->rules.keep && c->pop != NULL && rc == 0) {
 		for (size_t i = 0; i < done; i++)
 			if (!held[i])
 				nums[nnums++] = ok[i]->num;
@@ -383,22 +392,40 @@ fetch_all(struct ctx *c, struct err *e)
 	size_t ntodo = 0, nold = 0, len;
 	int rc;
 
+	enum plan_act *acts = xcalloc(c->nmsgs + 1, sizeof(*acts));
+	struct plan_counts pc;
+
+	plan_inventory(&c->rules, c->st, c->msgs, c->nmsgs, skip_broken, c,
+	    acts, &pc);
 	for (size_t i = 0; i < c->nmsgs; i++) {
 		struct pop3_msg *m = &c->msgs[i];
 
-		if (is_broken(c, m))
-			continue;
-		if (c->have_uidl && state_claim(c->st, m->uidl, m->uidl_len)) {
-			/* Stored by an earlier run that died before its
-			 * QUIT: delete without downloading again, unless it
-			 * came short (held: never deleted). */
-			if (!c->a->keep && !state_held(c->st, m->uidl,
-			    m->uidl_len))
-				old[nold++] = m->num;
-			continue;
+		switch (acts[i]) {
+		case PLAN_FETCH:
+			todo[ntodo++] = m;
+			break;
+		case PLAN_DELETE:
+			/* Stored by an earlier run (that died before its
+			 * QUIT, or kept it for delete_after): delete
+			 * without downloading again. */
+			old[nold++] = m->num;
+			break;
+		case PLAN_TOO_BIG:
+			log_info(c->a->name, "message %lu (%llu octets) is "
+			    "bigger than max_size (%llu): left on the server",
+			    m->num, m->size, c->rules.max_size);
+			break;
+		default:
+			break;
 		}
-		todo[ntodo++] = m;
 	}
+	c->stats->too_big = pc.n[PLAN_TOO_BIG];
+	c->stats->later = pc.n[PLAN_LATER];
+	if (pc.n[PLAN_LATER] > 0)
+		log_info(c->a->name, "%lu new message%s left for the next "
+		    "run (max_messages, max_bytes)", pc.n[PLAN_LATER],
+		    pc.n[PLAN_LATER] == 1 ? "" : "s");
+	free(acts);
 	rc = dele_many(c, old, nold, e);
 	/* Every RETR is planned: the window runs on from batch to batch,
 	 * and the first batch's RETRs go out before its journal is synced. */
@@ -479,66 +506,23 @@ compact(struct ctx *c, bool quit_ok)
 	free(glens);
 }
 
-void
-fetch_pop3_params(const struct account *a, struct pop3_params *pp)
-{
-	memset(pp, 0, sizeof(*pp));
-	pp->account = a->name;
-	pp->host = a->host;
-	pp->port = a->port;
-	pp->tls = a->tls;
-	pp->ca_file = a->ca_file;
-	pp->ca_path = a->ca_path;
-	pp->pinned_pubkey = a->pinned_pubkey;
-	pp->client_cert = a->client_cert;
-	pp->client_key = a->client_key;
-	pp->tls_min_version = a->tls_min_version;
-	pp->auth = a->auth;
-	/* USER, PLAIN and LOGIN show the password to anyone on the path
-	 * unless TLS hides it or the path is this machine. */
-	pp->plaintext_ok = a->tls != TLS_NONE ||
-	    (config_host_is_loopback(a->host) && (a->proxy_host == NULL ||
-	    config_host_is_loopback(a->proxy_host)));
-	pp->proxy = a->proxy;
-	pp->user = a->user;
-	pp->timeout_ms = a->timeout_ms;
-}
-
 static int
 session_once(struct ctx *c, struct err *e)
 {
 	const struct account *a = c->a;
-	struct pop3_params pp;
-	unsigned long count = 0;
 	unsigned long long octets = 0;
-	char *secret = NULL;
 	bool quit_ok = false;
 	int rc;
 
-	fetch_pop3_params(a, &pp);
-	if (a->auth == AUTH_XOAUTH2 || a->auth == AUTH_OAUTHBEARER) {
-		if ((rc = config_oauth2_token(a, &secret, e)) != 0)
-			return rc;
-		pp.bearer = secret;
-	} else {
-		if ((rc = config_password(a, &secret, e)) != 0)
-			return rc;
-		pp.password = secret;
-	}
-	rc = pop3_open(&pp, &c->pop, &count, &octets, e);
-	util_free_secret(secret);
+	rc = plan_session_open(a, &c->pop, &c->msgs, &c->nmsgs, &c->have_uidl,
+	    &octets, e);
+	c->stats->on_server = c->nmsgs;
+	c->stats->server_bytes = octets;
 	if (rc != 0)
 		return rc;
-
-	if ((rc = pop3_list(c->pop, &c->msgs, &c->nmsgs, e)) != 0)
-		return rc;
-	c->stats->on_server = c->nmsgs;
-	c->have_uidl = pop3_has_uidl(c->pop);
-	if (c->have_uidl && c->nmsgs > 0 &&
-	    (rc = pop3_uidl(c->pop, c->msgs, c->nmsgs, e)) != 0)
-		return rc;
+	plan_rules_for(a, c->o->keep, c->o->refetch, c->have_uidl, &c->rules);
 	if (!c->have_uidl) {
-		if (a->keep)
+		if (c->rules.keep)
 			return err_set(e, EX_UNAVAILABLE, "the server does not "
 			    "support UIDL, so popfetch cannot tell new messages "
 			    "from old ones; set \"keep: false\" to fetch and "
@@ -618,6 +602,30 @@ session(struct ctx *c, struct err *e)
 	return rc;
 }
 
+/* A destination that no longer exists (deleted, moved away) is not a
+ * full one: its journal's records are forgotten, durably, before
+ * anything is stored, and the messages still on the server are fetched
+ * again as for a new destination. */
+static int
+forget_missing(struct ctx *c, struct err *e)
+{
+	const struct account *a = c->a;
+	size_t n = state_count(c->st);
+	int rc;
+
+	if ((n == 0 && !state_pending(c->st)->open) ||
+	    !plan_store_missing(a))
+		return 0;
+	if ((rc = state_forget_all(c->st, e)) != 0)
+		return rc;
+	log_warn(a->name, "the %s %s no longer exists: the journal's %zu "
+	    "record%s of stored messages are forgotten, and the messages "
+	    "still on the server will be fetched again", a->store ==
+	    STORE_MAILDIR ? "Maildir" : "mbox", a->store_path, n,
+	    n == 1 ? "" : "s");
+	return 0;
+}
+
 /* The journal of this (mailbox, store) pair; an older per-user@host
  * journal is taken over when it can only be this account's. */
 static int
@@ -649,16 +657,9 @@ open_state(struct ctx *c, struct err *e)
 	return 0;
 }
 
-char *
-fetch_state_key(const struct account *a)
-{
-	return state_key(a->host, a->port, a->user,
-	    a->store == STORE_MAILDIR ? "maildir" : "mbox", a->store_path);
-}
-
 int
-fetch_account(const struct account *a, struct fetch_stats *stats,
-    struct err *e)
+fetch_account(const struct account *a, const struct fetch_opts *o,
+    struct fetch_stats *stats, struct err *e)
 {
 	struct ctx c;
 	int rc;
@@ -666,9 +667,12 @@ fetch_account(const struct account *a, struct fetch_stats *stats,
 	memset(&c, 0, sizeof(c));
 	memset(stats, 0, sizeof(*stats));
 	c.a = a;
+	c.o = o;
 	c.stats = stats;
 
 	if ((rc = open_state(&c, e)) != 0)
+		goto out;
+	if ((rc = forget_missing(&c, e)) != 0)
 		goto out;
 	if ((rc = recover(&c, e)) != 0)
 		goto out;

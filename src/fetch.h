@@ -5,12 +5,26 @@
 #ifndef POPFETCH_FETCH_H
 #define POPFETCH_FETCH_H
 
+#include <stdio.h>
+
 #include "config.h"
+#include "fetch_plan.h"
 #include "pop3.h"
 #include "util.h"
 
+/* How a run goes (the command line). */
+struct fetch_opts {
+	int keep;          /* -1: the account's keep; 0: --no-keep;
+	                      1: --keep */
+	bool refetch;      /* fetch what the journal holds too */
+	bool verbose;      /* --dry-run: From and Subject too */
+};
+
 struct fetch_stats {
 	unsigned long on_server;   /* messages in the inventory */
+	unsigned long long server_bytes;   /* STAT's octets */
+	unsigned long too_big;     /* over max_size: left on the server */
+	unsigned long later;       /* beyond max_messages/max_bytes */
 	unsigned long stored;      /* stored by this run */
 	unsigned long deleted;     /* DELEs confirmed by QUIT */
 	unsigned long long bytes;  /* octets received for stored messages */
@@ -26,14 +40,16 @@ struct fetch_stats {
  * whose storing was recorded stay recorded, and no message is deleted
  * that is not durably stored.
  */
-int fetch_account(const struct account *a, struct fetch_stats *stats,
-    struct err *e);
+int fetch_account(const struct account *a, const struct fetch_opts *o,
+    struct fetch_stats *stats, struct err *e);
 
-/* The key of the account's journal (state_key of its mailbox and
- * store). Returns a new string. */
-char *fetch_state_key(const struct account *a);
-
-/* The connection parameters of an account, without its secret. */
-void fetch_pop3_params(const struct account *a, struct pop3_params *pp);
+/*
+ * --dry-run (status false) or --status (true) for one account: log in,
+ * read the inventory, plan as a run would, print to out, QUIT. Nothing
+ * is created, written, retrieved or deleted (the journal is read with
+ * state_peek). Errors as fetch_account.
+ */
+int fetch_look(const struct account *a, const struct fetch_opts *o,
+    bool status, FILE *out, struct err *e);
 
 #endif

@@ -25,7 +25,10 @@
 #include "pop3.h"
 #include "util.h"
 
-enum { OPT_CHECK_CONFIG = 256, OPT_SERVER_INFO, OPT_VERSION, OPT_HELP };
+enum {
+	OPT_CHECK_CONFIG = 256, OPT_SERVER_INFO, OPT_VERSION, OPT_HELP,
+	OPT_DRY_RUN, OPT_STATUS, OPT_KEEP, OPT_NO_KEEP, OPT_REFETCH
+};
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -34,6 +37,11 @@ static const struct option long_opts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 	{ "server-info", no_argument, NULL, OPT_SERVER_INFO },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "status", no_argument, NULL, OPT_STATUS },
+	{ "keep", no_argument, NULL, OPT_KEEP },
+	{ "no-keep", no_argument, NULL, OPT_NO_KEEP },
+	{ "refetch", no_argument, NULL, OPT_REFETCH },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -43,7 +51,8 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-"usage: popfetch [-c FILE] [-a NAME]... [-v] [-q] [--check-config]\n"
+"usage: popfetch [-c FILE] [-a NAME]... [-v] [-q] [--dry-run | --status]\n"
+"                [--keep | --no-keep] [--refetch] [--check-config]\n"
 "                [--server-info] [--version] [--help]\n"
 "\n"
 "Fetch mail from the POP3 accounts in the configuration file into their\n"
@@ -56,6 +65,12 @@ usage(FILE *out)
 "  -v, --verbose       a line per account and per message; -vv adds the\n"
 "                      POP3 dialogue (secrets redacted)\n"
 "  -q, --quiet         errors only, no warnings\n"
+"      --dry-run       log in and print what a run would fetch, skip and\n"
+"                      delete; change nothing\n"
+"      --status        one line per account: messages on the server, new,\n"
+"                      stored and kept, to delete; change nothing\n"
+"      --keep, --no-keep  for this run, keep: true or keep: false\n"
+"      --refetch       fetch every message again, also those stored\n"
 "      --check-config  validate the configuration, print the accounts\n"
 "      --server-info   connect to the selected accounts' servers without\n"
 "                      logging in; print greeting, capabilities, TLS and\n"
@@ -141,8 +156,11 @@ journal_path(const struct account *a, void *arg)
 	return *buf;
 }
 
+enum look { LOOK_NONE, LOOK_DRY_RUN, LOOK_STATUS };
+
 static int
-run_accounts(const struct config *cfg, char **names, size_t nnames)
+run_accounts(const struct config *cfg, char **names, size_t nnames,
+    const struct fetch_opts *o, enum look look)
 {
 	int exit_code = 0;
 
@@ -155,16 +173,33 @@ run_accounts(const struct config *cfg, char **names, size_t nnames)
 		if (!selected(names, nnames, a->name))
 			continue;
 		err_clear(&e);
-		rc = fetch_account(a, &stats, &e);
+		if (look != LOOK_NONE) {
+			rc = fetch_look(a, o, look == LOOK_STATUS, stdout, &e);
+			if (rc != 0) {
+				log_error(a->name, "%s", e.msg);
+				if (exit_code == 0)
+					exit_code = rc;
+			}
+			continue;
+		}
+		rc = fetch_account(a, o, &stats, &e);
 		if (rc != 0) {
 			log_error(a->name, "%s", e.msg);
 			if (exit_code == 0)
 				exit_code = rc;
 		}
+		char big[64] = "";
+
+		if (stats.too_big > 0)
+			snprintf(big, sizeof(big), ", %lu over max_size left "
+			    "there", stats.too_big);
 		log_info(a->name, "%lu message%s on server, %lu stored, "
-		    "%lu deleted%s", stats.on_server,
+		    "%lu deleted%s%s", stats.on_server,
 		    stats.on_server == 1 ? "" : "s", stats.stored,
-		    stats.deleted, rc != 0 ? " (failed)" : "");
+		    stats.deleted, big, rc != 0 ? " (failed)" : "");
+		if (stats.later > 0)
+			log_info(a->name, "%lu left for the next run "
+			    "(max_messages, max_bytes)", stats.later);
 	}
 	return exit_code;
 }
@@ -232,6 +267,9 @@ main(int argc, char **argv)
 	char **names = NULL, *path = NULL, *tried = NULL, *errors = NULL;
 	size_t nnames = 0;
 	int verbosity = LOG_NORMAL, check_only = 0, server_info = 0, c, rc;
+	struct fetch_opts fo = { -1, false, false };
+	enum look look = LOOK_NONE;
+	const char *conflict = NULL;
 	struct config cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -257,6 +295,22 @@ main(int argc, char **argv)
 		case OPT_SERVER_INFO:
 			server_info = 1;
 			break;
+		case OPT_DRY_RUN:
+		case OPT_STATUS:
+			if (look != LOOK_NONE && look != (c == OPT_DRY_RUN ?
+			    LOOK_DRY_RUN : LOOK_STATUS))
+				conflict = "--dry-run and --status";
+			look = c == OPT_DRY_RUN ? LOOK_DRY_RUN : LOOK_STATUS;
+			break;
+		case OPT_KEEP:
+		case OPT_NO_KEEP:
+			if (fo.keep >= 0 && fo.keep != (c == OPT_KEEP))
+				conflict = "--keep and --no-keep";
+			fo.keep = c == OPT_KEEP;
+			break;
+		case OPT_REFETCH:
+			fo.refetch = true;
+			break;
 		case OPT_VERSION:
 			printf("popfetch %s (%s)\n", PACKAGE_VERSION,
 			    curl_version());
@@ -278,6 +332,16 @@ main(int argc, char **argv)
 		free(names);
 		return EX_USAGE;
 	}
+	if (conflict == NULL && server_info && look != LOOK_NONE)
+		conflict = look == LOOK_STATUS ? "--server-info and --status" :
+		    "--server-info and --dry-run";
+	if (conflict != NULL) {
+		log_error(NULL, "%s cannot be used together (see popfetch "
+		    "--help)", conflict);
+		free(names);
+		return EX_USAGE;
+	}
+	fo.verbose = verbosity >= LOG_VERBOSE;
 	log_set_level(verbosity);
 	if ((trace = getenv("POPFETCH_TRACE")) != NULL && *trace != '\0')
 		trace_open(trace);
@@ -331,7 +395,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	rc = server_info ? run_server_info(&cfg, names, nnames) :
-	    run_accounts(&cfg, names, nnames);
+	    run_accounts(&cfg, names, nnames, &fo, look);
 	curl_global_cleanup();
 out:
 	config_free(&cfg);

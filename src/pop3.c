@@ -76,9 +76,12 @@ lines_emit(struct pop3 *s, const char *buf, size_t len, struct err *e)
 				return rc;
 			continue;
 		}
-		if (s->linelen + 1 >= sizeof(s->line))
+		if (s->linelen + 1 >= sizeof(s->line)) {
+			if (s->lines_cut)
+				continue;   /* the rest of it is dropped */
 			return err_set(e, EX_PROTOCOL, "listing line longer "
 			    "than %zu bytes", sizeof(s->line));
+		}
 		s->line[s->linelen++] = buf[i];
 	}
 	return 0;
@@ -233,8 +236,9 @@ pop3i_raw_reply(struct pop3 *s, bool multiline, enum wmode wmode,
 	if (rc == 0) {
 		char q[LINE_MAX_LEN];
 
-		log_debug(s->account, "S: %s", pop3i_quote(s, q, sizeof(q),
-		    s->last, strlen(s->last)));
+		if (log_level() >= LOG_DEBUG)
+			log_debug(s->account, "S: %s", pop3i_quote(s, q,
+			    sizeof(q), s->last, strlen(s->last)));
 		if (strncmp(s->last, "+OK", 3) != 0)
 			rc = reply_error(s, what, login, e);
 	}

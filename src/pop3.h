@@ -90,6 +90,16 @@ int pop3_uidl(struct pop3 *s, struct pop3_msg *msgs, size_t n,
 
 void pop3_msgs_free(struct pop3_msg *msgs, size_t n);
 
+/* True when the server's CAPA listed TOP. */
+bool pop3_has_top(const struct pop3 *s);
+
+/* TOP num 0: the message's header lines (CRLF stripped, empty lines
+ * left out, a line longer than 1023 bytes cut) to fn, in order. Not with
+ * RETRs or DELEs in flight. */
+int pop3_top(struct pop3 *s, unsigned long num,
+    void (*fn)(void *arg, const char *line, size_t len), void *arg,
+    struct err *e);
+
 /*
  * Receives one message body in wire form (dot-unstuffed, CRLF line ends)
  * in chunks. Return 0, or a sysexits code (with e filled) to abort.

@@ -57,6 +57,7 @@ struct pop3 {
 	bool capa_new;       /* a reply came: a listing now starts afresh */
 	bool capa_pipelining; /* CAPA lists PIPELINING (RFC 2449) */
 	bool capa_utf8;      /* CAPA lists UTF8 (RFC 6856) */
+	bool capa_top;       /* CAPA lists TOP */
 	bool greet_apop;     /* the greeting carries an APOP timestamp */
 	char greeting[LINE_MAX_LEN];
 	char capa[LINE_MAX_LEN];   /* the last CAPA listing, space-separated */
@@ -80,6 +81,9 @@ struct pop3 {
 	int (*line_fn)(struct pop3 *, char *, size_t, struct err *);
 	unsigned long nlines, max_lines;   /* of this listing; 0: no cap */
 	const char *lines_what;     /* "LIST" or "UIDL", for the error */
+	bool lines_cut;      /* a line too long is cut, not an error (TOP) */
+	void (*top_fn)(void *, const char *, size_t);
+	void *top_arg;
 	struct pop3_msg *msgs;   /* LIST builds / UIDL fills */
 	size_t nmsgs, capmsgs;
 	/* W_BODY: a RETR body, counted against its announced size. */

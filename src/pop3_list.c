@@ -6,6 +6,7 @@
 #include "autoconf.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "pop3_int.h"
@@ -147,3 +148,37 @@ pop3_uidl(struct pop3 *s, struct pop3_msg *msgs, size_t n, struct err *e)
 	return 0;
 }
 
+
+bool
+pop3_has_top(const struct pop3 *s)
+{
+	return s->capa_top;
+}
+
+static int
+top_line(struct pop3 *s, char *line, size_t len, struct err *e)
+{
+	(void)e;
+	s->top_fn(s->top_arg, line, len);
+	return 0;
+}
+
+int
+pop3_top(struct pop3 *s, unsigned long num,
+    void (*fn)(void *arg, const char *line, size_t len), void *arg,
+    struct err *e)
+{
+	char cmd[48];
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "TOP %lu 0", num);
+	s->line_fn = top_line;
+	s->top_fn = fn;
+	s->top_arg = arg;
+	s->lines_cut = true;
+	lines_cap(s, "TOP");
+	rc = pop3i_raw_command(s, cmd, true, W_LINES, cmd, e);
+	s->max_lines = 0;
+	s->lines_cut = false;
+	return rc;
+}

@@ -59,7 +59,7 @@ login_line(struct pop3 *s, const char *raw, size_t rawlen)
 	if (s->capa_new) {
 		s->capa[0] = '\0';
 		s->capa_uidl = s->capa_sasl = s->capa_pipelining = false;
-		s->capa_utf8 = false;
+		s->capa_utf8 = s->capa_top = false;
 		s->capa_new = false;
 	}
 	s->capa_seen = true;
@@ -76,6 +76,8 @@ login_line(struct pop3 *s, const char *raw, size_t rawlen)
 		s->capa_pipelining = true;
 	if (strcmp(word, "UTF8") == 0)
 		s->capa_utf8 = true;
+	if (strcmp(word, "TOP") == 0)
+		s->capa_top = true;
 	n = strlen(s->capa);
 	if (n + strlen(l) + 2 < sizeof(s->capa))
 		snprintf(s->capa + n, sizeof(s->capa) - n, "%s%s",

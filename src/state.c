@@ -519,6 +519,23 @@ out:
 	return rc;
 }
 
+int
+state_forget_all(struct state *st, struct err *e)
+{
+	int rc;
+
+	/* Nothing listed, nothing kept absent for a moment: all goes, on
+	 * disk and then here. */
+	if ((rc = state_compact(st, NULL, NULL, 0, NULL, NULL, 0, 0, e)) != 0)
+		return rc;
+	for (size_t i = 0; i < st->tabsize; i++) {
+		free(st->tab[i].uidl);
+		memset(&st->tab[i], 0, sizeof(st->tab[i]));
+	}
+	st->count = 0;
+	return 0;
+}
+
 void
 state_close(struct state *st)
 {

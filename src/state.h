@@ -158,6 +158,10 @@ int state_compact(struct state *st, char *const *listed,
     const size_t *gone_lens, size_t ngone, long long forget_after,
     struct err *e);
 
+/* Forget every record (a destination that no longer exists): the
+ * journal is rewritten empty, durably, as by state_compact. */
+int state_forget_all(struct state *st, struct err *e);
+
 /* Number of stored UIDLs known. */
 size_t state_count(const struct state *st);
 

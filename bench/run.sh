@@ -53,7 +53,17 @@ W=$TOP_BUILDDIR/bench/tmp
 if [ -f "$W/s/dovecot/dovecot.conf" ]; then
 	DOVECOT_DIR=$W/s/dovecot dovecot_stop 2>/dev/null || true
 fi
-rm -rf -- "$W"
+# What earlier runs left goes to the trash, removed only after this
+# run's measurements (see settle).
+TRASH=$TOP_BUILDDIR/bench/trash
+discard() {
+	local p
+	for p in "$@"; do
+		[ -e "$p" ] || continue
+		mkdir -p -- "$TRASH" && mv -- "$p" "$(mktemp -d -p "$TRASH")/"
+	done
+}
+discard "$W"
 mkdir -p -- "$W/gen" || exit 1
 # Dovecot as root runs the mailbox as uid 65534: it must reach $W.
 chmod 755 "$W" "$TOP_BUILDDIR/bench" 2>/dev/null
@@ -101,7 +111,7 @@ gen "$W/gen/big" big "$N_BIG" --seed 4 --size "$BIG_SIZE"
 # server_fresh: a new private Dovecot with an empty mailbox.
 server_fresh() {
 	dovecot_stop
-	rm -rf -- "$W/s"
+	discard "$W/s"
 	dovecot_start "$W/s/dovecot" >"$W/dovecot-start.log" 2>&1 || {
 		cat "$W/dovecot-start.log" >&2
 		die "Dovecot did not start"
@@ -200,6 +210,19 @@ strace_run() {
 
 label() { printf '%s\t%s\n' "$1" "$2" >>"$LAB"; }
 
+# settle DIR: before a timed run, the previous run's DIR is moved to the
+# trash (removed once all is measured) and the disk is synced, the same
+# for every client. Removing thousands of files shortly before a run
+# made creating files in it slow: on ext4 without a journal (as here) a
+# new inode skips the recently freed ones (recently_deleted(), reading
+# their inode table blocks), a third of a millisecond per file, growing
+# run after run; and the previous run's dirty pages would be written
+# back during it. Costs of the harness, not of the client.
+settle() {
+	discard "$1"
+	sync
+}
+
 # ------------------------------------------------------------- scenarios
 # fresh_runs SID MODE PORT N GEN...: RUNS timed runs per client from an
 # empty store and state (MODE delete: the server refilled before each),
@@ -214,7 +237,7 @@ fresh_runs() {
 				fill "$@"
 			fi
 			dir=$W/$sid/$client
-			rm -rf -- "$dir"
+			settle "$dir"
 			setup "$client" "$dir" "$port" "$mode" 0
 			if [ "$run" = strace ]; then
 				strace_run "$sid" "$client" "$dir" "$n"
@@ -230,7 +253,7 @@ fresh_runs() {
 		done
 		say "$sid: run $run done"
 	done
-	rm -rf -- "${W:?}/$sid"
+	discard "${W:?}/$sid"
 }
 
 kb() { echo $(($1 / 1024)); }
@@ -274,8 +297,9 @@ fill "$W/gen/new"
 for run in $(seq "$RUNS") strace; do
 	for client in "${CLIENTS[@]}"; do
 		dir=$W/new/$client
-		rm -rf -- "$dir"
+		settle "$dir"
 		cp -a -- "$dir.base" "$dir"
+		sync
 		setup "$client" "$dir" "$DOVECOT_PORT" keep $((N_KEEP - N_NEW))
 		if [ "$run" = strace ]; then
 			strace_run new "$client" "$dir" "$N_NEW"
@@ -290,7 +314,7 @@ for run in $(seq "$RUNS") strace; do
 	done
 	say "new: run $run done"
 done
-rm -rf -- "$W/new"
+discard "$W/new"
 
 say "wan: $N_WAN x 4 KB through a 20 ms round trip"
 label wan "$N_WAN × 4 KB, 20 ms RTT"
@@ -314,4 +338,5 @@ DOVECOT_DIR=
 "$PYTHON" "$BENCH/report.py" "$W" >"$TOP_BUILDDIR/bench/results.md" ||
 	die "report failed"
 cat "$TOP_BUILDDIR/bench/results.md"
+rm -rf -- "$TRASH"
 [ -n "${BENCH_KEEP:-}" ] || rm -rf -- "$W"

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -524,18 +525,30 @@ md_host(char *out, size_t outsize)
 	out[o] = '\0';
 }
 
+/* The host part and the pid of every name, looked up once per process
+ * (two system calls per message saved). */
+static char name_host[256 * 4 + 1];
+static long name_pid;
+
+static void
+name_init(void)
+{
+	md_host(name_host, sizeof(name_host));
+	name_pid = (long)getpid();
+}
+
 char *
 sink_maildir_name(void)
 {
 	/* The one piece of process-wide state in the sinks: names must
 	 * differ between threads delivering in the same microsecond. */
 	static atomic_ulong seq;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	unsigned long q = atomic_fetch_add(&seq, 1) + 1;
 	struct timespec ts;
-	char host[256 * 4 + 1];
 
+	pthread_once(&once, name_init);
 	clock_gettime(CLOCK_REALTIME, &ts);
-	md_host(host, sizeof(host));
 	return xasprintf("%lld.M%ldP%ldQ%lu.%s", (long long)ts.tv_sec,
-	    (long)(ts.tv_nsec / 1000), (long)getpid(), q, host);
+	    (long)(ts.tv_nsec / 1000), name_pid, q, name_host);
 }

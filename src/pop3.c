@@ -309,6 +309,8 @@ pop3i_start(struct pop3 *s, unsigned long *count, unsigned long long *octets,
 	bool ahead = s->capa_pipelining;
 	int rc;
 
+	if (ahead)
+		pop3w_cork(&s->w);   /* flushed by the first read */
 	if (s->capa_utf8 && ((rc = pop3i_raw_send(s, "UTF8", false, "UTF8",
 	    e)) != 0 || (!ahead && (rc = utf8_reply(s, e)) != 0)))
 		return rc;

@@ -123,16 +123,28 @@ retr_send(struct pop3 *s, const struct pop3_msg *m, struct err *e)
 static int
 retr_top_up(struct pop3 *s, struct err *e)
 {
-	int rc;
+	int rc = 0;
 
+	/* The RETRs of one top-up go out in one write. */
+	if (s->capa_pipelining)
+		pop3w_cork(&s->w);
 	while (s->pnext < s->nplan) {
 		if (in_flight(s) && (!s->capa_pipelining ||
 		    s->qretr >= PIPE_MAX || s->qbytes >= PIPE_BYTES))
 			break;
 		if ((rc = retr_send(s, s->plan[s->pnext++], e)) != 0)
-			return rc;
+			break;
 	}
-	return 0;
+	if (s->capa_pipelining) {
+		struct err fe;
+
+		if (pop3w_flush(&s->w, "RETR", rc == 0 ? e : &fe) != 0 &&
+		    rc == 0) {
+			s->broken = true;
+			rc = e->code;
+		}
+	}
+	return rc;
 }
 
 int
@@ -327,12 +339,18 @@ pop3_dele_many(struct pop3 *s, const unsigned long *nums, size_t n,
 			continue;
 		}
 		/* The replies are read later (before the next RETR's, or at
-		 * QUIT); past the window, those that lead the queue now. */
+		 * QUIT); past the window, those that lead the queue now
+		 * (reading flushes what is corked first). */
 		if (s->qdele >= PIPE_MAX && (rc = dele_read(s, e)) != 0)
 			return rc;
 		q_push(s, NULL, nums[i]);
+		pop3w_cork(&s->w);
 		if ((rc = pop3i_raw_send(s, cmd, false, cmd, e)) != 0)
 			return rc;
+	}
+	if (s->capa_pipelining && (rc = pop3w_flush(&s->w, "DELE", e)) != 0) {
+		s->broken = true;
+		return rc;
 	}
 	return 0;
 }

@@ -36,6 +36,9 @@ pop3w_free(struct pop3_wire *w)
 	free(w->rbuf);
 	w->rbuf = NULL;
 	w->rpos = w->rlen = 0;
+	free(w->obuf);
+	w->obuf = NULL;
+	w->olen = w->ocap = 0;
 }
 
 void
@@ -135,10 +138,34 @@ send_all(struct pop3_wire *w, const char *buf, size_t len, const char *what,
 	return 0;
 }
 
-/* Read more bytes into the buffer, after what is unread. */
+void
+pop3w_cork(struct pop3_wire *w)
+{
+	w->corked = true;
+}
+
+int
+pop3w_flush(struct pop3_wire *w, const char *what, struct err *e)
+{
+	int rc = 0;
+
+	w->corked = false;
+	if (w->olen > 0) {
+		rc = send_all(w, w->obuf, w->olen, what, e);
+		w->olen = 0;
+	}
+	return rc;
+}
+
+/* Read more bytes into the buffer, after what is unread. Commands still
+ * corked go out first: their replies may be what is awaited. */
 static int
 fill(struct pop3_wire *w, const char *what, struct err *e)
 {
+	int frc;
+
+	if (w->olen > 0 && (frc = pop3w_flush(w, what, e)) != 0)
+		return frc;
 	if (w->rpos > 0) {
 		memmove(w->rbuf, w->rbuf + w->rpos, w->rlen - w->rpos);
 		w->rlen -= w->rpos;
@@ -198,6 +225,22 @@ pop3w_send(struct pop3_wire *w, const char *cmd, bool secret,
 	} else
 		log_debug(w->account, "C: %s", cmd);
 	pop3w_window_start(w);
+	if (w->corked && !secret) {
+		size_t n = strlen(line);
+
+		if (w->olen + n > w->ocap) {
+			w->ocap = (w->olen + n) * 2 + 256;
+			w->obuf = xrealloc(w->obuf, w->ocap);
+		}
+		memcpy(w->obuf + w->olen, line, n);
+		w->olen += n;
+		free(line);
+		return 0;
+	}
+	if (w->olen > 0 && (rc = pop3w_flush(w, what, e)) != 0) {
+		free(line);
+		return rc;
+	}
 	rc = send_all(w, line, strlen(line), what, e);
 	util_wipe(line, strlen(line));
 	free(line);

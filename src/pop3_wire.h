@@ -68,6 +68,9 @@ struct pop3_wire {
 	unsigned long win_bytes;
 	char *rbuf;                    /* unread bytes: rbuf[rpos..rlen) */
 	size_t rpos, rlen;
+	bool corked;                   /* commands wait in obuf */
+	char *obuf;
+	size_t olen, ocap;
 };
 
 void pop3w_init(struct pop3_wire *w, const struct pop3_io *io,
@@ -92,6 +95,13 @@ int pop3w_stall_error(const struct pop3_wire *w, const char *what,
  * ("PASS <redacted>"). */
 int pop3w_send(struct pop3_wire *w, const char *cmd, bool secret,
     const char *what, struct err *e);
+
+/* Cork: the commands sent from now on wait in a buffer and go out
+ * together (one system call for a window of pipelined commands) at
+ * pop3w_flush, or before the wire next waits for a reply. Not for
+ * secrets. */
+void pop3w_cork(struct pop3_wire *w);
+int pop3w_flush(struct pop3_wire *w, const char *what, struct err *e);
 
 /* Read one line into dst as received, CR LF stripped (pop3w_copy_line).
  * More than POP3W_LINE_MAX bytes without a line end: EX_PROTOCOL. */

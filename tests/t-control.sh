@@ -12,6 +12,8 @@
 #   delete_after: 30d, with the journal's store times moved back (the
 #     clock moved forward): nothing deleted before, every stored message
 #     after, the store untouched;
+#   two accounts on one mailbox (same host, port, user), two stores: each
+#     gets every message, each has its own journal;
 #   bad values: FILE:LINE:COLUMN, exit 78.
 . "$(dirname "$0")/lib.sh"
 t_init
@@ -249,6 +251,22 @@ assert_eq "$store_before" "$(snapshot "$T/da/Maildir")" "the store after deletio
 run_popfetch -c "$T/da.yaml"
 expect_silent "the run after"
 assert_eq 5 "$(dovecot_count)" "messages on the server, the run after"
+
+note "two accounts on one mailbox, each with its own store: both get every message"
+pop3_reference "$T/ref3" || fail "poplib reference download failed"
+left=("$T"/ref3/[0-9]*)
+assert_eq 5 "${#left[@]}" "messages on the server"
+{
+	printf 'accounts:\n'
+	popfetch_account name=two1 maildir="$T/two/1" state_dir="$T/two/state"
+	popfetch_account name=two2 maildir="$T/two/2" state_dir="$T/two/state"
+} | config_write "$T/two.yaml"
+run_popfetch -c "$T/two.yaml"
+expect_rc 0 "two accounts"
+expect_silent "two accounts"
+assert_maildir_matches "$T/two/1" "${left[@]}"
+assert_maildir_matches "$T/two/2" "${left[@]}"
+assert_eq 2 "$(find "$T/two/state" -name '*.state' | wc -l)" "journals"
 
 note "bad values: FILE:LINE:COLUMN, exit 78"
 popfetch_config "$T/bad.yaml" name=x max_size=10Q

@@ -6,6 +6,9 @@
  * (STAT, LIST, UIDL, RETR of every listed message with a plan, a second
  * reading where asked, DELE, QUIT) and must end (the stream ends with
  * the connection closed), without a crash, a leak or a hang, and:
+ *   - come to the same result, byte for byte, whether the server's bytes
+ *     arrive in the chunks the first byte picks or in 64 KB reads
+ *     (differential);
  *   - never pass on a byte the server did not send: every run of bytes
  *     the body writer gets occurs in the input;
  *   - never more body bytes in all than the input holds;
@@ -86,7 +89,22 @@ f_error(void *arg)
 struct body {
 	const struct stream *st;
 	size_t total, msg;
+	char *log;          /* every body byte, and a mark per message */
+	size_t loglen, logcap;
 };
+
+static void
+log_add(struct body *b, const char *p, size_t n)
+{
+	if (b->loglen + n > b->logcap) {
+		b->logcap = (b->loglen + n) * 2 + 64;
+		b->log = realloc(b->log, b->logcap);
+		if (b->log == NULL)
+			fuzz_fail("out of memory");
+	}
+	memcpy(b->log + b->loglen, p, n);
+	b->loglen += n;
+}
 
 static int
 b_write(void *arg, const char *buf, size_t len, struct err *e)
@@ -100,6 +118,7 @@ b_write(void *arg, const char *buf, size_t len, struct err *e)
 		fuzz_fail("%zu body bytes the server did not send", len);
 	b->total += len;
 	b->msg += len;
+	log_add(b, buf, len);
 	if (b->total > b->st->len)
 		fuzz_fail("more body bytes (%zu) than the input (%zu)",
 		    b->total, b->st->len);
@@ -113,17 +132,21 @@ b_restart(void *arg, struct err *e)
 
 	(void)e;
 	b->msg = 0;
+	log_add(b, "\0restart\0", 9);
 	return 0;
 }
 
 #define MAXPLAN 32
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* One whole transaction over the input handed out chunk bytes at a
+ * time; the transcript (bodies, marks, the result) in *log. */
+static void
+run(const uint8_t *data, size_t size, size_t chunk, char **log,
+    size_t *loglen)
 {
 	struct stream st;
 	struct pop3_io io = { f_send, f_recv, f_wait, f_error, &st };
-	struct body b = { &st, 0, 0 };
+	struct body b = { &st, 0, 0, NULL, 0, 0 };
 	struct pop3_body body = { b_write, b_restart, &b };
 	struct pop3_msg *msgs = NULL, *plan[MAXPLAN];
 	struct pop3_retr_info info;
@@ -135,12 +158,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pop3 *s;
 	int rc;
 
-	if (size < 1)
-		return 0;
 	st.in = (const char *)data + 1;
 	st.len = size - 1;
 	st.pos = 0;
-	st.chunk = 1 + (size_t)(data[0] >> 2) * 7;
+	st.chunk = chunk;
 	err_clear(&e);
 	s = pop3i_session_new(&io, "fuzz", NULL, 60000);
 	s->capa_pipelining = data[0] & 1;
@@ -157,6 +178,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pop3_retr_plan(s, plan, np);
 	for (i = 0; rc == 0 && i < np; i++) {
 		b.msg = 0;
+		log_add(&b, "\0msg\0", 5);
 		rc = pop3_retr(s, &msgs[i], &body, &info, &e);
 		again[i] = rc == 0 && info.again;
 		if (rc == 0 && !info.again && !info.shorter &&
@@ -182,7 +204,36 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rc = pop3_quit(s, &e);
 	if (rc != 0 && e.msg[0] == '\0')
 		fuzz_fail("error %d without a message", rc);
+	{
+		char tail[64];
+		int k = snprintf(tail, sizeof(tail), "|rc %d n %zu", rc, n);
+
+		log_add(&b, "", 1);
+		log_add(&b, tail, (size_t)k);
+	}
 	pop3_msgs_free(msgs, n);
 	pop3_close(s);
+	*log = b.log;
+	*loglen = b.loglen;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *a = NULL, *b = NULL;
+	size_t alen = 0, blen = 0;
+
+	if (size < 1)
+		return 0;
+	/* How the server's bytes are split must change nothing: the run
+	 * in the chunks byte 0 picks and one in 64 KB reads agree on every
+	 * body byte and on the result. */
+	run(data, size, 1 + (size_t)(data[0] >> 2) * 7, &a, &alen);
+	run(data, size, 65536, &b, &blen);
+	if (alen != blen || memcmp(a, b, alen) != 0)
+		fuzz_fail("the split of the server's bytes changed the result "
+		    "(%zu vs %zu transcript bytes)", alen, blen);
+	free(a);
+	free(b);
 	return 0;
 }

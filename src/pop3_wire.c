@@ -280,6 +280,8 @@ pop3w_line(struct pop3_wire *w, char *dst, size_t dstlen, const char *what,
 		char *nl = memchr(start + scanned, '\n',
 		    w->rlen - w->rpos - scanned);
 
+		if (nl != NULL && nl - start >= POP3W_LINE_MAX)
+			break;   /* however the bytes were split */
 		if (nl != NULL) {
 			size_t len = (size_t)(nl - start) + 1;
 
@@ -289,11 +291,12 @@ pop3w_line(struct pop3_wire *w, char *dst, size_t dstlen, const char *what,
 		}
 		scanned = w->rlen - w->rpos;
 		if (scanned >= POP3W_LINE_MAX)
-			return err_set(e, EX_PROTOCOL, "%s: reply line longer "
-			    "than %d bytes", what, POP3W_LINE_MAX);
+			break;
 		if ((rc = fill(w, what, e)) != 0)
 			return rc;
 	}
+	return err_set(e, EX_PROTOCOL, "%s: reply line longer than %d bytes",
+	    what, POP3W_LINE_MAX);
 }
 
 static int
@@ -341,14 +344,28 @@ pop3w_multiline(struct pop3_wire *w, bool first_dot_data,
 				w->rpos++;
 			}
 		}
-		char *start = w->rbuf + w->rpos;
-		char *nl = memchr(start, '\n', w->rlen - w->rpos);
-		size_t len = nl ? (size_t)(nl - start) + 1 : w->rlen - w->rpos;
+		/* One run for as many lines as the buffer holds, up to a
+		 * line that starts with "." (the top of the loop looks at
+		 * it) or one whose next byte is not here yet. */
+		char *start = w->rbuf + w->rpos, *end = w->rbuf + w->rlen;
+		char *p = start, *nl;
+		bool saw_nl = false;
 
-		bol = nl != NULL;
-		first = first && !bol;
-		w->rpos += len;
-		if ((rc = emit_run(w, emit, arg, start, len, e)) != 0)
+		bol = false;
+		while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+			saw_nl = bol = true;
+			p = nl + 1;
+			if (p == end || *p == '.')
+				break;
+		}
+		if (nl == NULL) {
+			p = end;       /* in the middle of a line */
+			bol = false;
+		}
+		first = first && !saw_nl;
+		w->rpos += (size_t)(p - start);
+		if ((rc = emit_run(w, emit, arg, start, (size_t)(p - start),
+		    e)) != 0)
 			return rc;
 	}
 }

@@ -319,6 +319,10 @@ run_case(const struct scase *c, size_t chunk)
 
 /* ---- the cases ------------------------------------------------------------- */
 
+/* Lines with "..", or a "." before the line end, in their middle, at
+ * every offset from 1 to 8: a split of the reply just before such a dot
+ * must not make it a line's first byte. */
+#define MIDDOTS "x..z\r\ny.\r\nxx..z\r\nyy.\r\nxxx..z\r\nyyy.\r\nxxxx..z\r\nyyyy.\r\nxxxxx..z\r\nyyyyy.\r\nxxxxxx..z\r\nyyyyyy.\r\nxxxxxxx..z\r\nyyyyyyy.\r\nxxxxxxxx..z\r\nyyyyyyyy.\r\n"
 #define STAT2 { "STAT", "+OK 2 20\r\n" }
 #define LIST2 { "LIST", "+OK\r\n1 10\r\n2 10\r\n.\r\n" }
 #define UIDL2 { "UIDL", "+OK\r\n1 a\r\n2 b\r\n.\r\n" }
@@ -382,6 +386,16 @@ static const struct scase cases[] = {
 		.nretr = 2,
 		.want_body = { ".a\r\n..\r\n.b\r\nc\r\n", ".xyzabcd\r\n" },
 		.want_shorter = { false, false },
+	},
+	{
+		.name = "dots in the middle of lines, across every split",
+		.steps = { STAT2, LIST2, UIDL2,
+		    { "RETR 1", "+OK 170 octets\r\nx.x.x.x\r\n.y.y.y\r\n...w.w\r\n"
+		    MIDDOTS "z.z.z.z.\r\n.\r\n" },
+		    QUIT },
+		.nretr = 1,
+		.want_body = { "x.x.x.x\r\n.y.y.y\r\n..w.w\r\n" MIDDOTS
+		    "z.z.z.z.\r\n" },
 	},
 	{
 		.name = "dots: first line \"..\" the server did not stuff",
@@ -486,6 +500,13 @@ static const struct scase cases[] = {
 		.want_rc = EX_PROTOCOL, .want_err = "longer than 1024 bytes",
 	},
 	{
+		/* Refused however it is split: also when the whole line,
+		 * line end and all, arrives in one read. */
+		.name = "a status line too long, with its line end",
+		.steps = { { "STAT", NULL } },
+		.want_rc = EX_PROTOCOL, .want_err = "longer than 1024 bytes",
+	},
+	{
 		.name = "a listing longer than STAT allows",
 		.steps = { { "STAT", "+OK 0 0\r\n" },
 		    /* 0 + LIST_SLACK lines allowed: filled in by main(). */
@@ -549,6 +570,7 @@ main(void)
 	size_t ncases = sizeof(cases) / sizeof(cases[0]);
 	struct scase *cs = calloc(ncases, sizeof(*cs));
 	char *lines = malloc(1002 * 5 + 16), *big = malloc(80 * 1024);
+	char *longline = malloc(1200);
 
 	/* The generated replies. */
 	memcpy(cs, cases, ncases * sizeof(*cs));
@@ -560,12 +582,16 @@ main(void)
 	memset(big + strlen(big), 'y', 70 * 1024);
 	big[15 + 70 * 1024] = '\0';
 	strcat(big, "\r\n.\r\n");
+	strcpy(longline, "+OK 1 1 ");
+	memset(longline + 8, 'z', 1100);
+	strcpy(longline + 1108, "\r\n");
 	for (size_t k = 0; k < ncases; k++) {
 		for (size_t j = 0; j < MAXSTEPS && cs[k].steps[j].cmd; j++) {
 			if (cs[k].steps[j].reply != NULL)
 				continue;
 			cs[k].steps[j].reply =
 			    strcmp(cs[k].steps[j].cmd, "LIST") == 0 ? lines :
+			    strcmp(cs[k].steps[j].cmd, "STAT") == 0 ? longline :
 			    big;
 		}
 	}
@@ -575,5 +601,6 @@ main(void)
 	free(cs);
 	free(lines);
 	free(big);
+	free(longline);
 	return unit_done("unit_pop3");
 }

@@ -280,7 +280,7 @@ pop3w_line(struct pop3_wire *w, char *dst, size_t dstlen, const char *what,
 		char *nl = memchr(start + scanned, '\n',
 		    w->rlen - w->rpos - scanned);
 
-		if (nl != NULL && nl - start >= POP3W_LINE_MAX)
+		if (nl != NULL && nl - start >= POP3W_LINE_READ_MAX)
 			break;   /* however the bytes were split */
 		if (nl != NULL) {
 			size_t len = (size_t)(nl - start) + 1;
@@ -290,13 +290,13 @@ pop3w_line(struct pop3_wire *w, char *dst, size_t dstlen, const char *what,
 			return 0;
 		}
 		scanned = w->rlen - w->rpos;
-		if (scanned >= POP3W_LINE_MAX)
+		if (scanned >= POP3W_LINE_READ_MAX)
 			break;
 		if ((rc = fill(w, what, e)) != 0)
 			return rc;
 	}
 	return err_set(e, EX_PROTOCOL, "%s: reply line longer than %d bytes",
-	    what, POP3W_LINE_MAX);
+	    what, POP3W_LINE_READ_MAX);
 }
 
 static int

@@ -15,7 +15,8 @@
  *
  * Errors: every int function returns 0 or a sysexits code with e filled:
  * EX_TEMPFAIL for a connection that ends, fails or stalls (the message
- * says which), EX_PROTOCOL for a status line longer than POP3W_LINE_MAX,
+ * says which), EX_PROTOCOL for a status line longer than
+ * POP3W_LINE_READ_MAX,
  * EX_OSERR for a failed wait; an emit callback's code is passed on as is.
  * After an error the wire is out of step with the server: stop using it.
  */
@@ -29,8 +30,11 @@
 
 struct textclean;
 
-/* A status line longer than this is refused (RFC 1939: 512). */
+/* A status line is kept up to this many bytes (RFC 1939 allows 512);
+ * a longer one is cut (pop3w_copy_line). One longer than
+ * POP3W_LINE_READ_MAX is refused. */
 #define POP3W_LINE_MAX 1024
+#define POP3W_LINE_READ_MAX (64 * 1024 - 1)
 /* A reply still incomplete after fewer than this many bytes in a whole
  * timeout window is a stalled server (a byte now and then must not hold
  * a run forever). */
@@ -103,8 +107,9 @@ int pop3w_send(struct pop3_wire *w, const char *cmd, bool secret,
 void pop3w_cork(struct pop3_wire *w);
 int pop3w_flush(struct pop3_wire *w, const char *what, struct err *e);
 
-/* Read one line into dst as received, CR LF stripped (pop3w_copy_line).
- * More than POP3W_LINE_MAX bytes without a line end: EX_PROTOCOL. */
+/* Read one line into dst as received, CR LF stripped, cut to fit
+ * (pop3w_copy_line). More than POP3W_LINE_READ_MAX bytes without a line
+ * end: EX_PROTOCOL, however the bytes arrive. */
 int pop3w_line(struct pop3_wire *w, char *dst, size_t dstlen,
     const char *what, struct err *e);
 

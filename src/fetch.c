@@ -639,7 +639,7 @@ open_state(struct ctx *c, struct err *e)
 	int rc;
 
 	rc = state_open(a->state_dir, key, legacy, !a->legacy_state_shared,
-	    &c->st, e);
+	    &c->st, &c->stats->locked, e);
 	free(key);
 	free(legacy);
 	if (rc != 0)
@@ -670,8 +670,13 @@ fetch_account(const struct account *a, const struct fetch_opts *o,
 	c.o = o;
 	c.stats = stats;
 
-	if ((rc = open_state(&c, e)) != 0)
+	if ((rc = open_state(&c, e)) != 0) {
+		/* Another run is still at it (a long fetch overlapping the
+		 * next cron tick): skipped, not failed. */
+		if (stats->locked)
+			rc = 0;
 		goto out;
+	}
 	if ((rc = forget_missing(&c, e)) != 0)
 		goto out;
 	if ((rc = recover(&c, e)) != 0)

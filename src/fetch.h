@@ -17,10 +17,14 @@ struct fetch_opts {
 	int keep;          /* -1: the account's keep; 0: --no-keep;
 	                      1: --keep */
 	bool refetch;      /* fetch what the journal holds too */
-	bool verbose;      /* --dry-run: From and Subject too */
+	bool verbose;      /* -v (--dry-run: From and Subject too) */
+	bool quiet;        /* -q */
 };
 
 struct fetch_stats {
+	bool locked;               /* skipped: another popfetch run holds
+	                              the account's journal (returns 0, the
+	                              notice in e) */
 	unsigned long on_server;   /* messages in the inventory */
 	unsigned long long server_bytes;   /* STAT's octets */
 	unsigned long too_big;     /* over max_size: left on the server */
@@ -36,7 +40,8 @@ struct fetch_stats {
 
 /*
  * Fetch one account. Returns 0, or a sysexits code with e filled (the
- * message does not repeat the account name). Whatever happens, messages
+ * message does not repeat the account name). An account another popfetch
+ * run holds is skipped: 0, stats->locked, and the notice in e. Whatever happens, messages
  * whose storing was recorded stay recorded, and no message is deleted
  * that is not durably stored.
  */

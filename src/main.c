@@ -183,6 +183,16 @@ run_accounts(const struct config *cfg, char **names, size_t nnames,
 			continue;
 		}
 		rc = fetch_account(a, o, &stats, &e);
+		if (rc == 0 && stats.locked) {
+			/* Not a failure, and cron must not mail it: said at
+			 * -v, or to a person at a terminal. */
+			if (isatty(STDERR_FILENO) && !o->verbose &&
+			    !o->quiet)
+				log_warn(a->name, "%s", e.msg);
+			else
+				log_info(a->name, "%s", e.msg);
+			continue;
+		}
 		if (rc != 0) {
 			log_error(a->name, "%s", e.msg);
 			if (exit_code == 0)
@@ -267,7 +277,7 @@ main(int argc, char **argv)
 	char **names = NULL, *path = NULL, *tried = NULL, *errors = NULL;
 	size_t nnames = 0;
 	int verbosity = LOG_NORMAL, check_only = 0, server_info = 0, c, rc;
-	struct fetch_opts fo = { -1, false, false };
+	struct fetch_opts fo = { -1, false, false, false };
 	enum look look = LOOK_NONE;
 	const char *conflict = NULL;
 	struct config cfg;
@@ -342,6 +352,7 @@ main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	fo.verbose = verbosity >= LOG_VERBOSE;
+	fo.quiet = verbosity == LOG_QUIET;
 	log_set_level(verbosity);
 	if ((trace = getenv("POPFETCH_TRACE")) != NULL && *trace != '\0')
 		trace_open(trace);

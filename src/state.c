@@ -143,8 +143,8 @@ lock_take(const char *path, int *fd, struct err *e)
 	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
 		return 0;
 	if (errno == EWOULDBLOCK)
-		return err_set(e, EX_TEMPFAIL, "the mailbox's journal is locked "
-		    "by another popfetch run (%s); skipped", path);
+		return err_set(e, EX_TEMPFAIL, "skipped: another popfetch run "
+		    "is working on this account (it holds %s)", path);
 	return err_sys(e, EX_IOERR, errno, "locking %s", path);
 }
 
@@ -194,11 +194,13 @@ out:
 
 int
 state_open(const char *dir, const char *key, const char *legacy_key,
-    bool legacy_adopt, struct state **out, struct err *e)
+    bool legacy_adopt, struct state **out, bool *locked, struct err *e)
 {
 	struct state *st = xcalloc(1, sizeof(*st));
 	int rc;
 
+	if (locked != NULL)
+		*locked = false;
 	st->fd = st->lockfd = -1;
 	st->dir = xstrdup(dir);
 	st->path = xasprintf("%s/%s.state", dir, key);
@@ -208,8 +210,11 @@ state_open(const char *dir, const char *key, const char *legacy_key,
 		rc = err_sys(e, EX_CANTCREAT, rc, "state directory %s", dir);
 		goto fail;
 	}
-	if ((rc = lock_take(st->lockpath, &st->lockfd, e)) != 0)
+	if ((rc = lock_take(st->lockpath, &st->lockfd, e)) != 0) {
+		if (locked != NULL)
+			*locked = rc == EX_TEMPFAIL;
 		goto fail;
+	}
 	if (legacy_key != NULL &&
 	    (rc = legacy_take(st, legacy_key, legacy_adopt, e)) != 0)
 		goto fail;

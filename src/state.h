@@ -58,7 +58,8 @@ char *state_legacy_key(const char *host, const char *user);
 
 /*
  * Create dir if needed, take KEY.lock without waiting (EX_TEMPFAIL with a
- * message naming the lock file when another run holds it), and load the
+ * message naming the lock file when another run holds it, and *locked
+ * set true when locked is not NULL), and load the
  * journal (a torn last line from a crash is cut off). EX_CANTCREAT or
  * EX_IOERR when the directory or files cannot be used, EX_DATAERR when
  * the journal is unreadable garbage.
@@ -70,7 +71,7 @@ char *state_legacy_key(const char *host, const char *user);
  * state_legacy() tells which happened.
  */
 int state_open(const char *dir, const char *key, const char *legacy_key,
-    bool legacy_adopt, struct state **out, struct err *e);
+    bool legacy_adopt, struct state **out, bool *locked, struct err *e);
 
 /*
  * Load the journal to look at it (--dry-run, --status): no directory or

@@ -1,12 +1,14 @@
 #!/bin/bash
 # t-lock: never two runs on one account at the same time.
 #  1. Two real popfetch runs: the first is slowed down by the fake server
-#     (greeting delayed); the second exits 75 naming the account and the
-#     lock; afterwards every message is stored exactly once.
+#     (greeting delayed); the second skips the account: exit 0 and
+#     silent (cron must not mail a run that overlaps a long one), the
+#     notice at -v and on a terminal, naming the lock; afterwards every
+#     message is stored exactly once.
 #  2. The lock file (<state_dir>/<key>.lock, key = user@host,port,kind-hash
 #     with bytes of user@host outside [A-Za-z0-9._@+-] as %XX, see
-#     state_key in lib.sh) held by flock(1): exit 75.
-#  3. Two accounts, the first locked: the second is still fetched; exit 75.
+#     state_key in lib.sh) held by flock(1): skipped the same way.
+#  3. Two accounts, the first locked: the second is still fetched; exit 0.
 . "$(dirname "$0")/lib.sh"
 t_init
 setup_tmp t-lock
@@ -20,11 +22,25 @@ for i in 1 2 3; do
 	msgs+=("$DATA/plain$i.eml")
 done
 
-# locked_ok: the last run failed with 75 and one line about the lock.
+# locked_ok WHAT NAME [CONFIG]: the last run skipped NAME silently with
+# exit 0; with CONFIG (the lock still held), run again with -v (one notice
+# on stdout) and on a terminal (script(1): the notice there), exit 0.
 locked_ok() {
-	expect_rc 75 "$1"
-	assert_lines 1 "$T/err" "stderr of $1"
-	assert_grep "^popfetch: $2: .*(locked|another popfetch)" "$T/err" "stderr of $1"
+	expect_rc 0 "$1"
+	if [ -s "$T/err" ] || grep -q "$2" "$T/out"; then
+		show_run
+		fail "$1: a skipped account printed something"
+	fi
+	[ -n "${3:-}" ] || return 0
+	run_popfetch -c "$3" -a "$2" -v
+	expect_rc 0 "$1 (-v)"
+	assert_empty "$T/err" "stderr of $1 (-v)"
+	assert_grep "^popfetch: $2: skipped: another popfetch run is working on this account \(it holds .*\.lock\)\$" "$T/out"
+	if command -v script >/dev/null 2>&1; then
+		script -qec "$POPFETCH -c $3 -a $2" /dev/null >"$T/tty.out" 2>&1 </dev/null ||
+			fail "$1: on a terminal: exit $?"
+		assert_grep "^popfetch: $2: .*skipped: another popfetch run" "$T/tty.out"
+	fi
 }
 
 note "case 1: two concurrent runs"
@@ -79,10 +95,10 @@ mkdir -p "$T/state2"
 exec 9>>"$T/state2/$key.lock"
 flock -n 9 || fail "flock(1) could not take the lock"
 run_popfetch -c "$T/c2.yaml"
-if [ "$RC" != 75 ]; then
+if [ "$RC" != 0 ]; then
 	ls -la "$T/state2" >&2
 fi
-locked_ok "a run while flock(1) holds the lock" held
+locked_ok "a run while flock(1) holds the lock" held "$T/c2.yaml"
 assert_eq 0 "$(maildir_count "$T/Maildir2")" "messages stored while locked"
 [ ! -s "$FAKE_LOG" ] || fail "a locked run connected to the server"
 
@@ -95,7 +111,7 @@ note "case 3: two accounts, the first locked, the second fetched"
 		maildir="$T/Maildir3" state_dir="$T/state3"
 } | config_write "$T/c3.yaml"
 run_popfetch -c "$T/c3.yaml"
-locked_ok "two accounts, one locked" held
+locked_ok "two accounts, one locked" held "$T/c3.yaml"
 assert_eq 0 "$(maildir_count "$T/Maildir2")" "messages stored for the locked account"
 assert_maildir_matches "$T/Maildir3" "${msgs[@]}"
 

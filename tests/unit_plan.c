@@ -51,7 +51,7 @@ journal(const char *key, long long age_s)
 	    (long long)time(NULL) - age_s);
 	fclose(f);
 	err_clear(&e);
-	CHECK(state_open(dir, key, NULL, false, &st, &e) == 0);
+	CHECK(state_open(dir, key, NULL, false, &st, NULL, &e) == 0);
 	return st;
 }
 

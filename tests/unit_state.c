@@ -50,7 +50,7 @@ open_ok(void)
 	struct err e;
 
 	err_clear(&e);
-	CHECK(state_open(dir, "me@pop.example.org", NULL, false, &st, &e) == 0);
+	CHECK(state_open(dir, "me@pop.example.org", NULL, false, &st, NULL, &e) == 0);
 	if (st == NULL)
 		fprintf(stderr, "state_open: %s\n", e.msg);
 	return st;
@@ -209,7 +209,7 @@ test_peek(void)
 	pk = NULL;
 
 	/* A journal held by a run: seen, times and all. */
-	CHECK(state_open(dir, "me@peek", NULL, false, &st, &e) == 0);
+	CHECK(state_open(dir, "me@peek", NULL, false, &st, NULL, &e) == 0);
 	if (st == NULL)
 		return;
 	state_begin_maildir(st);
@@ -263,9 +263,15 @@ test_compact_and_lock(void)
 	if (st == NULL)
 		return;
 	/* A second run on the same mailbox is refused while we hold it. */
-	CHECK(state_open(dir, "me@pop.example.org", NULL, false, &st2, &e) ==
-	    EX_TEMPFAIL);
-	CHECK(strstr(e.msg, "locked by another popfetch run") != NULL);
+	{
+		bool locked = false;
+
+		CHECK(state_open(dir, "me@pop.example.org", NULL, false, &st2,
+		    &locked, &e) == EX_TEMPFAIL);
+		CHECK(locked);
+	}
+	CHECK(strstr(e.msg, "another popfetch run is working on this "
+	    "account") != NULL);
 	CHECK(strstr(e.msg, "me@pop.example.org.lock") != NULL);
 
 	/* The odd UIDL is not listed: kept, marked absent since now. */
@@ -296,7 +302,7 @@ test_duplicates(void)
 	size_t lens[] = { 3, 3, 3 };
 
 	err_clear(&e);
-	CHECK(state_open(dir, "me@dups", NULL, false, &st, &e) == 0);
+	CHECK(state_open(dir, "me@dups", NULL, false, &st, NULL, &e) == 0);
 	if (st == NULL)
 		return;
 	/* Two messages share "dup"; a first run stored only one of them. */
@@ -304,7 +310,7 @@ test_duplicates(void)
 	CHECK(state_sync(st, &e) == 0);
 	state_close(st);
 
-	CHECK(state_open(dir, "me@dups", NULL, false, &st, &e) == 0);
+	CHECK(state_open(dir, "me@dups", NULL, false, &st, NULL, &e) == 0);
 	if (st == NULL)
 		return;
 	/* The inventory lists dup twice: one is covered, one to fetch. */
@@ -322,7 +328,7 @@ test_duplicates(void)
 	CHECK(state_compact(st, inv, lens, 2, NULL, NULL, 0, 86400, &e) == 0);
 	state_close(st);
 
-	CHECK(state_open(dir, "me@dups", NULL, false, &st, &e) == 0);
+	CHECK(state_open(dir, "me@dups", NULL, false, &st, NULL, &e) == 0);
 	if (st == NULL)
 		return;
 	CHECK(state_claim(st, "dup", 3) == 1);
@@ -349,7 +355,7 @@ test_forget(void)
 	size_t gonelen[] = { 1 };
 
 	snprintf(path, sizeof(path), "%s/me@forget.state", dir);
-	CHECK(state_open(dir, "me@forget", NULL, false, &st, &e) == 0);
+	CHECK(state_open(dir, "me@forget", NULL, false, &st, NULL, &e) == 0);
 	if (st == NULL)
 		return;
 	state_stored(st, "a", 1, false);
@@ -362,7 +368,7 @@ test_forget(void)
 	CHECK(state_compact(st, none, nolen, 0, NULL, NULL, 0, 30 * 86400,
 	    &e) == 0);
 	state_close(st);
-	CHECK(state_open(dir, "me@forget", NULL, false, &st, &e) == 0);
+	CHECK(state_open(dir, "me@forget", NULL, false, &st, NULL, &e) == 0);
 	if (st == NULL)
 		return;
 	CHECK(state_count(st) == 4);
@@ -373,7 +379,7 @@ test_forget(void)
 	 * h absent since long ago: forgotten. */
 	state_close(st);
 	append(path, "S 7 a a=1000\n");
-	CHECK(state_open(dir, "me@forget", NULL, false, &st, &e) == 0);
+	CHECK(state_open(dir, "me@forget", NULL, false, &st, NULL, &e) == 0);
 	if (st == NULL)
 		return;
 	CHECK(state_compact(st, inv, invlen, 1, gone, gonelen, 1, 30 * 86400,
@@ -389,7 +395,7 @@ test_forget(void)
 	/* An unknown flag is refused, not ignored. */
 	append(path, "S 8 z frobnicate\n");
 	st = NULL;
-	CHECK(state_open(dir, "me@forget", NULL, false, &st, &e) ==
+	CHECK(state_open(dir, "me@forget", NULL, false, &st, NULL, &e) ==
 	    EX_DATAERR);
 	CHECK(st == NULL);
 }
@@ -408,7 +414,7 @@ test_legacy(void)
 	snprintf(old, sizeof(old), "%s/me@legacy.state", dir);
 	append(old, "popfetch-state 1\nS 1 u1\n");
 	CHECK(state_open(dir, "me@legacy,110,maildir-1", "me@legacy", true,
-	    &st, &e) == 0);
+	    &st, NULL, &e) == 0);
 	if (st == NULL)
 		return;
 	CHECK(state_is_stored(st, "u1", 2));
@@ -419,7 +425,7 @@ test_legacy(void)
 	state_close(st);
 	/* Reopened: nothing more to take over. */
 	CHECK(state_open(dir, "me@legacy,110,maildir-1", "me@legacy", true,
-	    &st, &e) == 0);
+	    &st, NULL, &e) == 0);
 	if (st == NULL)
 		return;
 	CHECK(state_legacy(st, &adopted) == NULL);
@@ -429,7 +435,7 @@ test_legacy(void)
 	/* Shared: no account takes it. */
 	append(old, "popfetch-state 1\nS 1 u2\n");
 	CHECK(state_open(dir, "me@legacy,995,mbox-2", "me@legacy", false,
-	    &st, &e) == 0);
+	    &st, NULL, &e) == 0);
 	if (st == NULL)
 		return;
 	CHECK(!state_is_stored(st, "u2", 2));
@@ -568,7 +574,7 @@ test_abandon_hold(void)
 
 	snprintf(path, sizeof(path), "%s/me@abandon.state", dir);
 	append(path, "popfetch-state 1\nB\nT m1 n1\nT m2 n2\nH n2\nS 5 m1\n");
-	CHECK(state_open(dir, "me@abandon", NULL, false, &st, &e) == 0);
+	CHECK(state_open(dir, "me@abandon", NULL, false, &st, NULL, &e) == 0);
 	if (st == NULL)
 		return;
 	p = state_pending(st);
@@ -583,7 +589,7 @@ test_abandon_hold(void)
 		    p->intent_hold[1]);
 	CHECK(state_sync(st, &e) == 0);
 	state_close(st);
-	CHECK(state_open(dir, "me@abandon", NULL, false, &st, &e) == 0);
+	CHECK(state_open(dir, "me@abandon", NULL, false, &st, NULL, &e) == 0);
 	if (st == NULL)
 		return;
 	CHECK(!state_pending(st)->open);
@@ -593,7 +599,7 @@ test_abandon_hold(void)
 	/* A negative or zero absence time is refused. */
 	append(path, "S 5 m3 a=-9223372036854775808\n");
 	st = NULL;
-	CHECK(state_open(dir, "me@abandon", NULL, false, &st, &e) ==
+	CHECK(state_open(dir, "me@abandon", NULL, false, &st, NULL, &e) ==
 	    EX_DATAERR);
 }
 
@@ -611,7 +617,7 @@ test_forget_dups(void)
 
 	snprintf(path, sizeof(path), "%s/me@fdups.state", dir);
 	append(path, "popfetch-state 1\nS 1 d\nS 2 d\nS 3 d\n");
-	CHECK(state_open(dir, "me@fdups", NULL, false, &st, &e) == 0);
+	CHECK(state_open(dir, "me@fdups", NULL, false, &st, NULL, &e) == 0);
 	if (st == NULL)
 		return;
 	CHECK(state_compact(st, inv, lens, 2, NULL, NULL, 0, 86400, &e) == 0);
@@ -622,7 +628,7 @@ test_forget_dups(void)
 		CHECK(a != NULL && strstr(a + 1, " d a=") == NULL);
 		CHECK(strstr(t, "S 1 d\nS 1 d\nS 1 d a=") != NULL);
 	}
-	CHECK(state_open(dir, "me@fdups", NULL, false, &st, &e) == 0);
+	CHECK(state_open(dir, "me@fdups", NULL, false, &st, NULL, &e) == 0);
 	if (st == NULL)
 		return;
 	CHECK(state_claim(st, "d", 1) && state_claim(st, "d", 1) &&
@@ -647,7 +653,7 @@ test_garbage(void)
 
 	snprintf(path, sizeof(path), "%s/me@other.state", dir);
 	append(path, "this is not a state file\n");
-	CHECK(state_open(dir, "me@other", NULL, false, &st, &e) == EX_DATAERR);
+	CHECK(state_open(dir, "me@other", NULL, false, &st, NULL, &e) == EX_DATAERR);
 	CHECK(strstr(e.msg, "not a popfetch state file") != NULL);
 	CHECK(st == NULL);
 }

@@ -638,6 +638,43 @@ get_word(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
 	return true;
 }
 
+/* A host name or address, nothing more: a port, a scheme, brackets or
+ * a path in it would only fail at connect time, as a bad URL. An IPv6
+ * address has two colons or more; one colon is a port. */
+static bool
+get_host(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    char **out)
+{
+	const char *t, *colon;
+	char b[64];
+
+	if (!get_word(yt, k, v, out, true))
+		return false;
+	t = v->text;
+	colon = strchr(t, ':');
+	if (strstr(t, "://") != NULL)
+		report(yt, v, "host: '%s' holds a scheme; write the host name "
+		    "alone and say how to connect with tls: (implicit for "
+		    "pop3s, starttls or none for pop3)", show(t, b, sizeof(b)));
+	else if (t[0] == '[' || strchr(t, ']') != NULL)
+		report(yt, v, "host: '%s': write an IPv6 address without "
+		    "brackets, and the port as 'port:'", show(t, b, sizeof(b)));
+	else if (colon != NULL && strchr(colon + 1, ':') == NULL)
+		report(yt, v, "host: '%s' holds a port; write 'host: %.*s' and "
+		    "'port: %s'", show(t, b, sizeof(b)), (int)(colon - t), t,
+		    colon + 1);
+	else if (strchr(t, '/') != NULL || strchr(t, '@') != NULL)
+		report(yt, v, "host: '%s' is not a host name or address",
+		    show(t, b, sizeof(b)));
+	else if (t[0] == '\0')
+		report(yt, v, "host: must not be empty");
+	else
+		return true;
+	free(*out);
+	*out = NULL;
+	return false;
+}
+
 /* Fill a from the keys present in s; absent keys are left alone.
  * Returns the set of keys whose values were refused. */
 static unsigned
@@ -657,7 +694,7 @@ convert(struct yamltree *yt, const struct slots *s, struct account *a)
 			ok = get_name(yt, k, v, &a->name);
 			break;
 		case K_HOST:
-			ok = get_word(yt, k, v, &a->host, true);
+			ok = get_host(yt, k, v, &a->host);
 			break;
 		case K_PORT:
 			ok = get_port(yt, k, v, &a->port);

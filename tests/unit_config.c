@@ -620,6 +620,24 @@ test_limits(void)
 	    5, "account 'a': delete_after is for keep: true (mail stays on "
 	    "the server that long); with keep: false every message is "
 	    "deleted once stored", 1);
+	/* host is a name or an address: no port, scheme, brackets, path. */
+	EXPECT_ERROR("accounts:\n  - {name: a, host: \"127.0.0.1:995\", user: u, "
+	    "password: p, maildir: /m}\n", 2, 21, "host: '127.0.0.1:995' holds "
+	    "a port; write 'host: 127.0.0.1' and 'port: 995'", 1);
+	EXPECT_ERROR("accounts:\n  - {name: a, host: \"pop3s://h\", user: u, "
+	    "password: p, maildir: /m}\n", 2, 21, "host: 'pop3s://h' holds a "
+	    "scheme", 1);
+	EXPECT_ERROR("accounts:\n  - {name: a, host: \"[::1]\", user: u, "
+	    "password: p, maildir: /m}\n", 2, 21, "host: '[::1]': write an "
+	    "IPv6 address without brackets", 1);
+	EXPECT_ERROR("accounts:\n  - {name: a, host: \"h/x\", user: u, "
+	    "password: p, maildir: /m}\n", 2, 21, "host: 'h/x' is not a host "
+	    "name or address", 1);
+	path = load_ok("accounts:\n  - {name: a, host: \"::1\", user: u, "
+	    "password: p, maildir: /m, tls: none}\n", &cfg);
+	CHECK(cfg.naccounts == 1 && strcmp(cfg.accounts[0].host, "::1") == 0);
+	config_free(&cfg);
+	free(path);
 	/* keep: false from defaults counts too. */
 	EXPECT_ERROR("defaults:\n  keep: false\n" ACCOUNTS_A
 	    "    delete_after: 30d\n", 9, 5, "account 'a': delete_after is "

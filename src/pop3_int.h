@@ -46,6 +46,8 @@ struct pop3 {
 	char errbuf[CURL_ERROR_SIZE];
 	char *base_url;
 	const char *host;
+	int port;
+	enum tls_mode tls;
 	enum auth_mech auth;
 	bool plaintext_ok, client_cert;
 	bool established;    /* logged in: no further sockets allowed */

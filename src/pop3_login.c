@@ -187,7 +187,7 @@ reply_line(struct pop3 *s)
 }
 
 static int
-map_error(struct pop3 *s, CURLcode rc, const char *what, struct err *e)
+map_error_text(struct pop3 *s, CURLcode rc, const char *what, struct err *e)
 {
 	char rbuf[LINE_MAX_LEN], dbuf[LINE_MAX_LEN], cbuf[LINE_MAX_LEN];
 	const char *raw = reply_line(s);
@@ -268,7 +268,7 @@ map_error(struct pop3 *s, CURLcode rc, const char *what, struct err *e)
 		return err_set(e, EX_CONFIG, "%s: ca_file/ca_path cannot be "
 		    "used: %s", what, detail);
 	case CURLE_SSL_CONNECT_ERROR:
-		return err_set(e, EX_UNAVAILABLE, "%s: TLS with %s failed: %s "
+		return err_set(e, EX_UNAVAILABLE, "%s: the handshake with %s failed: %s "
 		    "(check tls, port and tls_min_version%s)", what, s->host,
 		    detail, s->client_cert ? ", and that the server accepts "
 		    "client_cert" : "");
@@ -290,6 +290,55 @@ map_error(struct pop3 *s, CURLcode rc, const char *what, struct err *e)
 			    "\"%s\"", what, detail, reply);
 		return err_set(e, EX_UNAVAILABLE, "%s: %s", what, detail);
 	}
+}
+
+/* The step libcurl's one perform failed in: it covers them all. */
+static const char *
+step_name(const struct pop3 *s, CURLcode rc, const char *what)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+		return s->established ? what : "connect";
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_USE_SSL_FAILED:
+		return "TLS";
+	default:
+		return s->greeting[0] == '\0' && !s->established ? "greeting" :
+		    what;
+	}
+}
+
+/* The error, with the step named, and what to do when the tls setting
+ * does not fit the port: a POP3S port sends no greeting until TLS is
+ * under way; a plain port answers TLS with a greeting. */
+static int
+map_error(struct pop3 *s, CURLcode rc, const char *what, struct err *e)
+{
+	const char *d = s->errbuf;
+	int code = map_error_text(s, rc, step_name(s, rc, what), e);
+	size_t n = strlen(e->msg);
+
+	if (s->established || n >= sizeof(e->msg) - 1)
+		return code;
+	if (s->tls != TLS_IMPLICIT && s->greeting[0] == '\0' &&
+	    (code == EX_TEMPFAIL || code == EX_PROTOCOL) &&
+	    rc != CURLE_COULDNT_CONNECT && rc != CURLE_COULDNT_RESOLVE_HOST)
+		snprintf(e->msg + n, sizeof(e->msg) - n, "; no greeting came: "
+		    "if port %d expects TLS at once (POP3S, usually 995), set "
+		    "tls: implicit", s->port);
+	else if (s->tls == TLS_IMPLICIT && rc == CURLE_SSL_CONNECT_ERROR &&
+	    (strstr(d, "wrong version number") != NULL ||
+	    strstr(d, "packet length too long") != NULL ||
+	    strstr(d, "record layer failure") != NULL))
+		snprintf(e->msg + n, sizeof(e->msg) - n, "; the server at port "
+		    "%d answered without TLS: use tls: starttls there (or the "
+		    "POP3S port, usually 995)", s->port);
+	return code;
 }
 
 /*
@@ -466,6 +515,8 @@ pop3i_new(const struct pop3_params *p, bool certinfo, struct err *e)
 
 	s->w.io.arg = s;
 	s->host = p->host;
+	s->port = p->port;
+	s->tls = p->tls;
 	s->auth = p->auth;
 	s->plaintext_ok = p->plaintext_ok;
 	s->client_cert = p->client_cert != NULL;
@@ -530,6 +581,16 @@ pop3i_new(const struct pop3_params *p, bool certinfo, struct err *e)
 	}
 	if (p->pinned_pubkey != NULL)
 		curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, p->pinned_pubkey);
+	if (p->pinned_pubkey != NULL && p->ca_file == NULL &&
+	    p->ca_path == NULL) {
+		/* Pin-only trust: exactly the pinned key, as mpop's
+		 * fingerprint does for a self-signed server. The chain and
+		 * the name are not checked; libcurl still checks the pin with
+		 * verification off (CURLOPT_PINNEDPUBLICKEY is independent of
+		 * CURLOPT_SSL_VERIFYPEER; t-tls checks a wrong pin fails). */
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
 	if (p->client_cert != NULL) {
 		curl_easy_setopt(h, CURLOPT_SSLCERT, p->client_cert);
 		curl_easy_setopt(h, CURLOPT_SSLKEY, p->client_key);

@@ -13,7 +13,7 @@ run_popfetch -c "$T/config.yaml"
 expect_rc 75 "connection refused"
 assert_empty "$T/out" "stdout"
 assert_lines 1 "$T/err" "stderr"
-assert_grep '^popfetch: nowhere: ' "$T/err" "stderr names the account"
+assert_grep "^popfetch: nowhere: connect: Failed to connect to 127\.0\.0\.1 port $port" "$T/err" "stderr names the account and the step"
 assert_eq 0 "$(maildir_count "$T/Maildir")" "messages stored"
 
 note "a refused account does not stop the next one"

@@ -8,8 +8,10 @@
 #    fails (69);
 #  - pinned_pubkey (pin computed here with openssl): the right pin works
 #    (pop3s and STLS), a wrong one fails with 69 before any login, a list
-#    with a wrong and the right pin works, the right pin without ca_file
-#    still fails (the certificate is verified as well);
+#    with a wrong and the right pin works; without ca_file the pin alone
+#    is trusted (the right one works, a wrong one fails before any login);
+#  - the tls setting that does not fit the port: starttls on the POP3S
+#    port and implicit on the plain one say which setting fits;
 #  - --server-info: greeting, capabilities, TLS version, subject, issuer,
 #    validity and the same sha256// pin; Dovecot logs no login and no auth
 #    attempt, no credential command in the dialogue; without ca_file the
@@ -156,12 +158,33 @@ run_popfetch -c "$T/pinlistbad.yaml"
 expect_rc 69 "a list of wrong pins"
 assert_grep 'pinned_pubkey' "$T/err" "stderr names pinned_pubkey (list of wrong pins)"
 
-note "pinned_pubkey: the right pin without ca_file (still verified)"
-dovecot_log_mark
+note "pinned_pubkey without ca_file: exactly that key is trusted"
 account pinnoca tls=implicit port="$DOVECOT_POP3S_PORT" pinned_pubkey="$PIN"
 run_popfetch -c "$T/pinnoca.yaml"
-expect_verify_failure pinnoca 127.0.0.1 "the right pin without ca_file"
-expect_no_login "the right pin without ca_file"
+expect_rc 0 "the right pin without ca_file"
+expect_silent "the right pin without ca_file"
+assert_maildir_matches "$T/Maildir-pinnoca" "${msgs[@]}"
+dovecot_log_mark
+account pinnocabad tls=implicit port="$DOVECOT_POP3S_PORT" \
+	pinned_pubkey="$WRONG_PIN"
+run_popfetch -c "$T/pinnocabad.yaml"
+expect_rc 69 "a wrong pin without ca_file"
+assert_grep '^popfetch: pinnocabad: TLS: the public key of 127\.0\.0\.1 does not match pinned_pubkey' "$T/err"
+assert_eq 0 "$(maildir_count "$T/Maildir-pinnocabad")" "messages stored with a wrong pin"
+expect_no_login "a wrong pin without ca_file"
+
+note "the tls setting does not fit the port: what to set"
+account stls995 tls=starttls port="$DOVECOT_POP3S_PORT" timeout=2s \
+	ca_file="$DOVECOT_CA"
+run_popfetch -c "$T/stls995.yaml"
+expect_rc 75 "tls: starttls on the POP3S port"
+assert_lines 1 "$T/err" "stderr (starttls on the POP3S port)"
+assert_grep "^popfetch: stls995: greeting: timed out \(timeout 2s\); no greeting came: if port $DOVECOT_POP3S_PORT expects TLS at once \(POP3S, usually 995\), set tls: implicit\$" "$T/err"
+account implplain tls=implicit port="$DOVECOT_PORT" ca_file="$DOVECOT_CA"
+run_popfetch -c "$T/implplain.yaml"
+expect_rc 69 "tls: implicit on the plain port"
+assert_lines 1 "$T/err" "stderr (implicit on the plain port)"
+assert_grep "^popfetch: implplain: TLS: .*; the server at port $DOVECOT_PORT answered without TLS: use tls: starttls there \(or the POP3S port, usually 995\)\$" "$T/err"
 
 note "--server-info (pop3s, ca_file): the same pin, no login"
 dovecot_log_mark

@@ -117,7 +117,12 @@ pop3_server_info(const struct pop3_params *p, FILE *out, struct err *e)
 	if (p->tls != TLS_NONE) {
 		fprintf(out, "tls: %s\n", s->tls_desc[0] ? s->tls_desc :
 		    "(version not reported)");
-		if (verified)
+		if (verified && p->pinned_pubkey != NULL &&
+		    p->ca_file == NULL && p->ca_path == NULL)
+			fprintf(out, "certificate verified: its key matches "
+			    "pinned_pubkey (pin-only trust: chain and name not "
+			    "checked)\n");
+		else if (verified)
 			fprintf(out, "certificate verified: yes\n");
 		else
 			fprintf(out, "certificate verified: NO (%s)\n",

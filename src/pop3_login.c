@@ -125,6 +125,23 @@ opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
+/* The libcurl text lines -vv shows: connecting, TLS, the certificate,
+ * proxies. */
+static bool
+curl_text_shown(const char *line)
+{
+	static const char *const shown[] = { "Trying ", "Connected to ",
+	    "SSL connection using ", "Server certificate:", " subject:",
+	    " issuer:", " start date:", " expire date:", "SSL certificate ",
+	    " SSL certificate", "ALPN", "SOCKS", "Establish HTTP proxy",
+	    "CONNECT tunnel", "Proxy replied", "public key hash", NULL };
+
+	for (size_t i = 0; shown[i] != NULL; i++)
+		if (strncmp(line, shown[i], strlen(shown[i])) == 0)
+			return true;
+	return false;
+}
+
 /* -vv: the dialogue with every secret-bearing line redacted. Only
  * commands we know carry no secret are shown as sent. */
 static int
@@ -146,6 +163,11 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 		    strncmp(line, "SSL connection using ", 21) == 0)
 			snprintf(s->tls_desc, sizeof(s->tls_desc), "%.200s",
 			    line + 21);
+		/* libcurl's own bookkeeping (connection cache, bundles,
+		 * reuse) says nothing to a user: only where it connects and
+		 * what TLS it got. */
+		if (type == CURLINFO_TEXT && !curl_text_shown(line))
+			break;
 		log_debug(s->account, "%s %s",
 		    type == CURLINFO_TEXT ? "*" : "S:", line);
 		break;

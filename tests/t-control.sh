@@ -105,6 +105,13 @@ assert_eq "k: 7 messages ($octets octets) on the server: 2 new, 0 stored and kep
 	"$(cat "$T/out")" "status line, --no-keep"
 run_popfetch -c "$T/keep.yaml" --status --dry-run
 expect_rc 64 "--status with --dry-run"
+# -vv: the dialogue and where it connects, not libcurl's bookkeeping.
+run_popfetch -c "$T/keep.yaml" --status -vv
+expect_rc 0 "status -vv"
+assert_grep '^popfetch: k: \* Connected to 127\.0\.0\.1 ' "$T/err"
+assert_grep '^popfetch: k: C: STAT$' "$T/err"
+assert_grep '^popfetch: k: S: \+OK 7 ' "$T/err"
+assert_no_grep 'bundle|Connection #|[Cc]losing connection|[Rr]e-?using|left intact|cache' "$T/err"
 
 note "--keep on a delete account deletes nothing; --no-keep on a keep account deletes"
 run_popfetch -c "$T/del.yaml" --keep

@@ -2,8 +2,9 @@
  * pop3_int.h - what the files of the pop3 module share; not for use
  * outside it. The module, top to bottom (calls go down only):
  *
- *   pop3_login.c  libcurl: the handle, TLS, the login, error mapping, and
- *                 the transport over its connection; pop3_open
+ *   pop3_login.c  libcurl: the handle, TLS, the login and the transport
+ *                 over its connection; pop3_open
+ *   pop3_login_err.c  what a failed login perform means
  *   pop3_info.c   --server-info (uses pop3_login.c)
  *   pop3_list.c   LIST and UIDL: the inventory
  *   pop3_pipe.c   RETR and DELE, pipelined when CAPA lists PIPELINING
@@ -155,6 +156,11 @@ int pop3i_raw_command(struct pop3 *s, const char *cmd, bool multiline,
 /* pop3_login.c */
 struct pop3 *pop3i_new(const struct pop3_params *p, bool certinfo,
     struct err *e);
+/* pop3_login_err.c: a failed perform's error: the step named, the
+ * code, what to do. */
+int pop3i_map_error(struct pop3 *s, CURLcode rc, const char *what,
+    struct err *e);
+
 /* libcurl's perform with CONNECT_ONLY: TCP, TLS or STLS, greeting, CAPA
  * and (with a user name set) the login. */
 int pop3i_connect(struct pop3 *s, const char *what, struct err *e);

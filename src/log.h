@@ -9,6 +9,8 @@
 #ifndef POPFETCH_LOG_H
 #define POPFETCH_LOG_H
 
+#include <stdbool.h>
+
 enum log_level {
 	LOG_QUIET = -1,   /* -q: errors only, no warnings */
 	LOG_NORMAL = 0,   /* errors and warnings */
@@ -17,6 +19,9 @@ enum log_level {
 };
 
 void log_set_level(int level);
+/* Send the -v lines to stderr instead of stdout (--summary json: stdout
+ * holds nothing but the JSON). */
+void log_info_to_stderr(bool on);
 /* The effective level: LOG_DEBUG when a trace file is open. */
 int log_level(void);
 

@@ -2,7 +2,8 @@
  * log.h - everything popfetch says to the user goes through here.
  *
  * Errors always reach stderr, one line each, prefixed "popfetch: " and the
- * account name when there is one. Informational lines (stdout) appear at -v,
+ * account name when there is one. Informational lines (stdout, or stderr
+ * under --summary json) appear at -v,
  * protocol traces at -vv. Nothing here ever receives a secret: callers pass
  * text that is already redacted.
  */

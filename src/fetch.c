@@ -311,7 +311,6 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 			c->stats->held++;
 		}
 		ok[done++] = m;
-		c->stats->bytes += m->size;
 		log_info(c->a->name, "stored message %lu (%llu octets on the "
 		    "server)", m->num, m->size);
 	}
@@ -351,6 +350,8 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	c->batch_open = false;
 	TESTHOOK("batch-recorded");
 	c->stats->stored += done;
+	for (size_t i = 0; i < done; i++)
+		c->stats->bytes += ok[i]->size;
 
 	/* Promise 1: only now, with file, directory and record synced. */
 	if (!c->rules.keep && c->pop != NULL && rc == 0) {
@@ -516,10 +517,12 @@ session_once(struct ctx *c, struct err *e)
 
 	rc = plan_session_open(a, &c->pop, &c->msgs, &c->nmsgs, &c->have_uidl,
 	    &octets, e);
+	if (rc != 0)
+		return rc;   /* a later session's failure keeps what the
+		                first one learned */
 	c->stats->on_server = c->nmsgs;
 	c->stats->server_bytes = octets;
-	if (rc != 0)
-		return rc;
+	c->stats->inventory = true;
 	plan_rules_for(a, c->o->keep, c->o->refetch, c->have_uidl, &c->rules);
 	if (!c->have_uidl) {
 		if (c->rules.keep)

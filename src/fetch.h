@@ -25,13 +25,15 @@ struct fetch_stats {
 	bool locked;               /* skipped: another popfetch run holds
 	                              the account's journal (returns 0, the
 	                              notice in e) */
+	bool inventory;            /* the listing was read: the counts
+	                              below were learned, not defaults */
 	unsigned long on_server;   /* messages in the inventory */
 	unsigned long long server_bytes;   /* STAT's octets */
 	unsigned long too_big;     /* over max_size: left on the server */
 	unsigned long later;       /* beyond max_messages/max_bytes */
 	unsigned long stored;      /* stored by this run */
 	unsigned long deleted;     /* DELEs confirmed by QUIT */
-	unsigned long long bytes;  /* octets received for stored messages */
+	unsigned long long bytes;  /* LIST sizes of the messages stored */
 	unsigned long held;        /* came shorter than announced: left on
 	                              the server for good */
 	unsigned long broken;      /* cannot be retrieved (a lone "." first

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,12 +15,19 @@
 #include "log.h"
 
 static int level = LOG_NORMAL;
+static bool info_stderr;   /* --summary json: stdout is the JSON's */
 static FILE *trace;   /* $POPFETCH_TRACE: the -vv dialogue, appended */
 
 void
 log_set_level(int l)
 {
 	level = l;
+}
+
+void
+log_info_to_stderr(bool on)
+{
+	info_stderr = on;
 }
 
 int
@@ -137,7 +145,7 @@ log_info(const char *account, const char *fmt, ...)
 	if (level < LOG_VERBOSE)
 		return;
 	va_start(ap, fmt);
-	vlog(stdout, account, "", fmt, ap);
+	vlog(info_stderr ? stderr : stdout, account, "", fmt, ap);
 	va_end(ap);
 }
 

@@ -2,12 +2,15 @@
  * log.h - everything popfetch says to the user goes through here.
  *
  * Errors always reach stderr, one line each, prefixed "popfetch: " and the
- * account name when there is one. Informational lines (stdout) appear at -v,
+ * account name when there is one. Informational lines (stdout, or stderr
+ * under --summary json) appear at -v,
  * protocol traces at -vv. Nothing here ever receives a secret: callers pass
  * text that is already redacted.
  */
 #ifndef POPFETCH_LOG_H
 #define POPFETCH_LOG_H
+
+#include <stdbool.h>
 
 enum log_level {
 	LOG_QUIET = -1,   /* -q: errors only, no warnings */
@@ -17,6 +20,9 @@ enum log_level {
 };
 
 void log_set_level(int level);
+/* Send the -v lines to stderr instead of stdout (--summary json: stdout
+ * holds nothing but the JSON). */
+void log_info_to_stderr(bool on);
 /* The effective level: LOG_DEBUG when a trace file is open. */
 int log_level(void);
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #ifdef __linux__
@@ -23,11 +24,13 @@
 #include "fetch.h"
 #include "log.h"
 #include "pop3.h"
+#include "report.h"
 #include "util.h"
 
 enum {
 	OPT_CHECK_CONFIG = 256, OPT_SERVER_INFO, OPT_VERSION, OPT_HELP,
-	OPT_DRY_RUN, OPT_STATUS, OPT_KEEP, OPT_NO_KEEP, OPT_REFETCH
+	OPT_DRY_RUN, OPT_STATUS, OPT_KEEP, OPT_NO_KEEP, OPT_REFETCH,
+	OPT_SUMMARY, OPT_SUMMARY_FILE, OPT_METRICS_FILE
 };
 
 static const struct option long_opts[] = {
@@ -42,6 +45,9 @@ static const struct option long_opts[] = {
 	{ "keep", no_argument, NULL, OPT_KEEP },
 	{ "no-keep", no_argument, NULL, OPT_NO_KEEP },
 	{ "refetch", no_argument, NULL, OPT_REFETCH },
+	{ "summary", required_argument, NULL, OPT_SUMMARY },
+	{ "summary-file", required_argument, NULL, OPT_SUMMARY_FILE },
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -53,7 +59,8 @@ usage(FILE *out)
 	fprintf(out,
 "usage: popfetch [-c FILE] [-a NAME]... [-v] [-q] [--dry-run | --status]\n"
 "                [--keep | --no-keep] [--refetch] [--check-config]\n"
-"                [--server-info] [--version] [--help]\n"
+"                [--summary json] [--summary-file FILE]\n"
+"                [--metrics-file FILE] [--server-info] [--version] [--help]\n"
 "\n"
 "Fetch mail from the POP3 accounts in the configuration file into their\n"
 "Maildir or mbox. Silent on success; problems go to stderr.\n"
@@ -71,6 +78,10 @@ usage(FILE *out)
 "                      stored and kept, to delete; change nothing\n"
 "      --keep, --no-keep  for this run, keep: true or keep: false\n"
 "      --refetch       fetch every message again, also those stored\n"
+"      --summary json  print a JSON summary of the run on stdout (the -v\n"
+"                      lines go to stderr)\n"
+"      --summary-file FILE  write the JSON summary to FILE (atomically)\n"
+"      --metrics-file FILE  write Prometheus textfile metrics to FILE\n"
 "      --check-config  validate the configuration, print the accounts\n"
 "      --server-info   connect to the selected accounts' servers without\n"
 "                      logging in; print greeting, capabilities, TLS and\n"
@@ -158,9 +169,10 @@ journal_path(const struct account *a, void *arg)
 
 enum look { LOOK_NONE, LOOK_DRY_RUN, LOOK_STATUS };
 
+/* rep: NULL, or where each account's outcome is added. */
 static int
 run_accounts(const struct config *cfg, char **names, size_t nnames,
-    const struct fetch_opts *o, enum look look)
+    const struct fetch_opts *o, enum look look, struct report_run *rep)
 {
 	int exit_code = 0;
 
@@ -182,10 +194,13 @@ run_accounts(const struct config *cfg, char **names, size_t nnames,
 			}
 			continue;
 		}
+		long long t0 = util_now_ms();
+
 		rc = fetch_account(a, o, &stats, &e);
 		if (rc == 0 && stats.locked) {
 			/* Not a failure, and cron must not mail it: said at
-			 * -v, or to a person at a terminal. */
+			 * -v, or to a person at a terminal. Not run, so not
+			 * in the summary; its metrics stay as they were. */
 			if (isatty(STDERR_FILENO) && !o->verbose &&
 			    !o->quiet)
 				log_warn(a->name, "%s", e.msg);
@@ -193,6 +208,9 @@ run_accounts(const struct config *cfg, char **names, size_t nnames,
 				log_info(a->name, "%s", e.msg);
 			continue;
 		}
+		if (rep != NULL)
+			report_add(rep, a->name, rc, e.msg, &stats,
+			    (double)(util_now_ms() - t0) / 1000, time(NULL));
 		if (rc != 0) {
 			log_error(a->name, "%s", e.msg);
 			if (exit_code == 0)
@@ -243,6 +261,51 @@ run_server_info(const struct config *cfg, char **names, size_t nnames)
 	return exit_code;
 }
 
+struct reports {
+	bool json;                 /* --summary json */
+	const char *summary_file, *metrics_file;
+};
+
+/* After the run: the metrics, the summary file, the JSON on stdout, in
+ * that order, so the JSON's exit_code is popfetch's exit status (a file
+ * that cannot be written is an error of the run when nothing else was). */
+static int
+reports_write(const struct reports *o, struct report_run *rep,
+    const struct config *cfg, int rc, long long t0)
+{
+	struct err e;
+	int wrc;
+
+	rep->seconds = (double)(util_now_ms() - t0) / 1000;
+	rep->exit_code = rc;
+	if (o->metrics_file != NULL &&
+	    (wrc = report_metrics_file(rep, o->metrics_file, cfg, &e)) != 0) {
+		log_error(NULL, "--metrics-file: %s", e.msg);
+		if (rc == 0)
+			rc = wrc;
+	}
+	rep->exit_code = rc;
+	if (o->summary_file != NULL &&
+	    (wrc = report_summary_file(rep, o->summary_file, &e)) != 0) {
+		log_error(NULL, "--summary-file: %s", e.msg);
+		if (rc == 0)
+			rc = wrc;
+	}
+	rep->exit_code = rc;
+	if (o->json) {
+		char *json = report_json(rep);
+
+		fputs(json, stdout);
+		free(json);
+		if (fflush(stdout) != 0 && rc == 0) {
+			log_error(NULL, "--summary: cannot write to stdout: %s",
+			    strerror(errno));
+			rc = EX_IOERR;
+		}
+	}
+	return rc;
+}
+
 /* $POPFETCH_TRACE: a trace that cannot be used costs a warning, not
  * the run. */
 static void
@@ -280,6 +343,8 @@ main(int argc, char **argv)
 	struct fetch_opts fo = { -1, false, false, false };
 	enum look look = LOOK_NONE;
 	const char *conflict = NULL;
+	struct reports ro = { false, NULL, NULL };
+	struct report_run rep = { 0 };
 	struct config cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -321,6 +386,21 @@ main(int argc, char **argv)
 		case OPT_REFETCH:
 			fo.refetch = true;
 			break;
+		case OPT_SUMMARY:
+			if (strcmp(optarg, "json") != 0) {
+				log_error(NULL, "--summary: unknown format "
+				    "\"%s\" (json is the one there is)", optarg);
+				free(names);
+				return EX_USAGE;
+			}
+			ro.json = true;
+			break;
+		case OPT_SUMMARY_FILE:
+			ro.summary_file = optarg;
+			break;
+		case OPT_METRICS_FILE:
+			ro.metrics_file = optarg;
+			break;
 		case OPT_VERSION:
 			printf("popfetch %s (%s)\n", PACKAGE_VERSION,
 			    curl_version());
@@ -345,6 +425,11 @@ main(int argc, char **argv)
 	if (conflict == NULL && server_info && look != LOOK_NONE)
 		conflict = look == LOOK_STATUS ? "--server-info and --status" :
 		    "--server-info and --dry-run";
+	if (conflict == NULL && (ro.json || ro.summary_file != NULL ||
+	    ro.metrics_file != NULL) && (server_info || check_only ||
+	    look != LOOK_NONE))
+		conflict = "--summary/--summary-file/--metrics-file and "
+		    "--check-config/--server-info/--dry-run/--status";
 	if (conflict != NULL) {
 		log_error(NULL, "%s cannot be used together (see popfetch "
 		    "--help)", conflict);
@@ -354,6 +439,7 @@ main(int argc, char **argv)
 	fo.verbose = verbosity >= LOG_VERBOSE;
 	fo.quiet = verbosity == LOG_QUIET;
 	log_set_level(verbosity);
+	log_info_to_stderr(ro.json);
 	if ((trace = getenv("POPFETCH_TRACE")) != NULL && *trace != '\0')
 		trace_open(trace);
 
@@ -405,8 +491,17 @@ main(int argc, char **argv)
 		rc = EX_SOFTWARE;
 		goto out;
 	}
+	long long t0 = util_now_ms();
+	bool reporting = ro.json || ro.summary_file != NULL ||
+	    ro.metrics_file != NULL;
+
+	rep.started = time(NULL);
 	rc = server_info ? run_server_info(&cfg, names, nnames) :
-	    run_accounts(&cfg, names, nnames, &fo, look);
+	    run_accounts(&cfg, names, nnames, &fo, look,
+	    reporting ? &rep : NULL);
+	if (reporting)
+		rc = reports_write(&ro, &rep, &cfg, rc, t0);
+	report_free(&rep);
 	curl_global_cleanup();
 out:
 	config_free(&cfg);

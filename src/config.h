@@ -138,6 +138,18 @@ void config_free(struct config *cfg);
 void config_print(const struct config *cfg, FILE *out,
     const char *(*journal)(const struct account *, void *), void *arg);
 
+/*
+ * --check-config's checks of what account a points at (config_check.c):
+ * ca_file, ca_path, client_cert, client_key and password_file exist and
+ * can be read, the password_env variable is set (after
+ * config_capture_env), the first word of password_command and
+ * oauth2_token_command can be run (a path, or a name in $PATH). 0, or
+ * EX_CONFIG with *errors a malloc'd text of lines
+ * "PATH:LINE:COL: account 'NAME': what is wrong" (NULL when none).
+ */
+int config_check_account(const struct config *cfg, const struct account *a,
+    char **errors);
+
 /* The configuration file's spelling of a mechanism: "auto", "user",
  * "apop", "plain", "login", "cram-md5", "xoauth2", "oauthbearer". */
 const char *config_auth_name(enum auth_mech m);

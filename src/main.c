@@ -474,11 +474,32 @@ main(int argc, char **argv)
 		}
 	}
 	if (check_only) {
-		char *jbuf = NULL;
+		/* The selected accounts (-a), as loaded, then what the
+		 * file points at: files, variables, commands. */
+		struct config view = cfg;
+		char *jbuf = NULL, *problems = NULL;
 
-		config_print(&cfg, stdout, journal_path, &jbuf);
+		view.accounts = xcalloc(cfg.naccounts + 1,
+		    sizeof(*view.accounts));
+		view.naccounts = 0;
+		for (size_t i = 0; i < cfg.naccounts; i++)
+			if (selected(names, nnames, cfg.accounts[i].name))
+				view.accounts[view.naccounts++] =
+				    cfg.accounts[i];
+		config_print(&view, stdout, journal_path, &jbuf);
+		fflush(stdout);
 		free(jbuf);
 		rc = 0;
+		for (size_t i = 0; i < view.naccounts; i++) {
+			if (config_check_account(&cfg, &view.accounts[i],
+			    &problems) != 0) {
+				fputs(problems, stderr);
+				rc = EX_CONFIG;
+			}
+			free(problems);
+			problems = NULL;
+		}
+		free(view.accounts);
 		goto out;
 	}
 

@@ -135,6 +135,42 @@ assert_no_grep "$secret" "$T/err" "the password on stderr"
 [ ! -e "$T/Maildir-alpha" ] && [ ! -e "$T/beta.mbox" ] || fail "--check-config created a store"
 [ ! -s "$FAKE_LOG" ] || fail "--check-config talked to the server"
 
+note "--check-config: what the file points at, and -a"
+printf 'CA\n' >"$T/ca.pem"
+(umask 077 && printf 'pw\n' >"$T/pw")
+mkdir -p "$T/bin" && printf '#!/bin/sh\necho pw\n' >"$T/bin/pwcmd" && chmod 755 "$T/bin/pwcmd"
+{
+	printf 'accounts:\n'
+	popfetch_account name=files port="$FAKE_PORT" maildir="$T/M-files" tls=starttls \
+		ca_file="$T/nope/ca.pem" client_cert="$T/ca.pem" \
+		client_key="$T/nokey.pem" password=- password_file="$T/nopw"
+	popfetch_account name=envcmd port="$FAKE_PORT" maildir="$T/M-envcmd" password=- \
+		password_env=PF_TEST_UNSET_VAR
+	popfetch_account name=cmd port="$FAKE_PORT" maildir="$T/M-cmd" password=- \
+		password_command:='[no-such-popfetch-helper, x]'
+	popfetch_account name=good port="$FAKE_PORT" maildir="$T/M-good" tls=starttls \
+		ca_file="$T/ca.pem" password=- password_file="$T/pw"
+	popfetch_account name=goodcmd port="$FAKE_PORT" maildir="$T/M-goodcmd" password=- \
+		password_command:="[$(yaml_str "$T/bin/pwcmd")]"
+} | config_write "$T/points.yaml"
+unset PF_TEST_UNSET_VAR
+run_popfetch -c "$T/points.yaml" --check-config
+expect_rc 78 "--check-config with missing files, variable, command"
+assert_lines 5 "$T/err" "problems"
+assert_grep "^$T/points.yaml:2:5: account 'files': ca_file $T/nope/ca.pem: No such file or directory\$" "$T/err"
+assert_grep "^$T/points.yaml:2:5: account 'files': client_key $T/nokey.pem: No such file or directory\$" "$T/err"
+assert_grep "^$T/points.yaml:2:5: account 'files': password_file $T/nopw: No such file or directory\$" "$T/err"
+assert_grep "^$T/points.yaml:[0-9]+:5: account 'envcmd': password_env: the variable PF_TEST_UNSET_VAR is not set\$" "$T/err"
+assert_grep "^$T/points.yaml:[0-9]+:5: account 'cmd': password_command: no-such-popfetch-helper: not found in PATH\$" "$T/err"
+assert_eq 5 "$(grep -c '^account ' "$T/out")" "accounts printed"
+run_popfetch -c "$T/points.yaml" --check-config -a good -a goodcmd
+expect_rc 0 "--check-config -a on the good accounts"
+assert_empty "$T/err" "stderr (-a good)"
+assert_eq "account good account goodcmd" "$(grep '^account ' "$T/out" | cut -d' ' -f1,2 | tr '\n' ' ' | sed 's/ $//')" "accounts printed with -a"
+run_popfetch -c "$T/points.yaml" --check-config -a cmd
+expect_rc 78 "--check-config -a cmd"
+assert_lines 1 "$T/err" "problems (-a cmd)"
+
 note "lookup order"
 mkdir -p "$T/xdg/popfetch" "$T/home/.config/popfetch" "$T/emptyhome" "$T/emptyxdg"
 base from-dash-c | config_write "$T/dashc.yaml"

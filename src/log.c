@@ -10,13 +10,31 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "log_syslog.h"
 
 static int level = LOG_NORMAL;
 static bool info_stderr;   /* --summary json: stdout is the JSON's */
 static FILE *trace;   /* $POPFETCH_TRACE: the -vv dialogue, appended */
+static bool to_syslog;   /* --syslog */
+
+void
+log_open_syslog(void)
+{
+	logsys_open();
+	to_syslog = true;
+}
+
+void
+log_close_syslog(void)
+{
+	if (to_syslog)
+		logsys_close();
+	to_syslog = false;
+}
 
 void
 log_set_level(int l)
@@ -77,6 +95,18 @@ log_open_trace(const char *path)
 		goto fail;
 	if ((trace = fdopen(fd, "a")) == NULL)
 		goto fail;
+	/* Each run headed by when it began: the file collects many. */
+	{
+		time_t now = time(NULL);
+		struct tm tm;
+		char when[40];
+
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ",
+		    gmtime_r(&now, &tm));
+		fprintf(trace, "=== popfetch %s: a run at %s, pid %ld ===\n",
+		    PACKAGE_VERSION, when, (long)getpid());
+		fflush(trace);
+	}
 	return 0;
 fail:
 	saved = errno;
@@ -93,10 +123,11 @@ log_close_trace(void)
 	trace = NULL;
 }
 
-/* clang's -Wformat-nonliteral wants the va_list form marked too. */
-static void __attribute__((format(printf, 4, 0)))
-vlog(FILE *out, const char *account, const char *kind, const char *fmt,
-    va_list ap)
+/* clang's -Wformat-nonliteral wants the va_list form marked too.
+ * sys: the line goes to syslog too (--syslog) as that kind; -1: not. */
+static void __attribute__((format(printf, 5, 0)))
+vlog(FILE *out, int sys, const char *account, const char *kind,
+    const char *fmt, va_list ap)
 {
 	/* Build the line first and write it with one call, so lines from
 	 * parallel accounts never interleave. */
@@ -111,8 +142,17 @@ vlog(FILE *out, const char *account, const char *kind, const char *fmt,
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = 0;
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-	fprintf(out, "%s\n", line);
-	fflush(out);
+	if (out != NULL) {
+		fprintf(out, "%s\n", line);
+		fflush(out);
+	}
+	/* The trace has popfetch's own lines too, not only the dialogue. */
+	if (trace != NULL && out != trace && sys >= 0) {
+		fprintf(trace, "%s\n", line);
+		fflush(trace);
+	}
+	if (to_syslog && sys >= 0)
+		logsys_line((enum logsys_kind)sys, line + 10);  /* "popfetch: " */
 }
 
 void
@@ -121,7 +161,7 @@ log_error(const char *account, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(stderr, account, "", fmt, ap);
+	vlog(stderr, LOGSYS_ERROR, account, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -133,7 +173,7 @@ log_warn(const char *account, const char *fmt, ...)
 	if (level < LOG_NORMAL)
 		return;
 	va_start(ap, fmt);
-	vlog(stderr, account, "warning: ", fmt, ap);
+	vlog(stderr, LOGSYS_WARNING, account, "warning: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -145,7 +185,8 @@ log_info(const char *account, const char *fmt, ...)
 	if (level < LOG_VERBOSE)
 		return;
 	va_start(ap, fmt);
-	vlog(info_stderr ? stderr : stdout, account, "", fmt, ap);
+	vlog(info_stderr ? stderr : stdout, LOGSYS_INFO, account, "", fmt,
+	    ap);
 	va_end(ap);
 }
 
@@ -156,12 +197,12 @@ log_debug(const char *account, const char *fmt, ...)
 
 	if (level >= LOG_DEBUG) {
 		va_start(ap, fmt);
-		vlog(stderr, account, "", fmt, ap);
+		vlog(stderr, -1, account, "", fmt, ap);
 		va_end(ap);
 	}
 	if (trace != NULL) {
 		va_start(ap, fmt);
-		vlog(trace, account, "", fmt, ap);
+		vlog(trace, -1, account, "", fmt, ap);
 		va_end(ap);
 	}
 }

@@ -40,7 +40,14 @@ int log_level(void);
 int log_open_trace(const char *path);
 void log_close_trace(void);
 
-/* account may be NULL. */
+/* --syslog: from now on errors, warnings and (at -v) the -v lines go to
+ * syslog too (facility mail, ident popfetch, with the pid), without the
+ * "popfetch: " prefix. */
+void log_open_syslog(void);
+void log_close_syslog(void);
+
+/* account may be NULL. Errors, warnings and -v lines also go to the
+ * trace file when one is open. */
 void log_error(const char *account, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void log_warn(const char *account, const char *fmt, ...)

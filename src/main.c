@@ -30,6 +30,7 @@
 enum {
 	OPT_CHECK_CONFIG = 256, OPT_SERVER_INFO, OPT_VERSION, OPT_HELP,
 	OPT_DRY_RUN, OPT_STATUS, OPT_KEEP, OPT_NO_KEEP, OPT_REFETCH,
+	OPT_SYSLOG,
 	OPT_SUMMARY, OPT_SUMMARY_FILE, OPT_METRICS_FILE
 };
 
@@ -45,6 +46,7 @@ static const struct option long_opts[] = {
 	{ "keep", no_argument, NULL, OPT_KEEP },
 	{ "no-keep", no_argument, NULL, OPT_NO_KEEP },
 	{ "refetch", no_argument, NULL, OPT_REFETCH },
+	{ "syslog", no_argument, NULL, OPT_SYSLOG },
 	{ "summary", required_argument, NULL, OPT_SUMMARY },
 	{ "summary-file", required_argument, NULL, OPT_SUMMARY_FILE },
 	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
@@ -58,7 +60,7 @@ usage(FILE *out)
 {
 	fprintf(out,
 "usage: popfetch [-c FILE] [-a NAME]... [-v] [-q] [--dry-run | --status]\n"
-"                [--keep | --no-keep] [--refetch] [--check-config]\n"
+"                [--keep | --no-keep] [--refetch] [--syslog] [--check-config]\n"
 "                [--summary json] [--summary-file FILE]\n"
 "                [--metrics-file FILE] [--server-info] [--version] [--help]\n"
 "\n"
@@ -82,6 +84,8 @@ usage(FILE *out)
 "                      lines go to stderr)\n"
 "      --summary-file FILE  write the JSON summary to FILE (atomically)\n"
 "      --metrics-file FILE  write Prometheus textfile metrics to FILE\n"
+"      --syslog        errors, warnings (and with -v the -v lines) to\n"
+"                      syslog too: facility mail, ident popfetch\n"
 "      --check-config  validate the configuration, print the accounts\n"
 "      --server-info   connect to the selected accounts' servers without\n"
 "                      logging in; print greeting, capabilities, TLS and\n"
@@ -221,10 +225,14 @@ run_accounts(const struct config *cfg, char **names, size_t nnames,
 		if (stats.too_big > 0)
 			snprintf(big, sizeof(big), ", %lu over max_size left "
 			    "there", stats.too_big);
-		log_info(a->name, "%lu message%s on server, %lu stored, "
-		    "%lu deleted%s%s", stats.on_server,
-		    stats.on_server == 1 ? "" : "s", stats.stored,
-		    stats.deleted, big, rc != 0 ? " (failed)" : "");
+		if (!stats.inventory)
+			log_info(a->name, "failed before the server's list "
+			    "was read: nothing fetched or deleted");
+		else
+			log_info(a->name, "%lu message%s on server, %lu "
+			    "stored, %lu deleted%s%s", stats.on_server,
+			    stats.on_server == 1 ? "" : "s", stats.stored,
+			    stats.deleted, big, rc != 0 ? " (failed)" : "");
 		if (stats.later > 0)
 			log_info(a->name, "%lu left for the next run "
 			    "(max_messages, max_bytes)", stats.later);
@@ -342,6 +350,7 @@ main(int argc, char **argv)
 	int verbosity = LOG_NORMAL, check_only = 0, server_info = 0, c, rc;
 	struct fetch_opts fo = { -1, false, false, false };
 	enum look look = LOOK_NONE;
+	bool use_syslog = false;
 	const char *conflict = NULL;
 	struct reports ro = { false, NULL, NULL };
 	struct report_run rep = { 0 };
@@ -385,6 +394,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_REFETCH:
 			fo.refetch = true;
+			break;
+		case OPT_SYSLOG:
+			use_syslog = true;
 			break;
 		case OPT_SUMMARY:
 			if (strcmp(optarg, "json") != 0) {
@@ -436,6 +448,8 @@ main(int argc, char **argv)
 		free(names);
 		return EX_USAGE;
 	}
+	if (use_syslog)
+		log_open_syslog();
 	fo.verbose = verbosity >= LOG_VERBOSE;
 	fo.quiet = verbosity == LOG_QUIET;
 	log_set_level(verbosity);
@@ -531,5 +545,6 @@ out:
 	free(path);
 	free(names);
 	log_close_trace();
+	log_close_syslog();
 	return rc;
 }

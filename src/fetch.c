@@ -20,6 +20,7 @@
 #include "fetch.h"
 #include "fetch_plan.h"
 #include "log.h"
+#include "progress.h"
 #include "pop3.h"
 #include "sink.h"
 #include "state.h"
@@ -33,6 +34,7 @@ struct ctx {
 	const struct fetch_opts *o;
 	struct plan_rules rules;   /* keep: the run's (rules.keep) */
 	struct fetch_stats *stats;
+	struct progress prog;   /* the line on a terminal */
 	struct state *st;
 	struct sink *sink;
 	struct pop3 *pop;
@@ -61,6 +63,7 @@ body_write(void *arg, const char *buf, size_t len, struct err *e)
 	struct ctx *c = arg;
 
 	TESTHOOK("msg-chunk");
+	progress_bytes(&c->prog, len);
 	return c->sink->ops->msg_write(c->sink, buf, len, e);
 }
 
@@ -278,6 +281,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 			    "told apart next run) and left on the server",
 			    m->num, info.announced, info.received);
 			c->stats->held++;
+			progress_msg(&c->prog);
 			continue;
 		}
 		if (rc == 0 && info.shorter && c->have_uidl) {
@@ -311,6 +315,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 			c->stats->held++;
 		}
 		ok[done++] = m;
+		progress_msg(&c->prog);
 		log_info(c->a->name, "stored message %lu (%llu octets on the "
 		    "server)", m->num, m->size);
 	}
@@ -427,6 +432,10 @@ fetch_all(struct ctx *c, struct err *e)
 		    "run (max_messages, max_bytes)", pc.n[PLAN_LATER],
 		    pc.n[PLAN_LATER] == 1 ? "" : "s");
 	free(acts);
+	progress_start(&c->prog, c->a->name, c->o->progress, ntodo,
+	    pc.fetch_bytes);
+	if (c->prog.on)
+		pop3_set_tick(c->pop, progress_tick, &c->prog);
 	rc = dele_many(c, old, nold, e);
 	/* Every RETR is planned: the window runs on from batch to batch,
 	 * and the first batch's RETRs go out before its journal is synced. */
@@ -454,6 +463,8 @@ fetch_all(struct ctx *c, struct err *e)
 			rc = err_set(e, EX_SOFTWARE, "message %lu: no second "
 			    "reading", c->again[0]->num);
 	}
+	progress_end(&c->prog);
+	pop3_set_tick(c->pop, NULL, NULL);
 	free(c->again);
 	c->again = NULL;
 	free(todo);

@@ -19,6 +19,7 @@ struct fetch_opts {
 	bool refetch;      /* fetch what the journal holds too */
 	bool verbose;      /* -v (--dry-run: From and Subject too) */
 	bool quiet;        /* -q */
+	bool progress;     /* a progress line (stderr is a terminal) */
 };
 
 struct fetch_stats {

@@ -20,6 +20,21 @@ static int level = LOG_NORMAL;
 static bool info_stderr;   /* --summary json: stdout is the JSON's */
 static FILE *trace;   /* $POPFETCH_TRACE: the -vv dialogue, appended */
 static bool to_syslog;   /* --syslog */
+static bool progress_shown;   /* a progress line is on stderr */
+
+void
+log_progress(const char *text)
+{
+	if (text == NULL) {
+		if (progress_shown)
+			fputs("\r\033[K", stderr);
+		progress_shown = false;
+	} else {
+		fprintf(stderr, "\r%s\033[K", text);
+		progress_shown = true;
+	}
+	fflush(stderr);
+}
 
 void
 log_open_syslog(void)
@@ -142,6 +157,10 @@ vlog(FILE *out, int sys, const char *account, const char *kind,
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = 0;
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	/* A line goes above the progress line: clear it (the next tick
+	 * draws it again). */
+	if (progress_shown && (out == stderr || out == stdout))
+		log_progress(NULL);
 	if (out != NULL) {
 		fprintf(out, "%s\n", line);
 		fflush(out);

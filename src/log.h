@@ -40,6 +40,11 @@ int log_level(void);
 int log_open_trace(const char *path);
 void log_close_trace(void);
 
+/* The progress line on stderr (a terminal; see progress.h): drawn in
+ * place, "\r" and the text and a clear to the end of the line; NULL
+ * clears it. Any other line printed clears it first. */
+void log_progress(const char *text);
+
 /* --syslog: from now on errors, warnings and (at -v) the -v lines go to
  * syslog too (facility mail, ident popfetch, with the pid), without the
  * "popfetch: " prefix. */

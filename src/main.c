@@ -348,7 +348,7 @@ main(int argc, char **argv)
 	char **names = NULL, *path = NULL, *tried = NULL, *errors = NULL;
 	size_t nnames = 0;
 	int verbosity = LOG_NORMAL, check_only = 0, server_info = 0, c, rc;
-	struct fetch_opts fo = { -1, false, false, false };
+	struct fetch_opts fo = { -1, false, false, false, false };
 	enum look look = LOOK_NONE;
 	bool use_syslog = false;
 	const char *conflict = NULL;
@@ -452,6 +452,8 @@ main(int argc, char **argv)
 		log_open_syslog();
 	fo.verbose = verbosity >= LOG_VERBOSE;
 	fo.quiet = verbosity == LOG_QUIET;
+	/* On a terminal only: never in a pipe, a file or cron. */
+	fo.progress = !fo.quiet && isatty(STDERR_FILENO);
 	log_set_level(verbosity);
 	log_info_to_stderr(ro.json);
 	if ((trace = getenv("POPFETCH_TRACE")) != NULL && *trace != '\0')

@@ -379,3 +379,10 @@ pop3_msgs_free(struct pop3_msg *msgs, size_t n)
 		free(msgs[i].uidl);
 	free(msgs);
 }
+
+void
+pop3_set_tick(struct pop3 *s, void (*fn)(void *arg), void *arg)
+{
+	s->w.tick = fn;
+	s->w.tick_arg = arg;
+}

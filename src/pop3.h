@@ -197,6 +197,10 @@ int pop3_dele_many(struct pop3 *s, const unsigned long *nums, size_t n,
  * and QUIT's +OK) means the DELEs happened. */
 int pop3_quit(struct pop3 *s, struct err *e);
 
+/* fn(arg) is called about twice a second while the session waits for
+ * the server (a progress line to redraw); NULL: not. */
+void pop3_set_tick(struct pop3 *s, void (*fn)(void *arg), void *arg);
+
 /* Free the handle (libcurl sends its own QUIT if the connection is still
  * up and pop3_quit was not called: pending DELEs may be committed). */
 void pop3_close(struct pop3 *s);

@@ -89,14 +89,24 @@ pop3w_stall_error(const struct pop3_wire *w, const char *what,
 static int
 wait_ready(struct pop3_wire *w, bool out, const char *what, struct err *e)
 {
-	long long left;
+	long long left, slice;
 	int n;
 
-	do {
+	for (;;) {
 		if ((left = pop3w_window_left(w)) <= 0)
 			return pop3w_stall_error(w, what, e);
-		n = w->io.wait(w->io.arg, out, left);
-	} while (n < 0 && n != -2 && errno == EINTR);
+		/* With a tick (a progress line), wake up twice a second. */
+		slice = w->tick != NULL && left > POP3W_TICK_MS ?
+		    POP3W_TICK_MS : left;
+		n = w->io.wait(w->io.arg, out, slice);
+		if (n < 0 && n != -2 && errno == EINTR)
+			continue;
+		if (n == 0 && slice < left) {
+			w->tick(w->tick_arg);
+			continue;
+		}
+		break;
+	}
 	if (n == 0)
 		return pop3w_stall_error(w, what, e);
 	if (n == -2)

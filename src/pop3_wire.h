@@ -39,6 +39,7 @@ struct textclean;
  * timeout window is a stalled server (a byte now and then must not hold
  * a run forever). */
 #define POP3W_STALL_BYTES 1024
+#define POP3W_TICK_MS 500
 
 enum pop3_io_rc {
 	POP3_IO_OK,       /* *n bytes moved (recv: at least one) */
@@ -72,6 +73,9 @@ struct pop3_wire {
 	unsigned long win_bytes;
 	char *rbuf;                    /* unread bytes: rbuf[rpos..rlen) */
 	size_t rpos, rlen;
+	/* Called about every POP3W_TICK_MS while waiting (may be NULL). */
+	void (*tick)(void *arg);
+	void *tick_arg;
 	bool corked;                   /* commands wait in obuf */
 	char *obuf;
 	size_t olen, ocap;

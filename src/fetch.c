@@ -19,6 +19,7 @@
 
 #include "fetch.h"
 #include "fetch_plan.h"
+#include "headers.h"
 #include "log.h"
 #include "progress.h"
 #include "pop3.h"
@@ -35,6 +36,7 @@ struct ctx {
 	struct plan_rules rules;   /* keep: the run's (rules.keep) */
 	struct fetch_stats *stats;
 	struct progress prog;   /* the line on a terminal */
+	struct headers hdr;     /* -v: From and Subject of the message */
 	struct state *st;
 	struct sink *sink;
 	struct pop3 *pop;
@@ -64,6 +66,8 @@ body_write(void *arg, const char *buf, size_t len, struct err *e)
 
 	TESTHOOK("msg-chunk");
 	progress_bytes(&c->prog, len);
+	if (c->o->verbose)
+		headers_feed(&c->hdr, buf, len);
 	return c->sink->ops->msg_write(c->sink, buf, len, e);
 }
 
@@ -74,6 +78,7 @@ body_restart(void *arg, struct err *e)
 	struct ctx *c = arg;
 
 	c->sink->ops->msg_abort(c->sink);
+	headers_init(&c->hdr);
 	return c->sink->ops->msg_begin(c->sink, c->cur_name, e);
 }
 
@@ -256,6 +261,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 			break;
 		TESTHOOK("msg-begin");
 		c->cur_name = names[i];
+		headers_init(&c->hdr);
 		rc = pop3_retr(c->pop, m, &body, &info, e);
 		if (rc != 0 && info.lone_dot) {
 			/* Not stored, never deleted; the others are fetched in
@@ -316,8 +322,16 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 		}
 		ok[done++] = m;
 		progress_msg(&c->prog);
-		log_info(c->a->name, "stored message %lu (%llu octets on the "
-		    "server)", m->num, m->size);
+		if (c->o->verbose) {
+			char f[HEADERS_MAX * 4 + 8], sj[HEADERS_MAX * 4 + 8];
+
+			log_info(c->a->name, "stored message %lu (%llu octets on "
+			    "the server) from \"%s\", subject \"%s\"", m->num,
+			    m->size, pop3_quote(c->pop, f, sizeof(f),
+			    c->hdr.from, strlen(c->hdr.from)),
+			    pop3_quote(c->pop, sj, sizeof(sj), c->hdr.subject,
+			    strlen(c->hdr.subject)));
+		}
 	}
 
 	/* The server sends the next batch while this one is synced. A

@@ -15,56 +15,13 @@
 #include <time.h>
 
 #include "fetch.h"
+#include "headers.h"
 #include "log.h"
-
-#define HEADER_MAX 200
-
-/* From and Subject of one message, unfolded, from TOP n 0. */
-struct headers {
-	char from[HEADER_MAX], subject[HEADER_MAX];
-	char *cur;           /* the header a continuation line extends */
-};
-
-static void
-add_text(char *dst, const char *src, size_t len)
-{
-	size_t have = strlen(dst);
-
-	if (have + 1 >= HEADER_MAX)
-		return;
-	if (len > HEADER_MAX - 1 - have)
-		len = HEADER_MAX - 1 - have;
-	memcpy(dst + have, src, len);
-	dst[have + len] = '\0';
-}
 
 static void
 header_line(void *arg, const char *line, size_t len)
 {
-	struct headers *h = arg;
-
-	if (line[0] == ' ' || line[0] == '\t') {
-		/* Folded: one space for the line break. */
-		while (len > 0 && (line[0] == ' ' || line[0] == '\t'))
-			line++, len--;
-		if (h->cur != NULL) {
-			add_text(h->cur, " ", 1);
-			add_text(h->cur, line, len);
-		}
-		return;
-	}
-	h->cur = NULL;
-	if (len >= 5 && strncasecmp(line, "From:", 5) == 0 &&
-	    h->from[0] == '\0')
-		h->cur = h->from, line += 5, len -= 5;
-	else if (len >= 8 && strncasecmp(line, "Subject:", 8) == 0 &&
-	    h->subject[0] == '\0')
-		h->cur = h->subject, line += 8, len -= 8;
-	if (h->cur == NULL)
-		return;
-	while (len > 0 && (line[0] == ' ' || line[0] == '\t'))
-		line++, len--;
-	add_text(h->cur, line, len);
+	headers_line(arg, line, len);
 }
 
 /* " (UIDL x)" for a message, quoted; "" without UIDL. */
@@ -88,7 +45,7 @@ print_dry(const struct account *a, const struct plan_rules *r,
     size_t n, const enum plan_act *acts, bool verbose, FILE *out)
 {
 	bool headers = verbose && pop3_has_top(pop);
-	char u[200], q[HEADER_MAX * 4 + 8], when[40];
+	char u[200], q[HEADERS_MAX * 4 + 8], when[40];
 
 	for (size_t i = 0; i < n; i++) {
 		const struct pop3_msg *m = &msgs[i];
@@ -100,9 +57,10 @@ print_dry(const struct account *a, const struct plan_rules *r,
 			fprintf(out, "%s: would fetch message %lu (%llu "
 			    "octets%s)\n", a->name, m->num, m->size, u);
 			if (headers) {
-				struct headers h = { "", "", NULL };
+				struct headers h;
 				struct err e;
 
+				headers_init(&h);
 				if (pop3_top(pop, m->num, header_line, &h,
 				    &e) != 0) {
 					log_warn(a->name, "%s (no more From and "

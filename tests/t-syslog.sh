@@ -84,7 +84,7 @@ wait_log 4 || { cat "$T/syslog.txt" >&2; fail "fewer than 4 syslog lines"; }
 cat "$T/syslog.txt" >&2
 # mail.info = <22>, mail.err = <19>; "popfetch[PID]: " then the line
 # without its "popfetch: " prefix.
-assert_grep '^<22>.*popfetch\[[0-9]+\]: good: stored message 1 \([0-9]+ octets on the server\)$' "$T/syslog.txt"
+assert_grep '^<22>.*popfetch\[[0-9]+\]: good: stored message 1 \([0-9]+ octets on the server\) from "Sender 1 <sender1@example.org>", subject "plain message 1"$' "$T/syslog.txt"
 assert_grep '^<22>.*popfetch\[[0-9]+\]: good: 2 messages on server, 2 stored, 0 deleted$' "$T/syslog.txt"
 assert_grep '^<19>.*popfetch\[[0-9]+\]: bad: login: (login refused: )?server said ' "$T/syslog.txt"
 assert_no_grep 'wrong-password' "$T/syslog.txt"

@@ -42,7 +42,7 @@ enum key {
 	K_OAUTH2_TOKEN_COMMAND,
 	K_MAILDIR, K_MBOX, K_KEEP, K_TIMEOUT, K_LOCK_TIMEOUT, K_STATE_DIR,
 	K_FORGET_AFTER, K_PROXY, K_MAX_SIZE, K_MAX_MESSAGES, K_MAX_BYTES,
-	K_DELETE_AFTER, NKEYS
+	K_DELETE_AFTER, K_LOG, NKEYS
 };
 
 static const char *const key_names[NKEYS] = {
@@ -53,7 +53,7 @@ static const char *const key_names[NKEYS] = {
 	"oauth2_token_command",
 	"maildir", "mbox", "keep", "timeout", "lock_timeout", "state_dir",
 	"forget_after", "proxy", "max_size", "max_messages", "max_bytes",
-	"delete_after"
+	"delete_after", "log"
 };
 
 #define BIT(id)		(1u << (id))
@@ -779,6 +779,20 @@ convert(struct yamltree *yt, const struct slots *s, struct account *a)
 		case K_MAX_MESSAGES:
 			ok = get_count(yt, k, v, &a->max_messages);
 			break;
+		case K_LOG:
+			if (!want_scalar(yt, k, v, "syslog or stderr"))
+				ok = false;
+			else if (strcmp(v->text, "syslog") == 0 ||
+			    strcmp(v->text, "stderr") == 0)
+				a->log_syslog = strcmp(v->text, "syslog") == 0;
+			else {
+				char b[64];
+
+				report(yt, v, "log: '%s' is not syslog or "
+				    "stderr", show(v->text, b, sizeof(b)));
+				ok = false;
+			}
+			break;
 		case K_DELETE_AFTER:
 			ok = get_duration(yt, k, v, 1000, "at least 1s",
 			    FORGET_AFTER_MAX, "3660d", &ms);
@@ -1141,6 +1155,9 @@ account_build(struct yamltree *yt, const struct ynode *map, size_t index,
 	    !(hinted & (BIT(K_MAILDIR) | BIT(K_MBOX))))
 		report(yt, map, "%s: no destination: set 'maildir' or 'mbox'",
 		    label);
+	if (own.k[K_LOG] != NULL)
+		report(yt, own.k[K_LOG], "%s: 'log' is for the whole run: set it "
+		    "under defaults", label);
 	if (s.k[K_DELETE_AFTER] != NULL && !a->keep &&
 	    !(bad & (BIT(K_KEEP) | BIT(K_DELETE_AFTER))))
 		report(yt, s.k[K_DELETE_AFTER], "%s: delete_after is for keep: "

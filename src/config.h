@@ -111,6 +111,7 @@ struct account {
 	unsigned long long max_bytes;  /* bytes (LIST sizes) fetched per run */
 	long long delete_after_s;      /* keep: true: delete a message stored
 	                                  at least this many seconds ago */
+	bool log_syslog;          /* defaults' "log: syslog": as --syslog */
 	int line, column;         /* where the account's mapping starts */
 };
 

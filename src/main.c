@@ -478,6 +478,12 @@ main(int argc, char **argv)
 			fputc('\n', stderr);
 		goto out;
 	}
+	/* "log: syslog" under defaults: as --syslog (every account has
+	 * it, or none). */
+	if (!use_syslog && cfg.naccounts > 0 && cfg.accounts[0].log_syslog) {
+		use_syslog = true;
+		log_open_syslog();
+	}
 	/* Take password_env values out of the environment, so commands we
 	 * run (password and token commands) never inherit them. */
 	config_capture_env(&cfg);

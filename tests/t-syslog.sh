@@ -92,6 +92,18 @@ assert_no_grep 'wrong-password' "$T/syslog.txt"
 assert_grep '^popfetch: good: 2 messages on server, 2 stored, 0 deleted$' "$T/out"
 assert_grep '^popfetch: bad: login: (login refused: )?server said' "$T/err"
 
+note "log: syslog under defaults does the same"
+{
+	printf 'defaults:\n  log: syslog\naccounts:\n'
+	popfetch_account name=bad maildir="$T/bad" password=wrong-password
+} | config_write "$T/logkey.yaml"
+before=$(wc -l <"$T/syslog.txt")
+in_ns -c "$T/logkey.yaml"
+[ "$RC" = 77 ] || { cat "$T/err" >&2; fail "log: syslog: expected exit 77, got $RC"; }
+wait_log $((before + 1)) || fail "log: syslog: nothing in syslog"
+tail -n +"$((before + 1))" "$T/syslog.txt" | grep -E -q '^<19>.*popfetch\[[0-9]+\]: bad: login: ' ||
+	fail "log: syslog: no mail.err line for the refused login"
+
 note "the trace file: a header per run, and popfetch's error lines"
 rm -f "$T/trace.log"
 POPFETCH_TRACE=$T/trace.log run_popfetch -c "$T/config.yaml" -a bad

@@ -638,6 +638,15 @@ test_limits(void)
 	CHECK(cfg.naccounts == 1 && strcmp(cfg.accounts[0].host, "::1") == 0);
 	config_free(&cfg);
 	free(path);
+	/* log: syslog or stderr, under defaults only. */
+	path = load_ok("defaults:\n  log: syslog\n" ACCOUNTS_A, &cfg);
+	CHECK(cfg.naccounts == 1 && cfg.accounts[0].log_syslog);
+	config_free(&cfg);
+	free(path);
+	EXPECT_ERROR("defaults:\n  log: syslogd\n" ACCOUNTS_A, 2, 8,
+	    "log: 'syslogd' is not syslog or stderr", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    log: syslog\n", 7, 5, "account 'a': "
+	    "'log' is for the whole run: set it under defaults", 1);
 	/* keep: false from defaults counts too. */
 	EXPECT_ERROR("defaults:\n  keep: false\n" ACCOUNTS_A
 	    "    delete_after: 30d\n", 9, 5, "account 'a': delete_after is "

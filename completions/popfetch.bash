@@ -61,7 +61,8 @@ _popfetch_accounts()
 		printf '%s\n' "$out" | sed -n 's/^account \(.*\) ([^()]*:[0-9]*:[0-9]*)$/\1/p'
 		return 0
 	fi
-	sed -n -e 's/^[[:space:]-]*name:[[:space:]]*//' \
+	sed -n -e '/^[[:space:]-]*name:/!d' \
+		-e 's/^[[:space:]-]*name:[[:space:]]*//' \
 		-e 's/[[:space:]]#.*$//' -e 's/[[:space:]]*$//' \
 		-e "s/^'\\(.*\\)'\$/\\1/" -e 's/^"\(.*\)"$/\1/' \
 		-e '/./p' "$cfg"

@@ -1,7 +1,8 @@
 /*
  * config_check.c - --check-config's look beyond the file: do the files an
  * account names exist and can be read, is its password_env variable set,
- * can its commands be run. config_load() checks what the file says;
+ * can its commands be run, is its password file readable by others.
+ * config_load() checks what the file says;
  * this checks what the file points at, which only matters on the
  * machine that runs popfetch.
  */
@@ -70,6 +71,15 @@ check_path(struct problems *p, const char *key, const char *path, bool dir)
 	}
 	if (access(path, dir ? R_OK | X_OK : R_OK) != 0)
 		problem(p, "%s %s: %s", key, path, strerror(errno));
+	else if (strcmp(key, "password_file") == 0 &&
+	    (sb.st_mode & (S_IRGRP | S_IROTH)) != 0) {
+		/* As the run itself would refuse it. */
+		char *q = config_shell_quote(path);
+
+		problem(p, "password_file %s is readable by others; run: "
+		    "chmod 600 %s", path, q);
+		free(q);
+	}
 }
 
 /* argv[0] of a command: a path that can be run, or a name found in

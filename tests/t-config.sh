@@ -170,6 +170,11 @@ assert_eq "account good account goodcmd" "$(grep '^account ' "$T/out" | cut -d' 
 run_popfetch -c "$T/points.yaml" --check-config -a cmd
 expect_rc 78 "--check-config -a cmd"
 assert_lines 1 "$T/err" "problems (-a cmd)"
+chmod 644 "$T/pw"
+run_popfetch -c "$T/points.yaml" --check-config -a good
+expect_rc 78 "--check-config, a password_file others can read"
+assert_grep "^$T/points.yaml:[0-9]+:5: account 'good': password_file $T/pw is readable by others; run: chmod 600 $T/pw\$" "$T/err"
+chmod 600 "$T/pw"
 
 note "lookup order"
 mkdir -p "$T/xdg/popfetch" "$T/home/.config/popfetch" "$T/emptyhome" "$T/emptyxdg"

@@ -630,27 +630,43 @@ session(struct ctx *c, struct err *e)
 	return rc;
 }
 
-/* A destination that no longer exists (deleted, moved away) is not a
- * full one: its journal's records are forgotten, durably, before
- * anything is stored, and the messages still on the server are fetched
- * again as for a new destination. */
+/* A destination that was removed (deleted, moved away) is not a full
+ * one: its journal's records are forgotten, durably, before anything is
+ * stored, and the messages still on the server are fetched again as for
+ * a new destination. One that is only unreachable (a disk not mounted:
+ * nothing shows it was removed since the journal was last written) must
+ * not be: that would store everything again once it is back; the
+ * account stops, and no shadow store is made. */
 static int
 forget_missing(struct ctx *c, struct err *e)
 {
 	const struct account *a = c->a;
+	const char *kind = a->store == STORE_MAILDIR ? "Maildir" : "mbox";
 	size_t n = state_count(c->st);
 	int rc;
 
-	if ((n == 0 && !state_pending(c->st)->open) ||
-	    !plan_store_missing(a))
+	if (n == 0 && !state_pending(c->st)->open)
 		return 0;
+	switch (plan_store_state(a, state_mtime(c->st))) {
+	case STORE_THERE:
+		return 0;
+	case STORE_UNREACHABLE:
+		if (c->o->refetch)
+			return 0;
+		return err_set(e, EX_TEMPFAIL, "the %s %s does not exist, and "
+		    "nothing shows it was removed since the last run (a disk "
+		    "not mounted?); its journal holds %zu record%s, so nothing "
+		    "is fetched. If it was removed on purpose, run once with "
+		    "--refetch", kind, a->store_path, n, n == 1 ? "" : "s");
+	case STORE_REMOVED:
+		break;
+	}
 	if ((rc = state_forget_all(c->st, e)) != 0)
 		return rc;
 	log_warn(a->name, "the %s %s no longer exists: the journal's %zu "
 	    "record%s of stored messages are forgotten, and the messages "
-	    "still on the server will be fetched again", a->store ==
-	    STORE_MAILDIR ? "Maildir" : "mbox", a->store_path, n,
-	    n == 1 ? "" : "s");
+	    "still on the server will be fetched again", kind, a->store_path,
+	    n, n == 1 ? "" : "s");
 	return 0;
 }
 

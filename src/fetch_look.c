@@ -128,6 +128,7 @@ fetch_look(const struct account *a, const struct fetch_opts *o,
 	size_t n = 0;
 	unsigned long long octets = 0;
 	bool have_uidl = true, missing = false, pending = false;
+	enum plan_store where = STORE_THERE;
 	struct err qe;
 	int rc;
 
@@ -137,7 +138,9 @@ fetch_look(const struct account *a, const struct fetch_opts *o,
 	free(legacy);
 	if (rc != 0)
 		goto out;
-	missing = state_count(st) > 0 && plan_store_missing(a);
+	if (state_count(st) > 0)
+		where = plan_store_state(a, state_mtime(st));
+	missing = where == STORE_REMOVED;
 	pending = state_pending(st)->open;
 	if ((rc = plan_session_open(a, &pop, &msgs, &n, &have_uidl, &octets,
 	    e)) != 0)
@@ -169,6 +172,12 @@ fetch_look(const struct account *a, const struct fetch_opts *o,
 			    "the messages on the server again\n", a->name,
 			    a->store == STORE_MAILDIR ? "Maildir" : "mbox",
 			    a->store_path, state_count(st));
+		if (where == STORE_UNREACHABLE && !o->refetch)
+			fprintf(out, "%s: the %s %s does not exist, and nothing "
+			    "shows it was removed since the last run (a disk "
+			    "not mounted?): a run would fetch nothing\n",
+			    a->name, a->store == STORE_MAILDIR ? "Maildir" :
+			    "mbox", a->store_path);
 		if (pending)
 			fprintf(out, "%s: an interrupted run left a batch "
 			    "open: a run would first recover it\n", a->name);

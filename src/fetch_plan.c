@@ -6,6 +6,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -166,10 +167,33 @@ plan_session_open(const struct account *a, struct pop3 **pop,
 	return 0;
 }
 
-bool
-plan_store_missing(const struct account *a)
+enum plan_store
+plan_store_state(const struct account *a, long long since)
 {
 	struct stat sb;
+	char *dir;
+	enum plan_store r = STORE_UNREACHABLE;
 
-	return stat(a->store_path, &sb) != 0 && errno == ENOENT;
+	if (lstat(a->store_path, &sb) == 0 || errno != ENOENT)
+		return STORE_THERE;
+	dir = xstrdup(a->store_path);
+	for (;;) {
+		char *slash = strrchr(dir, '/');
+
+		if (slash == NULL)
+			break;
+		if (slash == dir)
+			slash[1] = '\0';   /* "/" */
+		else
+			*slash = '\0';
+		if (lstat(dir, &sb) == 0) {
+			if (S_ISDIR(sb.st_mode) && (long long)sb.st_mtime >= since)
+				r = STORE_REMOVED;
+			break;
+		}
+		if (errno != ENOENT || slash == dir)
+			break;
+	}
+	free(dir);
+	return r;
 }

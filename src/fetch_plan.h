@@ -81,7 +81,13 @@ int plan_session_open(const struct account *a, struct pop3 **pop,
     struct pop3_msg **msgs, size_t *n, bool *have_uidl,
     unsigned long long *octets, struct err *e);
 
-/* "Maildir" or "mbox" path of account a does not exist (ENOENT). */
-bool plan_store_missing(const struct account *a);
+/* Whether account a's destination is there. A destination that does
+ * not exist was removed when the nearest directory above it that exists
+ * changed at or after since (the journal's last write: removing an entry
+ * changes its directory); else it is unreachable (a disk not mounted, a
+ * home directory not there yet), and its journal must not be forgotten.
+ * A dangling symbolic link is "there" (the store reports it). */
+enum plan_store { STORE_THERE, STORE_REMOVED, STORE_UNREACHABLE };
+enum plan_store plan_store_state(const struct account *a, long long since);
 
 #endif

@@ -76,6 +76,9 @@ lines_emit(struct pop3 *s, const char *buf, size_t len, struct err *e)
 				return rc;
 			continue;
 		}
+		if (s->lines_cut && ++s->cut_bytes > TOP_MAX_BYTES)
+			return err_set(e, EX_PROTOCOL, "%s: more than %d bytes "
+			    "of header lines", s->lines_what, TOP_MAX_BYTES);
 		if (s->linelen + 1 >= sizeof(s->line)) {
 			if (s->lines_cut)
 				continue;   /* the rest of it is dropped */

@@ -32,6 +32,8 @@
  * more than STAT counted messages. */
 #define BODY_SLACK_MIN (64 * 1024)
 #define LIST_SLACK 1000
+/* TOP n 0 (a header section) may run to this many bytes. */
+#define TOP_MAX_BYTES (1024 * 1024)
 
 enum wmode { W_DISCARD, W_LINES, W_BODY };
 
@@ -85,6 +87,7 @@ struct pop3 {
 	unsigned long nlines, max_lines;   /* of this listing; 0: no cap */
 	const char *lines_what;     /* "LIST" or "UIDL", for the error */
 	bool lines_cut;      /* a line too long is cut, not an error (TOP) */
+	unsigned long cut_bytes;   /* of such a reply: capped, TOP_MAX_BYTES */
 	void (*top_fn)(void *, const char *, size_t);
 	void *top_arg;
 	struct pop3_msg *msgs;   /* LIST builds / UIDL fills */

@@ -176,7 +176,11 @@ pop3_top(struct pop3 *s, unsigned long num,
 	s->top_fn = fn;
 	s->top_arg = arg;
 	s->lines_cut = true;
+	s->cut_bytes = 0;
 	lines_cap(s, "TOP");
+	/* Bounded by bytes (TOP_MAX_BYTES), not by STAT's count: a header
+	 * section may have many lines. */
+	s->max_lines = 0;
 	rc = pop3i_raw_command(s, cmd, true, W_LINES, cmd, e);
 	s->max_lines = 0;
 	s->lines_cut = false;

@@ -251,6 +251,10 @@ pop3_retr(struct pop3 *s, const struct pop3_msg *msg,
 	memset(info, 0, sizeof(*info));
 	snprintf(what, sizeof(what), "RETR %lu", msg->num);
 	s->body = body;
+	/* A failure before this message's reply is read must not report
+	 * the previous message's counts. */
+	s->started = false;
+	s->got = s->expect = 0;
 	/* A second reading asked for after info->again: its first line's
 	 * dots are data. */
 	for (size_t i = 0; i < s->nredo; i++) {

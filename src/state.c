@@ -524,6 +524,16 @@ out:
 	return rc;
 }
 
+long long
+state_mtime(const struct state *st)
+{
+	struct stat sb;
+
+	if (st->fd < 0 || fstat(st->fd, &sb) != 0)
+		return 0;
+	return (long long)sb.st_mtime;
+}
+
 int
 state_forget_all(struct state *st, struct err *e)
 {

@@ -163,6 +163,10 @@ int state_compact(struct state *st, char *const *listed,
  * journal is rewritten empty, durably, as by state_compact. */
 int state_forget_all(struct state *st, struct err *e);
 
+/* When the journal was last written (its mtime, seconds); 0 when there
+ * is no journal file (a peek at one that does not exist). */
+long long state_mtime(const struct state *st);
+
 /* Number of stored UIDLs known. */
 size_t state_count(const struct state *st);
 

@@ -207,6 +207,33 @@ assert_maildir_matches "$T/m/Maildir" "${seven[@]}"
 run_popfetch -c "$T/m.yaml"
 expect_silent "the run after"
 
+note "an unreachable destination (a disk not mounted) is not a removed one"
+popfetch_config "$T/u.yaml" name=u maildir="$T/u/disk/Maildir" state_dir="$T/u/state"
+run_popfetch -c "$T/u.yaml"
+expect_rc 0 "on the disk"
+assert_maildir_matches "$T/u/disk/Maildir" "${seven[@]}"
+journal_before=$(find "$T/u/state" -name '*.state' -printf '%p %s %T@\n' -exec sha256sum {} +)
+# "Unmount": the disk's directory away, an empty mount point left,
+# older than the journal.
+mv "$T/u/disk" "$T/u/disk.away"
+mkdir "$T/u/disk"
+touch -d '2001-01-01' "$T/u/disk"
+run_popfetch -c "$T/u.yaml"
+expect_rc 75 "the disk not mounted"
+assert_lines 1 "$T/err" "stderr (not mounted)"
+assert_grep "^popfetch: u: the Maildir $T/u/disk/Maildir does not exist, and nothing shows it was removed since the last run \(a disk not mounted\?\); its journal holds 7 records, so nothing is fetched\. If it was removed on purpose, run once with --refetch\$" "$T/err"
+[ ! -e "$T/u/disk/Maildir" ] || fail "a shadow Maildir was made on the mount point"
+assert_eq "$journal_before" "$(find "$T/u/state" -name '*.state' -printf '%p %s %T@\n' -exec sha256sum {} +)" "the journal while the disk is away"
+run_popfetch -c "$T/u.yaml" --dry-run
+assert_grep "^u: the Maildir $T/u/disk/Maildir does not exist, and nothing shows it was removed since the last run \(a disk not mounted\?\): a run would fetch nothing\$" "$T/out"
+# "Mount" it again: nothing is fetched twice.
+rmdir "$T/u/disk"
+mv "$T/u/disk.away" "$T/u/disk"
+run_popfetch -c "$T/u.yaml"
+expect_rc 0 "the disk back"
+expect_silent "the disk back"
+assert_maildir_matches "$T/u/disk/Maildir" "${seven[@]}"
+
 note "a deleted mbox is fetched again"
 popfetch_config "$T/mb.yaml" name=mb mbox="$T/mb/mbox" state_dir="$T/mb/state"
 mkdir -p "$T/mb"

@@ -545,6 +545,56 @@ static const struct scase cases[] = {
 	},
 };
 
+static void
+count_line(void *arg, const char *line, size_t len)
+{
+	(void)line, (void)len;
+	(*(size_t *)arg)++;
+}
+
+/* TOP n 0: many header lines are fine (no cap by STAT's count), an
+ * endless line is not (a byte cap). */
+static void
+test_top(void)
+{
+	struct scase c = { .name = "TOP" };
+	struct script sc = { 0 };
+	struct pop3_io io = { sc_send, sc_recv, sc_wait, sc_error, &sc };
+	char *many = malloc(1500 * 12 + 64), *endless = malloc(1100 * 1024);
+	unsigned long count;
+	unsigned long long octets;
+	size_t lines = 0;
+	struct err e;
+	struct pop3 *s;
+
+	strcpy(many, "+OK\r\n");
+	for (int i = 0; i < 1500; i++)
+		strcat(many, "X-Long: a\r\n");
+	strcat(many, "\r\n.\r\n");
+	strcpy(endless, "+OK\r\n");
+	memset(endless + 5, 'z', 1100 * 1024 - 6);
+	endless[1100 * 1024 - 1] = '\0';
+	c.steps[0] = (struct step){ "STAT", "+OK 1 10\r\n", false };
+	c.steps[1] = (struct step){ "TOP 1 0", many, false };
+	c.steps[2] = (struct step){ "TOP 1 0", endless, false };
+	c.close_at_end = true;
+	sc.c = &c;
+	sc.nsteps = 3;
+	sc.chunk = 65536;
+	err_clear(&e);
+	s = pop3i_session_new(&io, "unit", NULL, 1000);
+	CHECK(pop3i_start(s, &count, &octets, &e) == 0);
+	CHECK(pop3_top(s, 1, count_line, &lines, &e) == 0);
+	CHECK(lines == 1500);
+	CHECK(pop3_top(s, 1, count_line, &lines, &e) == EX_PROTOCOL);
+	CHECK(strstr(e.msg, "more than 1048576 bytes of header lines") !=
+	    NULL);
+	pop3_close(s);
+	free(sc.out);
+	free(many);
+	free(endless);
+}
+
 int
 main(void)
 {
@@ -584,6 +634,7 @@ main(void)
 	for (size_t k = 0; k < ncases; k++)
 		for (size_t j = 0; j < sizeof(chunks) / sizeof(chunks[0]); j++)
 			run_case(&cs[k], chunks[j]);
+	test_top();
 	free(cs);
 	free(lines);
 	free(big);

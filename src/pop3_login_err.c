@@ -128,6 +128,25 @@ map_error_text(struct pop3 *s, CURLcode rc, const char *what, struct err *e)
 	}
 }
 
+/* Whether the perform got a TCP connection, a TLS session. */
+static bool
+tcp_connected(const struct pop3 *s)
+{
+	curl_off_t t = 0;
+
+	return s->h != NULL && curl_easy_getinfo(s->h,
+	    CURLINFO_CONNECT_TIME_T, &t) == CURLE_OK && t > 0;
+}
+
+static bool
+tls_connected(const struct pop3 *s)
+{
+	curl_off_t t = 0;
+
+	return s->h != NULL && curl_easy_getinfo(s->h,
+	    CURLINFO_APPCONNECT_TIME_T, &t) == CURLE_OK && t > 0;
+}
+
 /* The step libcurl's one perform failed in: it covers them all. */
 static const char *
 step_name(const struct pop3 *s, CURLcode rc, const char *what)
@@ -143,6 +162,13 @@ step_name(const struct pop3 *s, CURLcode rc, const char *what)
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_USE_SSL_FAILED:
 		return "TLS";
+	case CURLE_OPERATION_TIMEDOUT:
+		if (!s->established && !tcp_connected(s))
+			return "connect";
+		if (!s->established && s->tls == TLS_IMPLICIT &&
+		    !tls_connected(s))
+			return "TLS";
+		/* FALLTHROUGH */
 	default:
 		return s->greeting[0] == '\0' && !s->established ? "greeting" :
 		    what;
@@ -163,7 +189,8 @@ pop3i_map_error(struct pop3 *s, CURLcode rc, const char *what, struct err *e)
 		return code;
 	if (s->tls != TLS_IMPLICIT && s->greeting[0] == '\0' &&
 	    (code == EX_TEMPFAIL || code == EX_PROTOCOL) &&
-	    rc != CURLE_COULDNT_CONNECT && rc != CURLE_COULDNT_RESOLVE_HOST)
+	    rc != CURLE_COULDNT_CONNECT && rc != CURLE_COULDNT_RESOLVE_HOST &&
+	    tcp_connected(s))
 		snprintf(e->msg + n, sizeof(e->msg) - n, "; no greeting came: "
 		    "if port %d expects TLS at once (POP3S, usually 995), set "
 		    "tls: implicit", s->port);

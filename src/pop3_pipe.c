@@ -16,6 +16,15 @@
 
 #include "pop3_int.h"
 
+/* A status line, "+OK" or "-ERR" as a word: a line of a message body
+ * ("--boundary", "+1 555") must not pass for one. */
+static bool
+is_status(const char *l)
+{
+	return (strncmp(l, "+OK", 3) == 0 && (l[3] == ' ' || l[3] == '\0')) ||
+	    (strncmp(l, "-ERR", 4) == 0 && (l[4] == ' ' || l[4] == '\0'));
+}
+
 /*
  * Fewer bytes than announced, the reply ended by its "." line. Either the
  * server counts another form of the message (the body is whole), or it
@@ -34,16 +43,17 @@ retr_short(struct pop3 *s, const char *what, struct pop3_retr_info *info,
 	if (s->qhead != s->qtail) {
 		/* Pipelined: the next reply's status line is the probe. */
 		rc = pop3i_raw_peek(s, what, &probe);
-		if (rc == 0 && (s->last[0] == '+' || s->last[0] == '-'))
+		if (rc == 0 && is_status(s->last))
 			return 0;
 		if (rc == 0)
 			rc = EX_PROTOCOL;
 	} else {
 		rc = pop3i_raw_command(s, "NOOP", false, W_DISCARD, "NOOP",
 		    &probe);
-		if (rc == 0 || (rc == EX_PROTOCOL && (s->last[0] == '+' ||
-		    s->last[0] == '-')))
+		if ((rc == 0 || rc == EX_PROTOCOL) && is_status(s->last))
 			return 0;
+		if (rc == 0)
+			rc = EX_PROTOCOL;
 	}
 	if (rc != EX_PROTOCOL) {
 		*e = probe;

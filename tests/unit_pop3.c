@@ -432,6 +432,28 @@ static const struct scase cases[] = {
 		.want_lone_dot = true,
 	},
 	{
+		/* The line after the lone "." looks like a status to a
+		 * careless eye: "-" and "+" starting body lines are not. */
+		.name = "lone dot first line, then a MIME boundary",
+		.steps = { STAT2, LIST2, UIDL2,
+		    { "RETR 1", "+OK 10 octets\r\n.\r\n--b1\r\n.\r\n",
+		    true },
+		    { "NOOP", "" } },
+		.nretr = 1,
+		.want_rc = EX_PROTOCOL, .want_err = "lone \".\"",
+		.want_lone_dot = true,
+	},
+	{
+		.name = "lone dot first line, pipelined, then \"+1 555\"",
+		.pipelining = true,
+		.steps = { STAT2, LIST2, UIDL2,
+		    { "RETR 1", "+OK 10 octets\r\n.\r\n+1 555 0100\r\n.\r\n" },
+		    { "RETR 2", "+OK\r\n12345678\r\n.\r\n" } },
+		.nretr = 2,
+		.want_rc = EX_PROTOCOL, .want_err = "lone \".\"",
+		.want_lone_dot = true,
+	},
+	{
 		.name = "lone dot first line, pipelined",
 		.pipelining = true,
 		.steps = { STAT2, LIST2, UIDL2,

@@ -49,7 +49,15 @@
 #include "util.h"
 
 enum tls_mode { TLS_IMPLICIT, TLS_STARTTLS, TLS_NONE };
-enum store_kind { STORE_MAILDIR, STORE_MBOX };
+enum store_kind { STORE_MAILDIR, STORE_MBOX, STORE_COMMAND };
+
+/* add_headers: the header lines popfetch adds at the top of each stored
+ * message (bits; 0, the default: none, the server's bytes as they are). */
+#define ADD_HDR_RECEIVED     0x1u  /* Received: from the server by popfetch */
+#define ADD_HDR_DELIVERED_TO 0x2u  /* Delivered-To: the account's user */
+#define ADD_HDR_UIDL         0x4u  /* X-Popfetch-UIDL: the server's UIDL */
+#define ADD_HDR_RETURN_PATH  0x8u  /* Return-Path: when the message has
+                                      none, its envelope sender */
 enum auth_mech {
 	AUTH_AUTO, AUTH_USER, AUTH_APOP, AUTH_PLAIN, AUTH_LOGIN, AUTH_CRAM_MD5,
 	AUTH_XOAUTH2, AUTH_OAUTHBEARER
@@ -85,7 +93,18 @@ struct account {
 	                             by config_capture_env(); wiped on free */
 	bool env_captured;        /* private: config_capture_env() ran */
 	enum store_kind store;
-	char *store_path;         /* ~ expanded */
+	char *store_path;         /* maildir/mbox: the path, ~ expanded;
+	                             deliver_command: the command as a shell
+	                             would read it (for messages and the
+	                             journal's key) */
+	char **deliver_command;   /* STORE_COMMAND: NULL-terminated argv, no
+	                             shell; NULL otherwise */
+	long deliver_timeout_ms;  /* a deliver_command run is killed after
+	                             this long (default 300000) */
+	unsigned add_headers;     /* ADD_HDR_* bits; default 0 */
+	char *netrc;              /* the netrc file the password comes from
+	                             (~ expanded; "netrc: true" is ~/.netrc),
+	                             or NULL */
 	bool keep;                /* default true: never DELE */
 	long timeout_ms;          /* default 60000 */
 	long lock_timeout_ms;     /* how long to wait for the mbox locks;

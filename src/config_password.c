@@ -11,14 +11,9 @@
  * buffer that held the secret is wiped before it is freed, and error
  * messages never quote the output or the file.
  *
- * That group is out of reach of Ctrl-C at the terminal (SIGINT goes to
- * the foreground group: popfetch's) and of a signal sent to popfetch.
- * So while a command runs, SIGINT, SIGTERM and SIGHUP (unless ignored)
- * are caught: the handler kills the command's group, restores the
- * default action and raises the signal again, so popfetch still dies of
- * it. The signals are blocked from fork until the group is recorded, so
- * none slips through in between. One command at a time (accounts run
- * one after the other), hence one recorded group.
+ * A command runs as proc.h runs every configured command: its own
+ * process group, killed as one, and with popfetch when popfetch dies of
+ * SIGINT, SIGTERM or SIGHUP.
  */
 #include "autoconf.h"
 
@@ -33,6 +28,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "proc.h"
 
 #define PW_MAX	(64 * 1024)	/* output kept; the rest is drained */
 
@@ -52,39 +48,6 @@ secret_flaw(const char *s, size_t n)
 	if (memchr(s, '\r', n) != NULL)
 		return "a CR (only a final CRLF may end the line)";
 	return NULL;
-}
-
-/* In the child, between fork and exec: async-signal-safe calls only. */
-static void
-child_exec(char *const argv[], int in, int out, int errfd)
-{
-	sigset_t none;
-	int saved;
-
-	/* A blocked signal mask and an ignored SIGPIPE survive exec; the
-	 * command should start as if from a shell. */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	/* Its own process group, which the parent kills as one. */
-	if (setpgid(0, 0) != 0)
-		goto fail;
-	/* With stdin closed in the parent, the pipe may have landed on fd 0
-	 * and would be overwritten by the first dup2. */
-	if (out == STDIN_FILENO && (out = fcntl(out, F_DUPFD_CLOEXEC, 3)) < 0)
-		goto fail;
-	/* dup2 onto itself would keep close-on-exec: clear it by hand. */
-	if ((in == STDIN_FILENO ? fcntl(in, F_SETFD, 0) :
-	    dup2(in, STDIN_FILENO)) < 0)
-		goto fail;
-	if ((out == STDOUT_FILENO ? fcntl(out, F_SETFD, 0) :
-	    dup2(out, STDOUT_FILENO)) < 0)
-		goto fail;
-	execvp(argv[0], argv);
-fail:
-	saved = errno;
-	(void)!write(errfd, &saved, sizeof(saved));
-	_exit(127);
 }
 
 /* Read what is there into buf (at most PW_MAX bytes kept; the rest is
@@ -113,82 +76,6 @@ pipe_read(int fd, char *buf, size_t *len, bool *overflow)
 	return 1;
 }
 
-static const int fatal_sigs[] = { SIGINT, SIGTERM, SIGHUP };
-#define NFATAL (sizeof(fatal_sigs) / sizeof(fatal_sigs[0]))
-/* The running command's process group, 0 when none: set only while its
- * leader is not reaped, so the id cannot be anyone else's. */
-static volatile sig_atomic_t guard_pgid;
-
-/* Async-signal-safe calls only. */
-static void
-on_fatal_signal(int sig)
-{
-	pid_t g = (pid_t)guard_pgid;
-
-	if (g > 0)
-		kill(-g, SIGKILL);
-	signal(sig, SIG_DFL);
-	raise(sig);   /* delivered once the handler returns */
-}
-
-/* Catch the fatal signals that are not ignored (old: to restore), and
- * block them (*mask: the mask before) until guard_set. */
-static void
-guard_begin(struct sigaction old[NFATAL], sigset_t *mask)
-{
-	struct sigaction sa;
-	sigset_t block;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_fatal_signal;
-	sigemptyset(&sa.sa_mask);
-	sigemptyset(&block);
-	for (size_t i = 0; i < NFATAL; i++) {
-		sigaction(fatal_sigs[i], NULL, &old[i]);
-		if (old[i].sa_handler == SIG_IGN)
-			continue;
-		sigaction(fatal_sigs[i], &sa, NULL);
-		sigaddset(&block, fatal_sigs[i]);
-	}
-	sigprocmask(SIG_BLOCK, &block, mask);
-}
-
-/* pid: the command's group (0: none); then the signals go through. */
-static void
-guard_set(pid_t pid, const sigset_t *mask)
-{
-	guard_pgid = pid;
-	sigprocmask(SIG_SETMASK, mask, NULL);
-}
-
-static void
-guard_end(const struct sigaction old[NFATAL])
-{
-	guard_pgid = 0;
-	for (size_t i = 0; i < NFATAL; i++)
-		sigaction(fatal_sigs[i], &old[i], NULL);
-}
-
-/* The command and everything left in its process group (the group is
- * pid's: see child_exec). Only while pid is not yet reaped, so the group
- * id cannot belong to anyone else. */
-static void
-kill_group(pid_t pid)
-{
-	kill(-pid, SIGKILL);
-	kill(pid, SIGKILL);
-}
-
-static pid_t
-reap(pid_t pid, int *status)
-{
-	pid_t r;
-
-	while ((r = waitpid(pid, status, 0)) < 0 && errno == EINTR)
-		;
-	return r;
-}
-
 /* Run argv (the account's key `what`) and return its first line. A
  * token command that prints nothing "printed no token". */
 static int
@@ -205,9 +92,7 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 	size_t len = 0, line;
 	long long deadline;
 	pid_t pid = -1;
-	ssize_t n;
-	struct sigaction old[NFATAL];
-	sigset_t mask;
+	struct proc_guard guard;
 	bool guarded = false;
 
 	if ((nul = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
@@ -221,31 +106,29 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 		    what, prog);
 		goto fail;
 	}
-	guard_begin(old, &mask);
+	proc_guard_begin(&guard);
 	guarded = true;
 	if ((pid = fork()) < 0) {
-		guard_set(0, &mask);
+		proc_guard_set(&guard, 0);
 		rc = err_sys(e, EX_OSERR, errno, "%s (%s): fork",
 		    what, prog);
 		goto fail;
 	}
 	if (pid == 0)
-		child_exec(argv, nul, po[1], pe[1]);
+		proc_child_exec(argv, NULL, nul, po[1], -1, pe[1]);
 	/* Also here, so a kill of the group right away cannot miss; fails
 	 * harmlessly once the child has done it and exec'd. */
 	(void)setpgid(pid, pid);
-	guard_set(pid, &mask);
+	proc_guard_set(&guard, pid);
 	close(nul);
 	close(po[1]);
 	close(pe[1]);
 	nul = po[1] = pe[1] = -1;
 
 	/* The error pipe closes at a successful exec, or brings errno. */
-	while ((n = read(pe[0], &xerr, sizeof(xerr))) < 0 && errno == EINTR)
-		;
-	if (n == (ssize_t)sizeof(xerr)) {
-		guard_pgid = 0;
-		reap(pid, &status);
+	if ((xerr = proc_exec_result(pe[0])) != 0) {
+		proc_reaped();
+		proc_reap(pid, &status);
 		pid = -1;
 		rc = err_set(e, EX_CONFIG, "%s (%s): cannot run: "
 		    "%s", what, prog, strerror(xerr));
@@ -260,9 +143,9 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 
 		if (left <= 0) {
 			timed_out = true;
-			kill_group(pid);
-			guard_pgid = 0;
-			reap(pid, &status);
+			proc_kill_group(pid);
+			proc_reaped();
+			proc_reap(pid, &status);
 			break;
 		}
 		/* Wake up now and then to notice the command's exit even
@@ -284,7 +167,7 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 		 * rather than as a timeout. */
 		r = (int)waitpid(pid, &status, WNOHANG | WUNTRACED);
 		if (r == pid && !WIFSTOPPED(status))
-			guard_pgid = 0;   /* reaped */
+			proc_reaped();   /* reaped */
 		if (r == pid && WIFSTOPPED(status)) {
 			rc = err_set(e, EX_NOPERM, "%s (%s) stopped by signal "
 			    "%d (it tried to use the terminal, which a command "
@@ -348,12 +231,12 @@ secret_run(const struct account *a, char *const *argv, const char *what,
 	}
 fail:
 	if (pid > 0) {
-		kill_group(pid);
-		guard_pgid = 0;
-		reap(pid, &status);
+		proc_kill_group(pid);
+		proc_reaped();
+		proc_reap(pid, &status);
 	}
 	if (guarded)
-		guard_end(old);
+		proc_guard_end(&guard);
 	if (buf != NULL) {
 		util_wipe(buf, len);
 		free(buf);

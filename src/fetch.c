@@ -46,7 +46,7 @@ struct ctx {
 	bool batch_open;      /* a journalled batch is not committed */
 	size_t ndele;         /* DELEs sent, waiting for QUIT */
 	unsigned long *dele;  /* their message numbers */
-	const char *cur_name; /* the message being received (Maildir name) */
+	struct sink_msg cur;  /* the message being received */
 	/* Messages that cannot be retrieved (a lone "." first line the
 	 * server does not stuff): skipped for the rest of the run, by UIDL
 	 * (or number without UIDL). */
@@ -79,7 +79,7 @@ body_restart(void *arg, struct err *e)
 
 	c->sink->ops->msg_abort(c->sink);
 	headers_init(&c->hdr);
-	return c->sink->ops->msg_begin(c->sink, c->cur_name, e);
+	return c->sink->ops->msg_begin(c->sink, &c->cur, e);
 }
 
 static bool
@@ -123,64 +123,50 @@ mark_broken(struct ctx *c, const struct pop3_msg *m, const struct err *why)
 	c->reconnect = true;
 }
 
-/* Step 1: a batch left open by a crash. Maildir: a message whose file
- * reached new/ (or cur/) is stored, once it is durable (the crash may
- * have come before the batch's sync); mbox: cut the file back to where
- * the batch began, since its records never committed. */
+/* Step 1: a batch left open by a crash: the store finishes or undoes it
+ * (Maildir: a message whose file reached new/ or cur/ is stored, once it
+ * is durable; mbox: the file is cut back to where the batch began) and
+ * says which of its messages are stored; its records never committed. */
 static int
 recover(struct ctx *c, struct err *e)
 {
 	const struct state_pending *p = state_pending(c->st);
+	const struct sink_ops *ops = c->sink->ops;
 	size_t found = 0;
-	int rc;
+	int *got;
+	struct err warn;
+	int rc = 0;
 
 	if (!p->open)
 		return 0;
 	/* The batch's own S records (a crash may have cut them before
 	 * their C) never count: what it stored is found again below. */
 	state_abandon(c->st);
-	if (c->a->store == STORE_MAILDIR) {
-		unsigned dirs = 0, where;
-
-		for (size_t i = 0; i < p->nintents; i++) {
-			rc = sink_maildir_recover(c->a->store_path,
-			    p->intent_name[i], &where, e);
-			if (rc != 0) {
-				err_prefix(e, "recovering an interrupted run");
-				return rc;
-			}
-			if (where != 0) {
-				state_recovered(c->st, p->intent_uidl[i],
-				    p->intent_uidl_len[i], p->intent_hold[i]);
-				dirs |= where;
-				found++;
-			}
-		}
-		/* Each file is synced; one sync per directory for all the
-		 * entries, before the journal says they are stored. */
-		if ((rc = sink_maildir_sync_dirs(c->a->store_path, dirs,
-		    e)) != 0) {
-			err_prefix(e, "recovering an interrupted run");
-			return rc;
-		}
-	} else if (p->has_mark) {
-		struct err warn;
-
-		rc = sink_mbox_recover(c->a->store_path, &p->mark,
-		    c->a->lock_timeout_ms, &warn, e);
-		if (rc != 0) {
-			err_prefix(e, "recovering an interrupted run");
-			return rc;
-		}
-		if (warn.msg[0] != '\0')
-			log_warn(c->a->name, "recovering an interrupted run: %s",
-			    warn.msg);
+	got = xcalloc(p->nintents + 1, sizeof(*got));
+	err_clear(&warn);
+	if (ops->recover != NULL)
+		rc = ops->recover(c->sink, p->has_mark ? &p->mark : NULL,
+		    p->intent_name, p->nintents, got, &warn, e);
+	if (rc != 0) {
+		err_prefix(e, "recovering an interrupted run");
+		goto out;
 	}
+	if (warn.msg[0] != '\0')
+		log_warn(c->a->name, "recovering an interrupted run: %s",
+		    warn.msg);
+	for (size_t i = 0; i < p->nintents; i++)
+		if (got[i]) {
+			state_recovered(c->st, p->intent_uidl[i],
+			    p->intent_uidl_len[i], p->intent_hold[i]);
+			found++;
+		}
 	if ((rc = state_sync(c->st, e)) != 0)
-		return rc;
+		goto out;
 	log_info(c->a->name, "recovered an interrupted run (%zu message%s "
 	    "found stored)", found, found == 1 ? "" : "s");
-	return 0;
+out:
+	free(got);
+	return rc;
 }
 
 /* DELE these (pipelined when the server allows); remember what was sent
@@ -228,39 +214,48 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	size_t nnums = 0;
 	struct err e2;
 	size_t done = 0;
-	struct sink_mark mark = { 0, 0, 0, 0 };
+	struct sink_mark mark;
+	bool journalled;
 	int rc = 0, rc2;
 
 	err_clear(&e2);
+	memset(&mark, 0, sizeof(mark));
 	if ((rc = ops->batch_begin(c->sink, &mark, e)) != 0)
 		goto out;
-	/* Journalled for every server: without UIDLs there is nothing to
-	 * record per message, but an mbox batch cut by a crash must still
-	 * be taken out again by the next run. (Maildir: there are no intents
-	 * without UIDLs; the B is harmless.) */
-	if (c->a->store == STORE_MAILDIR)
-		state_begin_maildir(c->st);
-	else
-		state_begin_mbox(c->st, &mark);
-	for (size_t i = 0; i < count; i++) {
-		names[i] = sink_maildir_name();
-		if (c->have_uidl && c->a->store == STORE_MAILDIR)
-			state_intent(c->st, batch[i]->uidl, batch[i]->uidl_len,
-			    names[i]);
+	for (size_t i = 0; i < count; i++)
+		names[i] = ops->msg_name != NULL ? ops->msg_name(c->sink) :
+		    NULL;
+	/* The batch is journalled before anything is written when a crash
+	 * would leave something to resolve: a mark to cut an mbox back to
+	 * (also without UIDLs), names to look for (Maildir). A store with
+	 * neither (a command) records each message once it is delivered. */
+	journalled = mark.set || (c->have_uidl && ops->msg_name != NULL);
+	if (journalled) {
+		state_begin(c->st, &mark);
+		for (size_t i = 0; i < count && c->have_uidl; i++)
+			if (names[i] != NULL)
+				state_intent(c->st, batch[i]->uidl,
+				    batch[i]->uidl_len, names[i]);
+		if ((rc = state_sync(c->st, e)) != 0) {
+			ops->batch_abort(c->sink);
+			goto out;
+		}
+		c->batch_open = true;
 	}
-	if ((rc = state_sync(c->st, e)) != 0)
-		goto out;
-	c->batch_open = true;
 	TESTHOOK("batch-journalled");
 
 	for (size_t i = 0; i < count; i++) {
 		struct pop3_msg *m = batch[i];
 		struct pop3_retr_info info;
 
-		if ((rc = ops->msg_begin(c->sink, names[i], e)) != 0)
+		c->cur.name = names[i];
+		c->cur.num = m->num;
+		c->cur.uidl = m->uidl;
+		c->cur.uidl_len = m->uidl_len;
+		c->cur.size = m->size;
+		if ((rc = ops->msg_begin(c->sink, &c->cur, e)) != 0)
 			break;
 		TESTHOOK("msg-begin");
-		c->cur_name = names[i];
 		headers_init(&c->hdr);
 		rc = pop3_retr(c->pop, m, &body, &info, e);
 		if (rc != 0 && info.lone_dot) {
@@ -290,7 +285,8 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 			progress_msg(&c->prog);
 			continue;
 		}
-		if (rc == 0 && info.shorter && c->have_uidl) {
+		if (rc == 0 && info.shorter && c->have_uidl &&
+		    names[i] != NULL) {
 			/* Once committed, a crash before the batch's records
 			 * would let recovery find it, and it must come back
 			 * held then too: journal that first. */
@@ -301,6 +297,17 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 			TESTHOOK("msg-received");
 			rc = ops->msg_commit(c->sink, e);
 			TESTHOOK("msg-committed");
+			if (rc == SINK_LATER) {
+				/* Declined for now: not stored, not
+				 * deleted, fetched again next run. */
+				log_warn(c->a->name, "message %lu: %s; left on "
+				    "the server for the next run", m->num,
+				    e->msg);
+				c->stats->later++;
+				progress_msg(&c->prog);
+				rc = 0;
+				continue;
+			}
 		} else
 			ops->msg_abort(c->sink);
 		if (rc != 0) {
@@ -343,7 +350,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	TESTHOOK("batch-synced");
 	if (rc2 != 0) {
 		ops->batch_abort(c->sink);
-		if (c->a->store == STORE_MBOX) {
+		if (ops->undo_final && c->batch_open) {
 			/* Rolled back: close the batch so no later run cuts
 			 * the mbox again after someone else appended. */
 			state_abandon(c->st);
@@ -358,7 +365,8 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	}
 	for (size_t i = 0; i < done && c->have_uidl; i++)
 		state_stored(c->st, ok[i]->uidl, ok[i]->uidl_len, held[i]);
-	state_commit(c->st);
+	if (journalled)
+		state_commit(c->st);
 	if ((rc2 = state_sync(c->st, &e2)) != 0) {
 		if (rc == 0) {
 			rc = rc2;
@@ -407,6 +415,7 @@ static int
 fetch_all(struct ctx *c, struct err *e)
 {
 	size_t batch_max = (size_t)TESTHOOK_BATCH(BATCH_MSGS);
+	size_t store_max = c->sink->ops->batch_max;
 	struct pop3_msg **todo = xcalloc(c->nmsgs + 1, sizeof(*todo));
 	unsigned long *old = xcalloc(c->nmsgs + 1, sizeof(*old));
 	size_t ntodo = 0, nold = 0, len;
@@ -414,6 +423,9 @@ fetch_all(struct ctx *c, struct err *e)
 
 	enum plan_act *acts = xcalloc(c->nmsgs + 1, sizeof(*acts));
 	struct plan_counts pc;
+
+	if (store_max != 0 && store_max < batch_max)
+		batch_max = store_max;
 
 	plan_inventory(&c->rules, c->st, c->msgs, c->nmsgs, skip_broken, c,
 	    acts, &pc);
@@ -641,7 +653,7 @@ static int
 forget_missing(struct ctx *c, struct err *e)
 {
 	const struct account *a = c->a;
-	const char *kind = a->store == STORE_MAILDIR ? "Maildir" : "mbox";
+	const char *kind = sink_kind_label(a);
 	size_t n = state_count(c->st);
 	int rc;
 
@@ -723,16 +735,11 @@ fetch_account(const struct account *a, const struct fetch_opts *o,
 	}
 	if ((rc = forget_missing(&c, e)) != 0)
 		goto out;
+	if ((rc = sink_open(a, &c.sink, e)) != 0)
+		goto out;
 	if ((rc = recover(&c, e)) != 0)
 		goto out;
 	TESTHOOK("recovered");
-	if (a->store == STORE_MAILDIR)
-		rc = sink_open_maildir(a->store_path, &c.sink, e);
-	else
-		rc = sink_open_mbox(a->store_path, a->lock_timeout_ms, &c.sink,
-		    e);
-	if (rc != 0)
-		goto out;
 	rc = session(&c, e);
 out:
 	pop3_close(c.pop);

@@ -170,14 +170,14 @@ fetch_look(const struct account *a, const struct fetch_opts *o,
 			fprintf(out, "%s: the %s %s no longer exists: a run "
 			    "would forget the journal's %zu records and fetch "
 			    "the messages on the server again\n", a->name,
-			    a->store == STORE_MAILDIR ? "Maildir" : "mbox",
+			    sink_kind_label(a),
 			    a->store_path, state_count(st));
 		if (where == STORE_UNREACHABLE && !o->refetch)
 			fprintf(out, "%s: the %s %s does not exist, and nothing "
 			    "shows it was removed since the last run (a disk "
 			    "not mounted?): a run would fetch nothing\n",
-			    a->name, a->store == STORE_MAILDIR ? "Maildir" :
-			    "mbox", a->store_path);
+			    a->name, sink_kind_label(a),
+			    a->store_path);
 		if (pending)
 			fprintf(out, "%s: an interrupted run left a batch "
 			    "open: a run would first recover it\n", a->name);

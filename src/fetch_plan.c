@@ -103,7 +103,7 @@ char *
 fetch_state_key(const struct account *a)
 {
 	return state_key(a->host, a->port, a->user,
-	    a->store == STORE_MAILDIR ? "maildir" : "mbox", a->store_path);
+	    sink_kind_key(a), a->store_path);
 }
 
 void
@@ -174,6 +174,8 @@ plan_store_state(const struct account *a, long long since)
 	char *dir;
 	enum plan_store r = STORE_UNREACHABLE;
 
+	if (!sink_is_path(a))
+		return STORE_THERE;   /* nothing there to go missing */
 	if (lstat(a->store_path, &sb) == 0 || errno != ENOENT)
 		return STORE_THERE;
 	dir = xstrdup(a->store_path);

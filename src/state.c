@@ -318,6 +318,15 @@ state_begin_mbox(struct state *st, const struct sink_mark *mark)
 }
 
 void
+state_begin(struct state *st, const struct sink_mark *mark)
+{
+	if (mark != NULL && mark->set)
+		state_begin_mbox(st, mark);
+	else
+		state_begin_maildir(st);
+}
+
+void
 state_intent(struct state *st, const char *uidl, size_t len,
     const char *name)
 {

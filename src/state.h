@@ -119,6 +119,8 @@ void state_claims_reset(struct state *st);
 const struct state_pending *state_pending(const struct state *st);
 
 /* Journal records; they are buffered until state_sync(). */
+/* A batch begins: "M" with the mark when mark->set (mbox), else "B". */
+void state_begin(struct state *st, const struct sink_mark *mark);
 void state_begin_maildir(struct state *st);
 void state_begin_mbox(struct state *st, const struct sink_mark *mark);
 void state_intent(struct state *st, const char *uidl, size_t len,

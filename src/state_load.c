@@ -222,7 +222,7 @@ load_record(struct state *st, char *line)
 		/* "M <size> <dev> <ino> <stamp>", or "M <size>" from before
 		 * the file's identity and the From_ time were recorded (those
 		 * stay 0: not known). Decimal numbers, nothing else. */
-		struct sink_mark m = { 0, 0, 0, 0 };
+		struct sink_mark m = { 1, 0, 0, 0, 0 };
 		unsigned long long v[4];
 		int k = 0;
 

@@ -140,7 +140,7 @@ for mode in "maildir keep" "maildir delete" "mbox keep" "mbox delete"; do
 	done | awk -v k="$PER_MODE" '{ a[NR] = $0 } END {
 		for (i = 0; i < k && i < NR; i++) print a[int(i * NR / k) + 1] }')
 	note "$mode: points $(printf '%s\n' $moments | sed 's/:[0-9]*$//' | sort -u | tr '\n' ' ')"
-	# The steps of a Maildir batch's sync (src/maildir.c) must be hit:
+	# The steps of a Maildir batch's sync (src/sink_maildir.c) must be hit:
 	# the even spread depends on how many body chunks this run counted,
 	# so add each one's first and last hit when the spread missed it.
 	if [ "$kind" = maildir ]; then

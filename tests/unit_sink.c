@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mbox_recover.h"
+#include "sink_mbox_recover.h"
 #include "sink.h"
 #include "unit.h"
 #include "util.h"
@@ -111,6 +111,17 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
 	return remove(path);
 }
 
+/* Begin a message known only by its name (what Maildir uses). */
+static int
+begin_msg(struct sink *s, const char *name, struct err *e)
+{
+	struct sink_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.name = name;
+	return s->ops->msg_begin(s, &m, e);
+}
+
 /* Deliver one message, written in chunks of `step` bytes. */
 static int
 deliver(struct sink *s, const char *name, const char *body, size_t len,
@@ -118,7 +129,7 @@ deliver(struct sink *s, const char *name, const char *body, size_t len,
 {
 	int rc;
 
-	if ((rc = s->ops->msg_begin(s, name, e)) != 0)
+	if ((rc = begin_msg(s, name, e)) != 0)
 		return rc;
 	for (size_t off = 0; off < len; off += step) {
 		size_t n = len - off < step ? len - off : step;
@@ -205,15 +216,15 @@ test_maildir_deliver(void)
 	char *names[3];
 	struct sink *s;
 	struct err e;
-	struct sink_mark mark = { -1, 9, 9, 9 };
+	struct sink_mark mark = { 9, -1, 9, 9, 9 };
 
 	err_clear(&e);
 	CHECK(sink_open_maildir(md, &s, &e) == 0);
 	if (s == NULL)
 		goto out;
 	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
-	CHECK(mark.size == 0 && mark.dev == 0 && mark.ino == 0 &&
-	    mark.stamp == 0);
+	CHECK(mark.set == 0 && mark.size == 0 && mark.dev == 0 &&
+	    mark.ino == 0 && mark.stamp == 0);
 	for (int i = 0; i < 3; i++) {
 		names[i] = sink_maildir_name();
 		/* Odd chunk sizes split CRLF pairs. */
@@ -260,10 +271,10 @@ test_maildir_abort_and_errors(void)
 		goto out;
 	name = sink_maildir_name();
 	/* A message outside a batch is a caller bug. */
-	CHECK(s->ops->msg_begin(s, name, &e) == EX_SOFTWARE);
+	CHECK(begin_msg(s, name, &e) == EX_SOFTWARE);
 	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
 
-	CHECK(s->ops->msg_begin(s, name, &e) == 0);
+	CHECK(begin_msg(s, name, &e) == 0);
 	CHECK(s->ops->msg_write(s, "abc\r\n", 5, &e) == 0);
 	CHECK(count_entries(tmpdir, NULL, 0) == 1);
 	s->ops->msg_abort(s);
@@ -273,13 +284,13 @@ test_maildir_abort_and_errors(void)
 
 	/* Commit without begin, bad names. */
 	CHECK(s->ops->msg_commit(s, &e) == EX_SOFTWARE);
-	CHECK(s->ops->msg_begin(s, "a/b", &e) == EX_SOFTWARE);
-	CHECK(s->ops->msg_begin(s, "", &e) == EX_SOFTWARE);
+	CHECK(begin_msg(s, "a/b", &e) == EX_SOFTWARE);
+	CHECK(begin_msg(s, "", &e) == EX_SOFTWARE);
 
 	/* Someone else's file in tmp/ is neither overwritten nor removed. */
 	p = xasprintf("%s/%s", tmpdir, name);
 	spew(p, "theirs", 6);
-	CHECK(s->ops->msg_begin(s, name, &e) == EX_CANTCREAT);
+	CHECK(begin_msg(s, name, &e) == EX_CANTCREAT);
 	CHECK(strstr(e.msg, p) != NULL);
 	got = slurp(p, &len);
 	CHECK_MEM(got, len, "theirs", 6);
@@ -644,15 +655,18 @@ test_mbox_deliver(void)
 	struct sink *s;
 	struct err e;
 	struct stat st;
-	struct sink_mark mark = { -1, 9, 9, 9 };
+	struct sink_mark mark = { 9, -1, 9, 9, 9 };
 
 	err_clear(&e);
 	CHECK(sink_open_mbox(path, 1000, &s, &e) == 0);
 	if (s == NULL)
 		goto out;
-	CHECK(exists(lock));
+	/* Made at open, but not locked until a batch begins. */
+	CHECK(!exists(lock));
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
 	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
+	CHECK(exists(lock));
+	CHECK(mark.set == 1);
 	CHECK(mark.size == 0);
 	/* The identity recovery checks, and the batch's From_ time. */
 	CHECK(stat(path, &st) == 0 && mark.dev == (unsigned long long)st.st_dev
@@ -731,7 +745,7 @@ test_mbox_rollback(void)
 	CHECK(sink_open_mbox(path, 1000, &s, &e) == 0);
 	if (s == NULL)
 		goto out;
-	CHECK(s->ops->msg_begin(s, NULL, &e) == EX_SOFTWARE);
+	CHECK(begin_msg(s, NULL, &e) == EX_SOFTWARE);
 	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
 	CHECK(deliver(s, NULL, "one\r\n", 5, 5, &e) == 0);
 	CHECK(s->ops->batch_sync(s, &e) == 0);
@@ -743,7 +757,7 @@ test_mbox_rollback(void)
 	 * after more than a buffer's worth went out. */
 	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
 	CHECK(mark.size == before);
-	CHECK(s->ops->msg_begin(s, NULL, &e) == 0);
+	CHECK(begin_msg(s, NULL, &e) == 0);
 	for (int i = 0; i < 3000; i++)
 		CHECK(s->ops->msg_write(s, "0123456789012345678901234567890"
 		    "12345678901234567890123456789\r\n", 62, &e) == 0);
@@ -754,7 +768,7 @@ test_mbox_rollback(void)
 	/* Aborts in a row each go back to the right place. */
 	before = fsize(path);
 	for (int j = 0; j < 2; j++) {
-		CHECK(s->ops->msg_begin(s, NULL, &e) == 0);
+		CHECK(begin_msg(s, NULL, &e) == 0);
 		for (int i = 0; i < 2000; i++)
 			CHECK(s->ops->msg_write(s, "0123456789012345678901"
 			    "234567890123456789\r\n", 42, &e) == 0);
@@ -770,7 +784,7 @@ test_mbox_rollback(void)
 	CHECK(mark.size == before);
 	CHECK(deliver(s, NULL, "three\r\n", 7, 7, &e) == 0);
 	CHECK(deliver(s, NULL, "four\r\n", 6, 7, &e) == 0);
-	CHECK(s->ops->msg_begin(s, NULL, &e) == 0);
+	CHECK(begin_msg(s, NULL, &e) == 0);
 	CHECK(s->ops->msg_write(s, "five", 4, &e) == 0);
 	s->ops->batch_abort(s);
 	CHECK(fsize(path) == before);
@@ -865,7 +879,7 @@ test_mbox_lock_refresh(void)
 		goto out;
 	sink_mbox_set_lock_refresh(s, 0);
 	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
-	CHECK(s->ops->msg_begin(s, NULL, &e) == 0);
+	CHECK(begin_msg(s, NULL, &e) == 0);
 	CHECK(s->ops->msg_write(s, "Subject: a\r\n\r\n", 15, &e) == 0);
 	old = age_10min(lock);
 	CHECK(s->ops->msg_write(s, "body\r\n", 6, &e) == 0);
@@ -873,31 +887,39 @@ test_mbox_lock_refresh(void)
 	CHECK(mtime_of(lock) >= time(NULL) - 60);
 	CHECK(s->ops->msg_commit(s, &e) == 0);
 	CHECK(s->ops->batch_sync(s, &e) == 0);
-	/* Between batches, while DELEs go out. */
-	old = age_10min(lock);
+	/* Between batches (while DELEs go out, while the server is waited
+	 * for) neither lock is held; idle makes none. */
+	CHECK(!exists(lock));
 	CHECK(s->ops->idle != NULL);
 	if (s->ops->idle != NULL)
 		s->ops->idle(s);
-	CHECK(mtime_of(lock) > old);
-	/* Another program removed ours and took its own: not ours to
-	 * refresh (a warning), nor to remove at close. */
+	CHECK(!exists(lock));
+	/* Another program removed ours and took its own during a batch:
+	 * not ours to refresh (a warning), nor to remove at its end. */
+	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
+	CHECK(exists(lock));
 	CHECK(unlink(lock) == 0);
 	spew(lock, "999\n", 4);
 	old = age_10min(lock);
 	if (s->ops->idle != NULL)
 		s->ops->idle(s);
 	CHECK(mtime_of(lock) == old);
+	CHECK(s->ops->batch_sync(s, &e) == 0);
+	CHECK(exists(lock));
 	CHECK(unlink(lock) == 0);
 	s->ops->close(s);
 	CHECK(!exists(lock));
-	/* With the default interval, a lock just refreshed is left alone. */
+	/* With the default interval, a lock just taken is left alone. */
 	CHECK(sink_open_mbox(path, 300, &s, &e) == 0);
 	if (s == NULL)
 		goto out;
+	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
 	old = age_10min(lock);
 	if (s->ops->idle != NULL)
 		s->ops->idle(s);
 	CHECK(mtime_of(lock) == old);
+	s->ops->batch_abort(s);
+	CHECK(!exists(lock));
 	s->ops->close(s);
 	CHECK(!exists(lock));
 out:
@@ -943,7 +965,7 @@ test_mbox_locks(void)
 	CHECK(waited >= 300);
 	CHECK(exists(lock));	/* not ours: left alone */
 	{
-		struct sink_mark m0 = { 0, 0, 0, 0 };
+		struct sink_mark m0 = { 1, 0, 0, 0, 0 };
 		struct err w;
 
 		CHECK(sink_mbox_recover(path, &m0, 200, &w, &e) ==
@@ -1102,7 +1124,7 @@ test_mbox_recover(void)
 	    "2026\nSubject: delivered later\n\n>From quoted\nforeign\n\n";
 	const long long stamp = 1795762608;  /* Fri Nov 27 06:56:48 2026 UTC */
 	char from[96], mine[512], part[256], late_buf[96];
-	struct sink_mark m = { (off_t)(sizeof(old) - 1), 0, 0, stamp };
+	struct sink_mark m = { 1, (off_t)(sizeof(old) - 1), 0, 0, stamp };
 	struct stat st;
 	struct err e, w;
 

@@ -1,6 +1,6 @@
 /*
- * mbox_recover.c - classify and remove what an interrupted mbox batch
- * left after its mark (see mbox_recover.h).
+ * sink_mbox_recover.c - classify and remove what an interrupted mbox batch
+ * left after its mark (see sink_mbox_recover.h).
  */
 #include "autoconf.h"
 
@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mbox_recover.h"
+#include "sink_mbox_recover.h"
 
 #define CHUNK 65536
 #define DAEMON_PREFIX "From MAILER-DAEMON "
@@ -74,16 +74,37 @@ daemon_layout(const char *line, size_t len)
 	    digits(line + n + 20, 4) && line[n + 24] == '\n';
 }
 
-/* Is this whole line (ending with "\n") one of the batch's From_ lines?
- * With stamp 0 (a journal from before stamps), any line of popfetch's
- * own layout counts. */
+/* The sender token of a From_ line: bytes up to the first space, never
+ * a tab, LF or NUL (popfetch writes one word there: the envelope sender
+ * or MAILER-DAEMON). Returns its length, 0 when there is none. */
+static size_t
+sender_len(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && p[i] != ' ' && p[i] != '\t' && p[i] != '\n' &&
+	    p[i] != '\0')
+		i++;
+	return i;
+}
+
+/* Is this whole line (ending with "\n") one of the batch's From_ lines:
+ * "From ", any one-word sender, and the batch's date (what follows the
+ * sender in `from`)? With stamp 0 (a journal from before stamps, when
+ * popfetch wrote only MAILER-DAEMON), any line of that layout counts. */
 static bool
 ours(const char *line, size_t len, const char *from, size_t fromlen,
     long long stamp)
 {
+	size_t k, date = strlen(DAEMON_PREFIX) - 1;   /* " Www Mmm ..." */
+
 	if (stamp == 0)
 		return daemon_layout(line, len);
-	return len == fromlen && memcmp(line, from, fromlen) == 0;
+	if (len < 5 || memcmp(line, "From ", 5) != 0)
+		return false;
+	k = sender_len(line + 5, len - 5);
+	return k > 0 && len - 5 - k == fromlen - date &&
+	    memcmp(line + 5 + k, from + date, fromlen - date) == 0;
 }
 
 /* May this incomplete last line be the start of one of the batch's From_
@@ -92,12 +113,25 @@ static bool
 ours_prefix(const char *line, size_t len, const char *from, size_t fromlen,
     long long stamp)
 {
+	size_t k, rest, date = strlen(DAEMON_PREFIX) - 1;
+
 	if (stamp == 0) {
 		size_t n = strlen(DAEMON_PREFIX);
 
 		return memcmp(line, DAEMON_PREFIX, len < n ? len : n) == 0;
 	}
-	return len <= fromlen && memcmp(line, from, len) == 0;
+	if (memcmp(line, "From ", len < 5 ? len : 5) != 0)
+		return false;
+	if (len <= 5)
+		return true;
+	k = sender_len(line + 5, len - 5);
+	if (5 + k == len)
+		return true;   /* cut inside the sender */
+	if (k == 0 || line[5 + k] != ' ')
+		return false;
+	rest = len - 5 - k;
+	return rest <= fromlen - date &&
+	    memcmp(line + 5 + k, from + date, rest) == 0;
 }
 
 /* Does p[0..n), which ends with "\n", look like a From_ line as mail

@@ -1,5 +1,5 @@
 /*
- * maildir.c - the Maildir sink: each message is written to tmp/; at the
+ * sink_maildir.c - the Maildir sink: each message is written to tmp/; at the
  * batch's end every file is synced, then each is given its name in new/
  * in one step, then new/ is synced once, so a reader (or a crash) sees
  * either the whole message or nothing, and a file in new/ is always one
@@ -126,9 +126,10 @@ md_batch_begin(struct sink *s, struct sink_mark *mark, struct err *e)
 }
 
 static int
-md_msg_begin(struct sink *s, const char *name, struct err *e)
+md_msg_begin(struct sink *s, const struct sink_msg *m, struct err *e)
 {
 	struct maildir *md = s->priv;
+	const char *name = m->name;
 	int errnum, code;
 
 	if (!md->in_batch)
@@ -441,7 +442,41 @@ md_close(struct sink *s)
 	free(md);
 }
 
+/* The batch's messages that reached new/ or cur/ are made durable and
+ * found; the rest of it (tmp/) removed. */
+static int
+md_recover(struct sink *s, const struct sink_mark *mark, char *const *names,
+    size_t nnames, int *found, struct err *warn, struct err *e)
+{
+	struct maildir *md = s->priv;
+	unsigned dirs = 0, where;
+	int rc;
+
+	(void)mark;
+	err_clear(warn);
+	for (size_t i = 0; i < nnames; i++) {
+		if ((rc = sink_maildir_recover(md->path, names[i], &where,
+		    e)) != 0)
+			return rc;
+		found[i] = where != 0;
+		dirs |= where;
+	}
+	/* Each file is synced; one sync per directory for all the entries,
+	 * before the journal says they are stored. */
+	return sink_maildir_sync_dirs(md->path, dirs, e);
+}
+
+static char *
+md_msg_name(struct sink *s)
+{
+	(void)s;
+	return sink_maildir_name();
+}
+
 static const struct sink_ops maildir_ops = {
+	.kind = "Maildir",
+	.recover = md_recover,
+	.msg_name = md_msg_name,
 	.batch_begin = md_batch_begin,
 	.msg_begin = md_msg_begin,
 	.msg_write = md_msg_write,

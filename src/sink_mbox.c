@@ -1,13 +1,17 @@
 /*
- * mbox.c - the mbox sink (mboxrd flavour): messages are appended to one
+ * sink_mbox.c - the mbox sink (mboxrd flavour): messages are appended to one
  * file, each after a "From " line and followed by a blank line, with body
  * lines matching ^>*From  quoted by one more '>'.
  *
  * An append cannot be atomic, so every change is undoable instead: the
  * size before a batch (the mark) and before each message is remembered,
- * and any failure truncates back to it before it is reported. While the
- * sink is open it holds both locks mail readers and delivery agents use
- * on mboxes: a dotlock file <path>.lock and an fcntl write lock.
+ * and any failure truncates back to it before it is reported. While a
+ * batch is written (batch_begin to its sync or abort) and while a crashed
+ * batch is taken out (recover), the sink holds both locks mail readers
+ * and delivery agents use on mboxes: a dotlock file <path>.lock and an
+ * fcntl write lock. Between batches, and while popfetch connects, logs
+ * in, lists, deletes and quits, it holds neither: the local MTA delivers
+ * to a shared mbox meanwhile.
  *
  * The file is opened with O_APPEND. Every write then lands at the current
  * end of the file, including right after an ftruncate() rollback; without
@@ -28,7 +32,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "mbox_recover.h"
+#include "sink_mbox_recover.h"
 #include "msgfilter.h"
 #include "sink.h"
 #include "testhook.h"
@@ -55,7 +59,9 @@ struct mbox_lock {
 struct mbox {
 	struct sink sink;
 	char *path;
-	struct mbox_lock lk;
+	struct mbox_lock lk;    /* held from batch_begin to the batch's end */
+	long lock_timeout_ms;
+	long touch_interval_ms; /* DOTLOCK_TOUCH_SEC; tests lower it */
 	off_t size;		/* bytes in the file (written out) */
 	off_t mark;		/* size at batch_begin */
 	long long stamp;	/* the batch's From_ line time */
@@ -204,6 +210,24 @@ fail:
 	return rc;
 }
 
+/* Does the lock file hold our text ("PID HOST")? */
+static int
+dotlock_is_ours(const char *lockpath)
+{
+	char want[DOTLOCK_TEXT_MAX], got[DOTLOCK_TEXT_MAX];
+	ssize_t n = -1;
+	int fd;
+
+	dotlock_text(want, sizeof(want));
+	fd = open(lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY);
+	if (fd >= 0) {
+		n = pread(fd, got, sizeof(got), 0);
+		close(fd);
+	}
+	return n == (ssize_t)strlen(want) && memcmp(got, want, (size_t)n) == 0;
+}
+
 static void
 dotlock_release(struct mbox_lock *lk)
 {
@@ -212,9 +236,10 @@ dotlock_release(struct mbox_lock *lk)
 	if (lk->lockpath == NULL)
 		return;
 	/* Had it been broken as stale and retaken by someone else, the
-	 * file there now is theirs. */
+	 * file there now is theirs: its identity (an inode number can be
+	 * reused at once) and its text must be ours. */
 	if (stat(lk->lockpath, &st) == 0 && st.st_dev == lk->dev &&
-	    st.st_ino == lk->ino)
+	    st.st_ino == lk->ino && dotlock_is_ours(lk->lockpath))
 		(void)unlink(lk->lockpath);
 	free(lk->lockpath);
 	lk->lockpath = NULL;
@@ -448,17 +473,26 @@ mb_write_failed(struct mbox *mb, int errnum, const char *what,
 	return err_sys(e, EX_IOERR, errnum, "cannot %s %s", what, mb->path);
 }
 
+static int mb_lock(struct mbox *mb, struct err *e);
+
 static int
 mb_batch_begin(struct sink *s, struct sink_mark *mark, struct err *e)
 {
 	struct mbox *mb = s->priv;
 	struct stat st;
 
-	if (mb->in_msg)
+	int rc;
+
+	if (mb->in_msg || mb->in_batch)
 		return err_set(e, EX_SOFTWARE, "mbox %s: batch begun inside "
-		    "a message", mb->path);
-	if (fstat(mb->lk.fd, &st) != 0)
-		return err_sys(e, EX_IOERR, errno, "cannot stat %s", mb->path);
+		    "a batch", mb->path);
+	if ((rc = mb_lock(mb, e)) != 0)
+		return rc;
+	if (fstat(mb->lk.fd, &st) != 0) {
+		rc = err_sys(e, EX_IOERR, errno, "cannot stat %s", mb->path);
+		mbox_lock_release(&mb->lk);
+		return rc;
+	}
 	/* One From_ line for the whole batch: recovery tells the batch's
 	 * bytes from anything appended after them by it. Its time must
 	 * differ from that of a batch another popfetch may have left
@@ -477,6 +511,7 @@ mb_batch_begin(struct sink *s, struct sink_mark *mark, struct err *e)
 	mb->ends_lf = mb_read_ends_lf(mb);
 	mb->in_batch = 1;
 	mb_touch_lock(mb);
+	mark->set = 1;
 	mark->size = mb->mark;
 	mark->dev = (unsigned long long)st.st_dev;
 	mark->ino = (unsigned long long)st.st_ino;
@@ -485,12 +520,12 @@ mb_batch_begin(struct sink *s, struct sink_mark *mark, struct err *e)
 }
 
 static int
-mb_msg_begin(struct sink *s, const char *name, struct err *e)
+mb_msg_begin(struct sink *s, const struct sink_msg *m, struct err *e)
 {
 	struct mbox *mb = s->priv;
 	char line[80];
 
-	(void)name;
+	(void)m;
 	if (!mb->in_batch)
 		return err_set(e, EX_SOFTWARE, "mbox %s: message outside a "
 		    "batch", mb->path);
@@ -579,19 +614,21 @@ mb_batch_sync(struct sink *s, struct err *e)
 	if (mb->in_msg)
 		return err_set(e, EX_SOFTWARE, "mbox %s: batch synced inside "
 		    "a message", mb->path);
+	if (!mb->in_batch)
+		return 0;   /* ended already (synced or undone) */
 	if (fsync(mb->lk.fd) == 0) {
 		mb->in_batch = 0;
 		mb->our_end = mb->size;
+		mbox_lock_release(&mb->lk);
 		return 0;
 	}
 	errnum = errno;
-	if (!mb->in_batch)
-		return err_sys(e, EX_IOERR, errnum, "cannot fsync %s",
-		    mb->path);
 	/* Whatever of the batch did reach the disk must not stay: it will
 	 * not be recorded as stored, and the next run fetches it again. */
 	mb->in_batch = 0;
-	if ((rc = mb_rollback(mb, mb->mark)) != 0)
+	rc = mb_rollback(mb, mb->mark);
+	mbox_lock_release(&mb->lk);
+	if (rc != 0)
 		return err_set(e, EX_IOERR, "cannot fsync %s: %s; truncating "
 		    "it back to %lld bytes failed too: %s", mb->path,
 		    strerror(errnum), (long long)mb->mark, strerror(rc));
@@ -611,6 +648,7 @@ mb_batch_abort(struct sink *s)
 	if ((rc = mb_rollback(mb, mb->mark)) != 0)
 		log_error(NULL, "cannot truncate %s back to %lld bytes: %s",
 		    mb->path, (long long)mb->mark, strerror(rc));
+	mbox_lock_release(&mb->lk);
 }
 
 static void
@@ -636,7 +674,26 @@ mb_idle(struct sink *s)
 	mb_touch_lock(s->priv);
 }
 
+static int
+mb_recover(struct sink *s, const struct sink_mark *mark, char *const *names,
+    size_t nnames, int *found, struct err *warn, struct err *e)
+{
+	struct mbox *mb = s->priv;
+
+	(void)names;
+	for (size_t i = 0; i < nnames; i++)
+		found[i] = 0;
+	err_clear(warn);
+	if (mark == NULL)
+		return 0;
+	return sink_mbox_recover(mb->path, mark, mb->lock_timeout_ms, warn,
+	    e);
+}
+
 static const struct sink_ops mbox_ops = {
+	.kind = "mbox",
+	.undo_final = 1,
+	.recover = mb_recover,
 	.batch_begin = mb_batch_begin,
 	.msg_begin = mb_msg_begin,
 	.msg_write = mb_msg_write,
@@ -665,43 +722,58 @@ mbox_mkparent(const char *path, struct err *e)
 	return rc;
 }
 
+/* Take both locks on the file (creating it when missing) and check it is
+ * a regular file. */
+static int
+mb_lock(struct mbox *mb, struct err *e)
+{
+	struct stat st;
+	int rc;
+
+	if ((rc = mbox_lock_take(&mb->lk, mb->path, 1, mb->lock_timeout_ms,
+	    e)) != 0)
+		return rc;
+	mb->lk.touch_interval_ms = mb->touch_interval_ms;
+	if (fstat(mb->lk.fd, &st) != 0)
+		rc = err_sys(e, EX_IOERR, errno, "cannot stat %s", mb->path);
+	else if (!S_ISREG(st.st_mode))
+		rc = err_set(e, EX_CANTCREAT, "mbox %s is not a regular file",
+		    mb->path);
+	if (rc != 0)
+		mbox_lock_release(&mb->lk);
+	return rc;
+}
+
 int
 sink_open_mbox(const char *path, long lock_timeout_ms, struct sink **out,
     struct err *e)
 {
 	struct mbox *mb;
-	struct stat st;
 	int rc;
 
 	*out = NULL;
 	if ((rc = mbox_mkparent(path, e)) != 0)
 		return rc;
 	mb = xcalloc(1, sizeof(*mb));
-	if ((rc = mbox_lock_take(&mb->lk, path, 1, lock_timeout_ms, e)) != 0)
-		goto fail;
-	if (fstat(mb->lk.fd, &st) != 0) {
-		rc = err_sys(e, EX_IOERR, errno, "cannot stat %s", path);
-		goto fail;
+	mb->lk.fd = -1;
+	mb->path = xstrdup(path);
+	mb->lock_timeout_ms = lock_timeout_ms;
+	mb->touch_interval_ms = DOTLOCK_TOUCH_SEC * 1000L;
+	/* The file is made (and checked) now, so a store popfetch cannot
+	 * write fails before the server is contacted; the locks are let go
+	 * at once. */
+	if ((rc = mb_lock(mb, e)) != 0) {
+		free(mb->path);
+		free(mb);
+		return rc;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = err_set(e, EX_CANTCREAT, "mbox %s is not a regular file",
-		    path);
-		goto fail;
-	}
+	mbox_lock_release(&mb->lk);
 	mb->sink.ops = &mbox_ops;
 	mb->sink.priv = mb;
-	mb->path = xstrdup(path);
-	mb->size = st.st_size;
 	mb->our_end = -1;
-	mb->lk.touch_interval_ms = DOTLOCK_TOUCH_SEC * 1000L;
-	mb->ends_lf = mb_read_ends_lf(mb);
 	mb->buf = xmalloc(MB_BUFSIZE);
 	*out = &mb->sink;
 	return 0;
-fail:
-	mbox_lock_release(&mb->lk);
-	free(mb);
-	return rc;
 }
 
 void
@@ -709,6 +781,7 @@ sink_mbox_set_lock_refresh(struct sink *s, long interval_ms)
 {
 	struct mbox *mb = s->priv;
 
+	mb->touch_interval_ms = interval_ms;
 	mb->lk.touch_interval_ms = interval_ms;
 }
 

@@ -1,5 +1,5 @@
 /*
- * mbox_recover.h - what an interrupted mbox batch left behind, and taking
+ * sink_mbox_recover.h - what an interrupted mbox batch left behind, and taking
  * it out again without taking anything else with it.
  *
  * A batch appends messages after a mark (the file's size when it began),

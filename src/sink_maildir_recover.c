@@ -1,5 +1,5 @@
 /*
- * maildir_recover.c - after a crash: find the messages of a Maildir batch
+ * sink_maildir_recover.c - after a crash: find the messages of a Maildir batch
  * that reached new/ (or cur/, where a mail reader moved them), make them
  * durable, and remove what was left in tmp/ (see sink.h).
  */

@@ -160,11 +160,12 @@ void config_print(const struct config *cfg, FILE *out,
 
 /*
  * --check-config's checks of what account a points at (config_check.c):
- * ca_file, ca_path, client_cert, client_key and password_file exist and
- * can be read (and password_file by no one else), the password_env
- * variable is set (after
- * config_capture_env), the first word of password_command and
- * oauth2_token_command can be run (a path, or a name in $PATH). 0, or
+ * ca_file, ca_path, client_cert, client_key, password_file and netrc
+ * exist and can be read (and password_file and netrc by no one else), the
+ * password_env variable is set (after
+ * config_capture_env), the first word of password_command,
+ * oauth2_token_command and deliver_command can be run (a path, or a name
+ * in $PATH). 0, or
  * EX_CONFIG with *errors a malloc'd text of lines
  * "PATH:LINE:COL: account 'NAME': what is wrong" (NULL when none).
  */

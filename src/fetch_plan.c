@@ -103,7 +103,8 @@ char *
 fetch_state_key(const struct account *a)
 {
 	return state_key(a->host, a->port, a->user,
-	    a->store == STORE_MAILDIR ? "maildir" : "mbox", a->store_path);
+	    a->store == STORE_MAILDIR ? "maildir" : a->store == STORE_MBOX ?
+	    "mbox" : "command", a->store_path);
 }
 
 void

@@ -1580,16 +1580,44 @@ config_shell_quote(const char *s)
 	return out;
 }
 
+/* A parsed file or text (t) turned into cfg: config_load's contract. */
+static int
+load_tree(struct yamltree *t, const char *path, struct config *cfg,
+    char **errors);
+
 int
 config_load(const char *path, struct config *cfg, char **errors)
 {
 	struct yamltree t;
-	char *perm = NULL, *rest, *q;
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if ((rc = yamltree_load(&t, path, errors)) != 0)
-		goto fail;
+	if ((rc = yamltree_load(&t, path, errors)) != 0) {
+		yamltree_free(&t);
+		return rc;
+	}
+	return load_tree(&t, path, cfg, errors);
+}
+
+int
+config_load_text(const char *label, const char *text, struct config *cfg,
+    char **errors)
+{
+	struct yamltree t;
+
+	memset(cfg, 0, sizeof(*cfg));
+	yamltree_load_text(&t, label, text, strlen(text));
+	return load_tree(&t, label, cfg, errors);
+}
+
+static int
+load_tree(struct yamltree *tp, const char *path, struct config *cfg,
+    char **errors)
+{
+	struct yamltree t = *tp;
+	char *perm = NULL, *rest, *q;
+	int rc;
+
 	if (!t.fatal)
 		load_root(&t, t.root, cfg);
 	/* As ssh does for keys: a secret others can read is no secret, and

@@ -1,8 +1,11 @@
 # bash completion for popfetch                              -*- shell-script -*-
 #
 # Options (read from "popfetch --help", so new ones complete without an
-# edit here), file names after -c/--config, and account names after
-# -a/--account, read from the configuration the command line would use:
+# edit here), file names after -c/--config and the options that name a
+# file, the modes after --tls, commands after --password-command and
+# --deliver-command, variables after --password-env, and account names
+# after -a/--account and as arguments, read from the configuration the
+# command line would use:
 # the last -c FILE / --config FILE / --config=FILE before the cursor, else
 # $POPFETCH_CONFIG, $XDG_CONFIG_HOME/popfetch/config.yaml,
 # ~/.config/popfetch/config.yaml, /etc/popfetch/config.yaml.
@@ -79,7 +82,10 @@ _popfetch_options()
 	else
 		printf '%s\n' -c --config -a --account -v --verbose -q --quiet \
 			--dry-run --status --keep --no-keep --refetch \
-			--check-config --server-info --version --help
+			--check-config --server-info --version --help \
+			--host --port --tls --user --password-env \
+			--password-file --password-command --maildir --mbox \
+			--deliver-command
 	fi
 }
 
@@ -103,9 +109,29 @@ _popfetch()
 	COMPREPLY=()
 
 	case $prev in
-	-c | --config)
+	-c | --config | --mbox | --password-file | --summary-file | --metrics-file)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		compopt -o filenames 2>/dev/null
+		return 0
+		;;
+	--maildir)
+		COMPREPLY=($(compgen -d -- "$cur"))
+		compopt -o filenames 2>/dev/null
+		return 0
+		;;
+	--tls)
+		COMPREPLY=($(compgen -W $'implicit\nstarttls\nnone' -- "$cur"))
+		return 0
+		;;
+	--password-command | --deliver-command)
+		COMPREPLY=($(compgen -c -- "$cur"))
+		return 0
+		;;
+	--password-env)
+		COMPREPLY=($(compgen -v -- "$cur"))
+		return 0
+		;;
+	--host | --port | --user | --summary)
 		return 0
 		;;
 	-a | --account)
@@ -121,6 +147,9 @@ _popfetch()
 		return 0
 		;;
 	esac
+	# An argument: an account name (popfetch NAME... is -a NAME...).
+	words=($(_popfetch_accounts "$(_popfetch_config "${COMP_WORDS[@]:0:COMP_CWORD}")"))
+	COMPREPLY=($(compgen -W "${words[*]}" -- "$cur"))
 	return 0
 }
 complete -F _popfetch popfetch

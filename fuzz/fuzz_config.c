@@ -9,12 +9,14 @@
  * fixed absolute path and XDG_STATE_HOME unset, so every run sees the
  * same environment.
  *
- * Accepted: every account has a name, host, user, a destination and a
- * state_dir; absolute paths; a port in 1..65535; exactly one credential
- * of the right kind for its auth; cert and key both or neither;
- * plaintext only to loopback (server and proxy) unless insecure_plaintext;
- * a proxy with its host; timeout and
- * lock_timeout in (0, 24h]; names unique and found by config_find(); no two
+ * Accepted: every account has a name, host, user, a destination (a
+ * deliver_command with its argv, or an absolute path) and a state_dir;
+ * absolute paths; a port in 1..65535; exactly one credential of the
+ * right kind for its auth (netrc is a password source, never with auth:
+ * user); cert and key both or neither; plaintext only to loopback
+ * (server and proxy) unless insecure_plaintext; a proxy with its host;
+ * timeout, lock_timeout and deliver_timeout in (0, 24h]; add_headers
+ * only known bits; names unique and found by config_find(); no two
  * accounts on one (host, port, user, store) pair.
  * config_print() runs too (into /dev/null). Refused: EX_CONFIG and a
  * non-empty error text whose every line starts with the path.
@@ -92,7 +94,8 @@ static void
 check_account(const struct config *cfg, const struct account *a)
 {
 	int sources = (a->password != NULL) + (a->password_command != NULL) +
-	    (a->password_env != NULL) + (a->password_file != NULL);
+	    (a->password_env != NULL) + (a->password_file != NULL) +
+	    (a->netrc != NULL);
 	bool oauth = a->auth == AUTH_XOAUTH2 || a->auth == AUTH_OAUTHBEARER;
 
 	fuzz_check(a->name != NULL && a->name[0] != '\0');
@@ -130,12 +133,23 @@ check_account(const struct config *cfg, const struct account *a)
 	if (a->password_env != NULL)
 		fuzz_check(a->password_env[0] != '\0' &&
 		    !(a->password_env[0] >= '0' && a->password_env[0] <= '9'));
-	fuzz_check(a->store == STORE_MAILDIR || a->store == STORE_MBOX);
-	fuzz_check(a->store_path != NULL && abs_path(a->store_path));
+	fuzz_check(a->store == STORE_MAILDIR || a->store == STORE_MBOX ||
+	    a->store == STORE_COMMAND);
+	fuzz_check((a->store == STORE_COMMAND) ==
+	    (a->deliver_command != NULL));
+	if (a->store == STORE_COMMAND)
+		fuzz_check(a->deliver_command[0] != NULL &&
+		    a->deliver_command[0][0] != '\0' && a->store_path != NULL);
+	else
+		fuzz_check(a->store_path != NULL && abs_path(a->store_path));
+	fuzz_check(a->netrc == NULL || a->auth != AUTH_USER);
+	fuzz_check(a->deliver_timeout_ms > 0 &&
+	    a->deliver_timeout_ms <= 24L * 3600 * 1000);
+	fuzz_check((a->add_headers & ~0xfu) == 0);
 	fuzz_check(a->state_dir != NULL && abs_path(a->state_dir));
 	fuzz_check(abs_path(a->ca_file) && abs_path(a->ca_path) &&
 	    abs_path(a->client_cert) && abs_path(a->client_key) &&
-	    abs_path(a->password_file));
+	    abs_path(a->password_file) && abs_path(a->netrc));
 	fuzz_check(a->timeout_ms > 0 && a->timeout_ms <= 24L * 3600 * 1000);
 	fuzz_check(a->lock_timeout_ms > 0 &&
 	    a->lock_timeout_ms <= 24L * 3600 * 1000);

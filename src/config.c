@@ -31,18 +31,20 @@
 #define FORGET_AFTER_MAX (3660LL * 86400 * 1000)     /* ten years, ms */
 #define COUNT_MAX 1000000000UL                       /* max_messages */
 
-/* At most 32 keys: struct slots keeps sets of them in an unsigned. The
- * credential keys, K_PASSWORD to K_OAUTH2_TOKEN_COMMAND, stay together:
- * group_of() takes them as a range. */
+/* At most 64 keys: struct slots keeps sets of them in a keyset. The
+ * credential keys, K_PASSWORD to K_OAUTH2_TOKEN_COMMAND, stay together,
+ * and so do the destination keys, K_MAILDIR to K_DELIVER_COMMAND:
+ * group_of() takes them as ranges. */
 enum key {
 	K_NAME, K_HOST, K_PORT, K_TLS, K_INSECURE_PLAINTEXT, K_CA_FILE,
 	K_CA_PATH, K_PINNED_PUBKEY, K_CLIENT_CERT, K_CLIENT_KEY,
 	K_TLS_MIN_VERSION, K_AUTH, K_USER,
 	K_PASSWORD, K_PASSWORD_COMMAND, K_PASSWORD_ENV, K_PASSWORD_FILE,
-	K_OAUTH2_TOKEN_COMMAND,
-	K_MAILDIR, K_MBOX, K_KEEP, K_TIMEOUT, K_LOCK_TIMEOUT, K_STATE_DIR,
+	K_NETRC, K_OAUTH2_TOKEN_COMMAND,
+	K_MAILDIR, K_MBOX, K_DELIVER_COMMAND, K_KEEP, K_TIMEOUT,
+	K_LOCK_TIMEOUT, K_STATE_DIR,
 	K_FORGET_AFTER, K_PROXY, K_MAX_SIZE, K_MAX_MESSAGES, K_MAX_BYTES,
-	K_DELETE_AFTER, K_LOG, NKEYS
+	K_DELETE_AFTER, K_LOG, K_DELIVER_TIMEOUT, K_ADD_HEADERS, NKEYS
 };
 
 static const char *const key_names[NKEYS] = {
@@ -50,15 +52,19 @@ static const char *const key_names[NKEYS] = {
 	"ca_path", "pinned_pubkey", "client_cert", "client_key",
 	"tls_min_version", "auth", "user",
 	"password", "password_command", "password_env", "password_file",
-	"oauth2_token_command",
-	"maildir", "mbox", "keep", "timeout", "lock_timeout", "state_dir",
+	"netrc", "oauth2_token_command",
+	"maildir", "mbox", "deliver_command", "keep", "timeout", "lock_timeout", "state_dir",
 	"forget_after", "proxy", "max_size", "max_messages", "max_bytes",
-	"delete_after", "log"
+	"delete_after", "log", "deliver_timeout", "add_headers"
 };
 
-#define BIT(id)		(1u << (id))
+typedef unsigned long long keyset;	/* a set of keys, BIT(id) each */
+#define BIT(id)		(1ull << (id))
 #define PASSWORD_KEYS	(BIT(K_PASSWORD) | BIT(K_PASSWORD_COMMAND) | \
-			 BIT(K_PASSWORD_ENV) | BIT(K_PASSWORD_FILE))
+			 BIT(K_PASSWORD_ENV) | BIT(K_PASSWORD_FILE) | \
+			 BIT(K_NETRC))
+#define STORE_KEYS	(BIT(K_MAILDIR) | BIT(K_MBOX) | BIT(K_DELIVER_COMMAND))
+#define DELIVER_TIMEOUT_DEFAULT 300000L
 
 static const char *const tls_names[] = { "implicit", "starttls", "none" };
 static const char *const auth_names[] = {
@@ -72,7 +78,7 @@ static const char *const top_names[] = { "defaults", "accounts" };
 struct slots {
 	const struct ynode *k[NKEYS];
 	const struct ynode *v[NKEYS];
-	unsigned hinted;	/* keys offered by "did you mean" */
+	keyset hinted;		/* keys offered by "did you mean" */
 	bool merge;		/* had a (refused) merge key */
 };
 
@@ -527,7 +533,8 @@ get_argv(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
 {
 	const char *eg = strcmp(k->text, "oauth2_token_command") == 0 ?
 	    "[oauth2-helper, --account, me@example.org]" :
-	    "[pass, show, mail/work]";
+	    strcmp(k->text, "deliver_command") == 0 ?
+	    "[procmail, -d, me]" : "[pass, show, mail/work]";
 	char **argv, what[80];
 	bool ok = true;
 
@@ -572,6 +579,114 @@ get_argv(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
 		argv[i] = xstrdup(v->kid[i]->text);
 	*out = argv;
 	return true;
+}
+
+/* deliver_command's store_path: the words as a shell would read them. */
+static char *
+argv_quoted(char *const *argv)
+{
+	char *out = xstrdup(""), *q, *t;
+
+	for (size_t i = 0; argv[i] != NULL; i++) {
+		q = config_shell_quote(argv[i]);
+		t = xasprintf("%s%s%s", out, i > 0 ? " " : "", q);
+		free(q);
+		free(out);
+		out = t;
+	}
+	return out;
+}
+
+/* add_headers: the words, exactly as written (lower case), each one bit. */
+static const struct { const char *word; unsigned bit; } add_header_words[] = {
+	{ "received", ADD_HDR_RECEIVED },
+	{ "delivered-to", ADD_HDR_DELIVERED_TO },
+	{ "x-popfetch-uidl", ADD_HDR_UIDL },
+	{ "return-path", ADD_HDR_RETURN_PATH },
+};
+#define ADD_HEADER_LIST "received, delivered-to, x-popfetch-uidl, return-path"
+
+/* A list of add_headers words (one word alone is a list of one; [] is
+ * none). */
+static bool
+get_add_headers(struct yamltree *yt, const struct ynode *k,
+    const struct ynode *v, unsigned *out)
+{
+	const struct ynode *const *items = &v;
+	size_t n = 1, j;
+	unsigned bits = 0;
+	bool ok = true;
+	char b[64];
+
+	if (v->kind == YN_SEQ) {
+		items = (const struct ynode *const *)v->kid;
+		n = v->nkid;
+	} else if (!want_scalar(yt, k, v, "a list such as [received, "
+	    "delivered-to]"))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *it = items[i];
+
+		if (it->kind == YN_BAD) {
+			ok = false;
+			continue;
+		}
+		if (it->kind != YN_SCALAR || ynode_is_null(it)) {
+			report(yt, it, "%s: item %zu: expected one of: %s; "
+			    "found %s", k->text, i + 1, ADD_HEADER_LIST,
+			    ynode_kind(it));
+			ok = false;
+			continue;
+		}
+		for (j = 0; j < sizeof(add_header_words) /
+		    sizeof(add_header_words[0]); j++)
+			if (strcmp(it->text, add_header_words[j].word) == 0)
+				break;
+		if (j == sizeof(add_header_words) /
+		    sizeof(add_header_words[0])) {
+			report(yt, it, "%s: unknown header '%s'; expected one "
+			    "of (lower case): %s", k->text,
+			    show(it->text, b, sizeof(b)), ADD_HEADER_LIST);
+			ok = false;
+			continue;
+		}
+		bits |= add_header_words[j].bit;
+	}
+	if (ok)
+		*out = bits;
+	return ok;
+}
+
+/* "netrc: false" (or "no"): no netrc, so not a password source either. */
+static bool
+netrc_off(const struct ynode *v)
+{
+	return v != NULL && v->kind == YN_SCALAR &&
+	    (strcasecmp(v->text, "false") == 0 ||
+	    strcasecmp(v->text, "no") == 0);
+}
+
+/* netrc: true (~/.netrc), false (none) or a path. */
+static bool
+get_netrc(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
+    char **out)
+{
+	const char *home = getenv("HOME");
+
+	if (v->kind == YN_SCALAR && (strcasecmp(v->text, "true") == 0 ||
+	    strcasecmp(v->text, "yes") == 0)) {
+		if (home == NULL || home[0] != '/') {
+			report(yt, v, "%s: cannot find ~/.netrc: HOME is not "
+			    "set to an absolute path", k->text);
+			return false;
+		}
+		*out = util_expand_tilde("~/.netrc");
+		util_path_clean(*out);
+		return true;
+	}
+	if (netrc_off(v))
+		return true;
+	return get_path(yt, k, v, out);
 }
 
 static bool
@@ -677,10 +792,10 @@ get_host(struct yamltree *yt, const struct ynode *k, const struct ynode *v,
 
 /* Fill a from the keys present in s; absent keys are left alone.
  * Returns the set of keys whose values were refused. */
-static unsigned
+static keyset
 convert(struct yamltree *yt, const struct slots *s, struct account *a)
 {
-	unsigned bad = 0;
+	keyset bad = 0;
 	bool ok = true;
 	long long ms = 0;
 
@@ -741,6 +856,9 @@ convert(struct yamltree *yt, const struct slots *s, struct account *a)
 		case K_PASSWORD_FILE:
 			ok = get_path(yt, k, v, &a->password_file);
 			break;
+		case K_NETRC:
+			ok = get_netrc(yt, k, v, &a->netrc);
+			break;
 		case K_OAUTH2_TOKEN_COMMAND:
 			ok = get_argv(yt, k, v, &a->oauth2_token_command);
 			break;
@@ -748,6 +866,18 @@ convert(struct yamltree *yt, const struct slots *s, struct account *a)
 		case K_MBOX:
 			a->store = id == K_MAILDIR ? STORE_MAILDIR : STORE_MBOX;
 			ok = get_path(yt, k, v, &a->store_path);
+			break;
+		case K_DELIVER_COMMAND:
+			a->store = STORE_COMMAND;
+			ok = get_argv(yt, k, v, &a->deliver_command);
+			if (ok)
+				a->store_path = argv_quoted(a->deliver_command);
+			break;
+		case K_DELIVER_TIMEOUT:
+			ok = get_timeout(yt, k, v, &a->deliver_timeout_ms);
+			break;
+		case K_ADD_HEADERS:
+			ok = get_add_headers(yt, k, v, &a->add_headers);
 			break;
 		case K_KEEP:
 			ok = get_bool(yt, k, v, &a->keep);
@@ -832,7 +962,9 @@ account_clear(struct account *a)
 	free(a->password_file);
 	argv_free(a->oauth2_token_command);
 	util_free_secret(a->env_secret);
+	free(a->netrc);
 	free(a->store_path);
+	argv_free(a->deliver_command);
 	free(a->state_dir);
 	free(a->proxy);
 	free(a->proxy_host);
@@ -912,9 +1044,9 @@ group_of(int id, int *lo, int *hi)
 	if (id >= K_PASSWORD && id <= K_OAUTH2_TOKEN_COMMAND) {
 		*lo = K_PASSWORD;
 		*hi = K_OAUTH2_TOKEN_COMMAND;
-	} else if (id == K_MAILDIR || id == K_MBOX) {
+	} else if (id >= K_MAILDIR && id <= K_DELIVER_COMMAND) {
 		*lo = K_MAILDIR;
-		*hi = K_MBOX;
+		*hi = K_DELIVER_COMMAND;
 	}
 }
 
@@ -959,14 +1091,17 @@ collect(struct yamltree *yt, const struct ynode *map, struct slots *s,
 			continue;
 		}
 		group_of(id, &lo, &hi);
+		/* "netrc: false" names no source: it conflicts with none. */
 		for (j = lo; j <= hi; j++)
-			if (j != id && s->k[j] != NULL)
+			if (j != id && s->k[j] != NULL &&
+			    !(id == K_NETRC && netrc_off(v)) &&
+			    !(j == K_NETRC && netrc_off(s->v[j])))
 				break;
 		if (j <= hi) {
 			report(yt, k, "'%s' conflicts with '%s' on line %d: %s",
 			    key_names[id], key_names[j], s->k[j]->line,
-			    lo == K_MAILDIR ? "set one destination, maildir "
-			    "or mbox" : id == K_OAUTH2_TOKEN_COMMAND ||
+			    lo == K_MAILDIR ? "set one destination: maildir, "
+			    "mbox or deliver_command" : id == K_OAUTH2_TOKEN_COMMAND ||
 			    j == K_OAUTH2_TOKEN_COMMAND ? "an account logs in "
 			    "with a password or with an OAuth2 token, not both" :
 			    "set one password source");
@@ -988,16 +1123,17 @@ collect(struct yamltree *yt, const struct ynode *map, struct slots *s,
 static void
 credentials_check(struct yamltree *yt, const struct ynode *map,
     const struct slots *s, const struct account *a, const char *label,
-    unsigned hinted, unsigned bad)
+    keyset hinted, keyset bad)
 {
 	const struct ynode *tok = s->k[K_OAUTH2_TOKEN_COMMAND];
 	bool oauth = a->auth == AUTH_XOAUTH2 || a->auth == AUTH_OAUTHBEARER;
 	int pw;
 
-	for (pw = K_PASSWORD; pw <= K_PASSWORD_FILE; pw++)
-		if (s->k[pw] != NULL)
+	for (pw = K_PASSWORD; pw <= K_NETRC; pw++)
+		if (s->k[pw] != NULL &&
+		    !(pw == K_NETRC && netrc_off(s->v[pw])))
 			break;
-	if (pw > K_PASSWORD_FILE)
+	if (pw > K_NETRC)
 		pw = -1;
 	if (bad & BIT(K_AUTH)) {
 		/* The mechanism is unknown: nothing to say about the rest. */
@@ -1025,8 +1161,15 @@ credentials_check(struct yamltree *yt, const struct ynode *map,
 	} else if (!oauth && pw < 0 &&
 	    !(hinted & (PASSWORD_KEYS | BIT(K_OAUTH2_TOKEN_COMMAND)))) {
 		report(yt, map, "%s: no password source: set 'password', "
-		    "'password_command', 'password_env' or 'password_file'",
-		    label);
+		    "'password_command', 'password_env', 'password_file' or "
+		    "'netrc'", label);
+	} else if (pw == K_NETRC && a->auth == AUTH_USER) {
+		/* libcurl reads the netrc and logs in; auth: user is
+		 * popfetch's own USER/PASS, which never sees the password. */
+		report(yt, s->k[pw], "%s: netrc is read by libcurl's login, "
+		    "and auth: user is popfetch's own USER/PASS; use another "
+		    "auth (auto, plain, login, ...) or another password "
+		    "source", label);
 	}
 }
 
@@ -1037,7 +1180,7 @@ credentials_check(struct yamltree *yt, const struct ynode *map,
 static void
 tls_check(struct yamltree *yt, const struct ynode *map,
     const struct slots *own, const struct slots *s, const struct account *a,
-    const char *label, unsigned hinted, unsigned bad)
+    const char *label, keyset hinted, keyset bad)
 {
 	char b[64];
 	int have, need;
@@ -1105,7 +1248,7 @@ account_build(struct yamltree *yt, const struct ynode *map, size_t index,
 {
 	struct slots own, s;
 	char label[96], b[64];
-	unsigned hinted, bad;
+	keyset hinted, bad;
 	int id, lo, hi;
 
 	collect(yt, map, &own, false);
@@ -1113,7 +1256,7 @@ account_build(struct yamltree *yt, const struct ynode *map, size_t index,
 	hinted = own.hinted | defs->hinted;
 	/* Who knows what the refused merge would have brought. */
 	if (own.merge || defs->merge)
-		hinted = ~0u;
+		hinted = ~0ull;
 	s = *defs;
 	for (id = 0; id < NKEYS; id++) {
 		if (own.k[id] == NULL)
@@ -1134,6 +1277,7 @@ account_build(struct yamltree *yt, const struct ynode *map, size_t index,
 	a->keep = true;
 	a->timeout_ms = TIMEOUT_DEFAULT;
 	a->lock_timeout_ms = LOCK_TIMEOUT_DEFAULT;
+	a->deliver_timeout_ms = DELIVER_TIMEOUT_DEFAULT;
 	a->forget_after_s = FORGET_AFTER_DEFAULT;
 	a->tls_min_version = 12;
 	a->auth = AUTH_AUTO;
@@ -1151,10 +1295,10 @@ account_build(struct yamltree *yt, const struct ynode *map, size_t index,
 			    key_names[id]);
 	credentials_check(yt, map, &s, a, label, hinted, bad);
 	tls_check(yt, map, &own, &s, a, label, hinted, bad);
-	if (!s.k[K_MAILDIR] && !s.k[K_MBOX] &&
-	    !(hinted & (BIT(K_MAILDIR) | BIT(K_MBOX))))
-		report(yt, map, "%s: no destination: set 'maildir' or 'mbox'",
-		    label);
+	if (!s.k[K_MAILDIR] && !s.k[K_MBOX] && !s.k[K_DELIVER_COMMAND] &&
+	    !(hinted & STORE_KEYS))
+		report(yt, map, "%s: no destination: set 'maildir', 'mbox' or "
+		    "'deliver_command'", label);
 	if (own.k[K_LOG] != NULL)
 		report(yt, own.k[K_LOG], "%s: 'log' is for the whole run: set it "
 		    "under defaults", label);
@@ -1279,7 +1423,8 @@ pairs_check(struct yamltree *yt, struct config *cfg)
 		    "one", show(a->name ? a->name : "?", b1, sizeof(b1)),
 		    show(a->user, b2, sizeof(b2)), show(a->host, b3,
 		    sizeof(b3)), a->port, a->store == STORE_MAILDIR ?
-		    "maildir" : "mbox", show(a->store_path, b4, sizeof(b4)),
+		    "maildir" : a->store == STORE_MBOX ? "mbox" :
+		    "deliver_command", show(a->store_path, b4, sizeof(b4)),
 		    show(first->name ? first->name : "?", b5, sizeof(b5)),
 		    first->line);
 		v[i] = (struct account *)first;   /* report each once */
@@ -1435,16 +1580,44 @@ config_shell_quote(const char *s)
 	return out;
 }
 
+/* A parsed file or text (t) turned into cfg: config_load's contract. */
+static int
+load_tree(struct yamltree *t, const char *path, struct config *cfg,
+    char **errors);
+
 int
 config_load(const char *path, struct config *cfg, char **errors)
 {
 	struct yamltree t;
-	char *perm = NULL, *rest, *q;
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if ((rc = yamltree_load(&t, path, errors)) != 0)
-		goto fail;
+	if ((rc = yamltree_load(&t, path, errors)) != 0) {
+		yamltree_free(&t);
+		return rc;
+	}
+	return load_tree(&t, path, cfg, errors);
+}
+
+int
+config_load_text(const char *label, const char *text, struct config *cfg,
+    char **errors)
+{
+	struct yamltree t;
+
+	memset(cfg, 0, sizeof(*cfg));
+	yamltree_load_text(&t, label, text, strlen(text));
+	return load_tree(&t, label, cfg, errors);
+}
+
+static int
+load_tree(struct yamltree *tp, const char *path, struct config *cfg,
+    char **errors)
+{
+	struct yamltree t = *tp;
+	char *perm = NULL, *rest, *q;
+	int rc;
+
 	if (!t.fatal)
 		load_root(&t, t.root, cfg);
 	/* As ssh does for keys: a secret others can read is no secret, and
@@ -1725,11 +1898,32 @@ config_print(const struct config *cfg, FILE *out,
 			print_kv(out, "password_env", a->password_env);
 		else if (a->password_file != NULL)
 			print_kv(out, "password_file", a->password_file);
+		else if (a->netrc != NULL)
+			print_kv(out, "netrc", a->netrc);
 		else if (a->oauth2_token_command != NULL)
 			print_argv(out, "oauth2_token_command",
 			    a->oauth2_token_command);
-		print_kv(out, a->store == STORE_MAILDIR ? "maildir" : "mbox",
-		    a->store_path);
+		if (a->store == STORE_COMMAND) {
+			print_argv(out, "deliver_command", a->deliver_command);
+			config_format_duration(a->deliver_timeout_ms, t,
+			    sizeof(t));
+			fprintf(out, "  deliver_timeout: %s\n", t);
+		} else
+			print_kv(out, a->store == STORE_MAILDIR ? "maildir" :
+			    "mbox", a->store_path);
+		if (a->add_headers != 0) {
+			const char *sep = "";
+
+			fputs("  add_headers: [", out);
+			for (size_t j = 0; j < sizeof(add_header_words) /
+			    sizeof(add_header_words[0]); j++)
+				if (a->add_headers & add_header_words[j].bit) {
+					fprintf(out, "%s%s", sep,
+					    add_header_words[j].word);
+					sep = ", ";
+				}
+			fputs("]\n", out);
+		}
 		fprintf(out, "  keep: %s\n", a->keep ? "true" : "false");
 		config_format_duration(a->timeout_ms, t, sizeof(t));
 		fprintf(out, "  timeout: %s\n", t);

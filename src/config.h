@@ -149,6 +149,38 @@ struct config {
  */
 int config_load(const char *path, struct config *cfg, char **errors);
 
+/* config_load() on text in memory (config_oneshot's): label stands for
+ * the path in every message and becomes cfg->path. */
+int config_load_text(const char *label, const char *text, struct config *cfg,
+    char **errors);
+
+/* One-shot mode: one account from command-line options, no file. */
+struct oneshot {
+	const char *host, *port, *tls, *user;   /* --host ... as given */
+	const char *password_env, *password_file;
+	const char *password_command;   /* one string, words apart by blanks */
+	const char *maildir, *mbox;     /* relative: from the working dir */
+	const char *deliver_command;    /* one string, as password_command */
+};
+
+/* What is wrong with the combination of one-shot options o (a usage
+ * error: text for "popfetch: TEXT"), or NULL. Without host nothing else
+ * may be set; with it, user and exactly one store, at most one password
+ * source. */
+const char *config_oneshot_conflict(const struct oneshot *o);
+
+/*
+ * Build cfg's one account, named "USER@HOST", from o (which passed
+ * config_oneshot_conflict) with the defaults and checks of a file
+ * (config_load_text): the same journal key as a file's account with the
+ * same host, port, user and store. cfg->path is "command line". On
+ * failure EX_CONFIG and *errors, lines of "--OPTION: what is wrong".
+ * Without a password option the account has no password source at all
+ * (every password field NULL): the caller asks for one or refuses.
+ */
+int config_oneshot(const struct oneshot *o, struct config *cfg,
+    char **errors);
+
 /* Free everything config_load allocated (wiping literal passwords). */
 void config_free(struct config *cfg);
 
@@ -160,11 +192,12 @@ void config_print(const struct config *cfg, FILE *out,
 
 /*
  * --check-config's checks of what account a points at (config_check.c):
- * ca_file, ca_path, client_cert, client_key and password_file exist and
- * can be read (and password_file by no one else), the password_env
- * variable is set (after
- * config_capture_env), the first word of password_command and
- * oauth2_token_command can be run (a path, or a name in $PATH). 0, or
+ * ca_file, ca_path, client_cert, client_key, password_file and netrc
+ * exist and can be read (and password_file and netrc by no one else), the
+ * password_env variable is set (after
+ * config_capture_env), the first word of password_command,
+ * oauth2_token_command and deliver_command can be run (a path, or a name
+ * in $PATH). 0, or
  * EX_CONFIG with *errors a malloc'd text of lines
  * "PATH:LINE:COL: account 'NAME': what is wrong" (NULL when none).
  */
@@ -226,6 +259,17 @@ struct account *config_find(const struct config *cfg, const char *name);
  * and EX_OSERR when no process could be started.)
  */
 int config_password(const struct account *a, char **out, struct err *e);
+
+/*
+ * Before the login of an account with netrc (libcurl reads the file and
+ * sends the password; popfetch never holds it): the file must be a
+ * regular file that neither group nor others can read, as password_file,
+ * and hold an entry for the account's user on its host ("machine HOST
+ * login USER password ..." or "default login USER password ..."), with a
+ * password. 0, or EX_CONFIG with a message that quotes nothing of the
+ * file.
+ */
+int config_netrc_check(const struct account *a, struct err *e);
 
 /*
  * Parse a duration: a whole number followed by "ms", "s", "m" or "h", or a

@@ -1,7 +1,8 @@
 /*
  * config_check.c - --check-config's look beyond the file: do the files an
  * account names exist and can be read, is its password_env variable set,
- * can its commands be run, is its password file readable by others.
+ * can its commands be run (password, token and deliver commands), is
+ * its password file or netrc readable by others.
  * config_load() checks what the file says;
  * this checks what the file points at, which only matters on the
  * machine that runs popfetch.
@@ -71,13 +72,14 @@ check_path(struct problems *p, const char *key, const char *path, bool dir)
 	}
 	if (access(path, dir ? R_OK | X_OK : R_OK) != 0)
 		problem(p, "%s %s: %s", key, path, strerror(errno));
-	else if (strcmp(key, "password_file") == 0 &&
+	else if ((strcmp(key, "password_file") == 0 ||
+	    strcmp(key, "netrc") == 0) &&
 	    (sb.st_mode & (S_IRGRP | S_IROTH)) != 0) {
 		/* As the run itself would refuse it. */
 		char *q = config_shell_quote(path);
 
-		problem(p, "password_file %s is readable by others; run: "
-		    "chmod 600 %s", path, q);
+		problem(p, "%s %s is readable by others; run: chmod 600 %s",
+		    key, path, q);
 		free(q);
 	}
 }
@@ -126,12 +128,14 @@ config_check_account(const struct config *cfg, const struct account *a,
 	check_path(&p, "client_cert", a->client_cert, false);
 	check_path(&p, "client_key", a->client_key, false);
 	check_path(&p, "password_file", a->password_file, false);
+	check_path(&p, "netrc", a->netrc, false);
 	if (a->password_env != NULL && a->env_captured &&
 	    a->env_secret == NULL)
 		problem(&p, "password_env: the variable %s is not set",
 		    a->password_env);
 	check_command(&p, "password_command", a->password_command);
 	check_command(&p, "oauth2_token_command", a->oauth2_token_command);
+	check_command(&p, "deliver_command", a->deliver_command);
 	*errors = p.text;
 	return p.n > 0 ? EX_CONFIG : 0;
 }

@@ -128,6 +128,7 @@ fetch_pop3_params(const struct account *a, struct pop3_params *pp)
 	    config_host_is_loopback(a->proxy_host)));
 	pp->proxy = a->proxy;
 	pp->user = a->user;
+	pp->netrc = a->netrc;
 	pp->timeout_ms = a->timeout_ms;
 }
 
@@ -150,6 +151,10 @@ plan_session_open(const struct account *a, struct pop3 **pop,
 		if ((rc = config_oauth2_token(a, &secret, e)) != 0)
 			return rc;
 		pp.bearer = secret;
+	} else if (a->netrc != NULL) {
+		/* libcurl reads the password at the login. */
+		if ((rc = config_netrc_check(a, e)) != 0)
+			return rc;
 	} else {
 		if ((rc = config_password(a, &secret, e)) != 0)
 			return rc;

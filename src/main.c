@@ -24,6 +24,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "pop3.h"
+#include "prompt.h"
 #include "report.h"
 #include "util.h"
 
@@ -31,7 +32,10 @@ enum {
 	OPT_CHECK_CONFIG = 256, OPT_SERVER_INFO, OPT_VERSION, OPT_HELP,
 	OPT_DRY_RUN, OPT_STATUS, OPT_KEEP, OPT_NO_KEEP, OPT_REFETCH,
 	OPT_SYSLOG,
-	OPT_SUMMARY, OPT_SUMMARY_FILE, OPT_METRICS_FILE
+	OPT_SUMMARY, OPT_SUMMARY_FILE, OPT_METRICS_FILE,
+	OPT_HOST, OPT_PORT, OPT_TLS, OPT_USER, OPT_PASSWORD_ENV,
+	OPT_PASSWORD_FILE, OPT_PASSWORD_COMMAND, OPT_MAILDIR, OPT_MBOX,
+	OPT_DELIVER_COMMAND
 };
 
 static const struct option long_opts[] = {
@@ -50,6 +54,16 @@ static const struct option long_opts[] = {
 	{ "summary", required_argument, NULL, OPT_SUMMARY },
 	{ "summary-file", required_argument, NULL, OPT_SUMMARY_FILE },
 	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+	{ "host", required_argument, NULL, OPT_HOST },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "tls", required_argument, NULL, OPT_TLS },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "password-env", required_argument, NULL, OPT_PASSWORD_ENV },
+	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+	{ "password-command", required_argument, NULL, OPT_PASSWORD_COMMAND },
+	{ "maildir", required_argument, NULL, OPT_MAILDIR },
+	{ "mbox", required_argument, NULL, OPT_MBOX },
+	{ "deliver-command", required_argument, NULL, OPT_DELIVER_COMMAND },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -59,18 +73,26 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-"usage: popfetch [-c FILE] [-a NAME]... [-v] [-q] [--dry-run | --status]\n"
-"                [--keep | --no-keep] [--refetch] [--syslog] [--check-config]\n"
-"                [--summary json] [--summary-file FILE]\n"
-"                [--metrics-file FILE] [--server-info] [--version] [--help]\n"
+"usage: popfetch [-c FILE] [-a NAME]... [OPTIONS] [NAME]...\n"
+"       popfetch --host HOST --user USER [--port PORT] [--tls MODE]\n"
+"                [--password-env VAR | --password-file FILE |\n"
+"                 --password-command CMD]\n"
+"                (--maildir DIR | --mbox FILE | --deliver-command CMD)\n"
+"                [OPTIONS]\n"
+"OPTIONS: [-v] [-q] [--dry-run | --status] [--keep | --no-keep] [--refetch]\n"
+"         [--syslog] [--check-config] [--summary json] [--summary-file FILE]\n"
+"         [--metrics-file FILE] [--server-info] [--version] [--help]\n"
 "\n"
-"Fetch mail from the POP3 accounts in the configuration file into their\n"
-"Maildir or mbox. Silent on success; problems go to stderr.\n"
+"Fetch mail from the POP3 accounts in the configuration file (all, or\n"
+"those named) into their Maildir, mbox or delivery command; or, with\n"
+"--host, from one account given on the command line. Silent on success;\n"
+"problems go to stderr.\n"
 "\n"
 "  -c, --config FILE   configuration file (default: $POPFETCH_CONFIG,\n"
 "                      $XDG_CONFIG_HOME/popfetch/config.yaml,\n"
 "                      /etc/popfetch/config.yaml)\n"
-"  -a, --account NAME  fetch only this account (repeatable)\n"
+"  -a, --account NAME  fetch only this account (repeatable); NAME... as\n"
+"                      arguments says the same\n"
 "  -v, --verbose       a line per account and per message; -vv adds the\n"
 "                      POP3 dialogue (secrets redacted)\n"
 "  -q, --quiet         errors only, no warnings\n"
@@ -90,6 +112,18 @@ usage(FILE *out)
 "      --server-info   connect to the selected accounts' servers without\n"
 "                      logging in; print greeting, capabilities, TLS and\n"
 "                      certificate details with the public-key pin\n"
+"One-shot mode (no configuration file is read):\n"
+"      --host HOST     the server\n"
+"      --port PORT     its port (default 995, or 110 with --tls starttls\n"
+"                      or none)\n"
+"      --tls MODE      implicit (default), starttls or none (loopback only)\n"
+"      --user USER     the login name (required)\n"
+"      --password-env VAR, --password-file FILE, --password-command CMD\n"
+"                      where the password comes from; without one it is\n"
+"                      asked for on the terminal\n"
+"      --maildir DIR, --mbox FILE, --deliver-command CMD\n"
+"                      the store (exactly one); CMD is split on blanks\n"
+"                      into words, no shell\n"
 "      --version       print the version\n"
 "      --help          print this help\n"
 "\n"
@@ -145,6 +179,68 @@ config_discover(const char *opt, char **tried)
 	*tried = xasprintf("%s, /etc/popfetch/config.yaml", user);
 	free(user);
 	return NULL;
+}
+
+/* Note a one-shot password or store option; true when its group had
+ * one already. */
+static bool
+oneshot_set(struct oneshot *os, int opt, const char *value)
+{
+	const char **slot = opt == OPT_PASSWORD_ENV ? &os->password_env :
+	    opt == OPT_PASSWORD_FILE ? &os->password_file :
+	    opt == OPT_PASSWORD_COMMAND ? &os->password_command :
+	    opt == OPT_MAILDIR ? &os->maildir : opt == OPT_MBOX ? &os->mbox :
+	    &os->deliver_command;
+	bool pw = opt == OPT_PASSWORD_ENV || opt == OPT_PASSWORD_FILE ||
+	    opt == OPT_PASSWORD_COMMAND;
+	bool had = pw ? (os->password_env || os->password_file ||
+	    os->password_command) : (os->maildir || os->mbox ||
+	    os->deliver_command);
+
+	*slot = value;
+	return had;
+}
+
+/* One-shot mode without a password option: ask the person at the
+ * terminal, or say how to give one. */
+static int
+oneshot_password(struct account *a)
+{
+	struct err e;
+	char *prompt;
+	int rc;
+
+	if (a->password_env != NULL || a->password_file != NULL ||
+	    a->password_command != NULL)
+		return 0;
+	if (!prompt_possible()) {
+		log_error(a->name, "no password source: give --password-env, "
+		    "--password-file or --password-command, or run popfetch "
+		    "at a terminal to be asked");
+		return EX_CONFIG;
+	}
+	err_clear(&e);
+	prompt = xasprintf("Password for %s: ", a->name);
+	rc = prompt_password(prompt, &a->password, &e);
+	free(prompt);
+	if (rc != 0)
+		log_error(a->name, "%s", e.msg);
+	return rc;
+}
+
+/* "a, b, c": the accounts' names, for an unknown one. */
+static char *
+known_names(const struct config *cfg)
+{
+	char *out = xstrdup(""), *t;
+
+	for (size_t i = 0; i < cfg->naccounts; i++) {
+		t = xasprintf("%s%s%s", out, i > 0 ? ", " : "",
+		    cfg->accounts[i].name);
+		free(out);
+		out = t;
+	}
+	return out;
 }
 
 static bool
@@ -354,9 +450,11 @@ main(int argc, char **argv)
 	const char *conflict = NULL;
 	struct reports ro = { false, NULL, NULL };
 	struct report_run rep = { 0 };
+	struct oneshot os;
 	struct config cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&os, 0, sizeof(os));
 	while ((c = getopt_long(argc, argv, "c:a:vq", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -413,6 +511,30 @@ main(int argc, char **argv)
 		case OPT_METRICS_FILE:
 			ro.metrics_file = optarg;
 			break;
+		case OPT_HOST:
+			os.host = optarg;
+			break;
+		case OPT_PORT:
+			os.port = optarg;
+			break;
+		case OPT_TLS:
+			os.tls = optarg;
+			break;
+		case OPT_USER:
+			os.user = optarg;
+			break;
+		case OPT_PASSWORD_ENV:
+		case OPT_PASSWORD_FILE:
+		case OPT_PASSWORD_COMMAND:
+			if (oneshot_set(&os, c, optarg))
+				conflict = "two password options";
+			break;
+		case OPT_MAILDIR:
+		case OPT_MBOX:
+		case OPT_DELIVER_COMMAND:
+			if (oneshot_set(&os, c, optarg))
+				conflict = "two store options";
+			break;
 		case OPT_VERSION:
 			printf("popfetch %s (%s)\n", PACKAGE_VERSION,
 			    curl_version());
@@ -428,12 +550,15 @@ main(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	if (optind < argc) {
-		log_error(NULL, "unexpected argument \"%s\" (see popfetch "
-		    "--help)", argv[optind]);
-		free(names);
-		return EX_USAGE;
+	/* Account names as arguments: the same as -a each. */
+	for (; optind < argc; optind++) {
+		names = xrealloc(names, (nnames + 1) * sizeof(*names));
+		names[nnames++] = argv[optind];
 	}
+	if (conflict == NULL && os.host != NULL && opt_config != NULL)
+		conflict = "--host (one-shot mode) and -c";
+	if (conflict == NULL && os.host != NULL && nnames > 0)
+		conflict = "--host (one-shot mode) and account names";
 	if (conflict == NULL && server_info && look != LOOK_NONE)
 		conflict = look == LOOK_STATUS ? "--server-info and --status" :
 		    "--server-info and --dry-run";
@@ -445,6 +570,11 @@ main(int argc, char **argv)
 	if (conflict != NULL) {
 		log_error(NULL, "%s cannot be used together (see popfetch "
 		    "--help)", conflict);
+		free(names);
+		return EX_USAGE;
+	}
+	if ((conflict = config_oneshot_conflict(&os)) != NULL) {
+		log_error(NULL, "%s (see popfetch --help)", conflict);
 		free(names);
 		return EX_USAGE;
 	}
@@ -465,14 +595,21 @@ main(int argc, char **argv)
 	signal(SIGXFSZ, SIG_IGN);
 	secrets_protect();
 
-	path = config_discover(opt_config, &tried);
-	if (path == NULL) {
+	if (os.host != NULL) {
+		if ((rc = config_oneshot(&os, &cfg, &errors)) != 0) {
+			for (char *l = strtok(errors, "\n"); l != NULL;
+			    l = strtok(NULL, "\n"))
+				log_error(NULL, "%s", l);
+			goto out;
+		}
+		path = xstrdup(cfg.path);
+	} else if ((path = config_discover(opt_config, &tried)) == NULL) {
 		log_error(NULL, "no configuration file found (tried %s); "
 		    "use -c FILE or $POPFETCH_CONFIG", tried);
 		rc = EX_CONFIG;
 		goto out;
 	}
-	if ((rc = config_load(path, &cfg, &errors)) != 0) {
+	if (os.host == NULL && (rc = config_load(path, &cfg, &errors)) != 0) {
 		fputs(errors, stderr);
 		if (errors[0] && errors[strlen(errors) - 1] != '\n')
 			fputc('\n', stderr);
@@ -489,8 +626,11 @@ main(int argc, char **argv)
 	config_capture_env(&cfg);
 	for (size_t i = 0; i < nnames; i++) {
 		if (config_find(&cfg, names[i]) == NULL) {
-			log_error(NULL, "%s: no account named \"%s\"", path,
-			    names[i]);
+			char *known = known_names(&cfg);
+
+			log_error(NULL, "%s: no account named \"%s\"; the "
+			    "accounts are: %s", path, names[i], known);
+			free(known);
 			rc = EX_USAGE;
 			goto out;
 		}
@@ -524,6 +664,10 @@ main(int argc, char **argv)
 		free(view.accounts);
 		goto out;
 	}
+
+	if (os.host != NULL && !server_info &&
+	    (rc = oneshot_password(&cfg.accounts[0])) != 0)
+		goto out;
 
 	/* libcurl (and OpenSSL) write every TLS session's secrets to the
 	 * file SSLKEYLOGFILE names: with them a capture of the connection

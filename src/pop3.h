@@ -45,6 +45,8 @@ struct pop3_params {
 	const char *user;
 	const char *password;     /* copied; the caller may wipe its own */
 	const char *bearer;       /* OAuth2 token for xoauth2/oauthbearer */
+	const char *netrc;        /* the netrc file libcurl takes the password
+	                             from (password NULL), or NULL */
 	long timeout_ms;
 	const char *proxy;        /* proxy URL, or NULL: a direct connection
 	                             (libcurl's proxy variables in the

@@ -256,14 +256,20 @@ progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 	return 1;
 }
 
+/* SCHEME://[USER@]HOST:PORT; user: URL-escaped, or NULL for none. */
 static char *
-make_base_url(const struct pop3_params *p)
+make_base_url(const struct pop3_params *p, const char *user)
 {
 	const char *scheme = p->tls == TLS_IMPLICIT ? "pop3s" : "pop3";
+	const char *at = user != NULL ? "@" : "";
 
+	if (user == NULL)
+		user = "";
 	if (strchr(p->host, ':') != NULL)
-		return xasprintf("%s://[%s]:%d", scheme, p->host, p->port);
-	return xasprintf("%s://%s:%d", scheme, p->host, p->port);
+		return xasprintf("%s://%s%s[%s]:%d", scheme, user, at,
+		    p->host, p->port);
+	return xasprintf("%s://%s%s%s:%d", scheme, user, at, p->host,
+	    p->port);
 }
 
 /* LOGIN_OPTIONS for a mechanism (NULL: libcurl's default choice). */
@@ -378,7 +384,7 @@ pop3i_new(const struct pop3_params *p, bool certinfo, struct err *e)
 	s->auth = p->auth;
 	s->plaintext_ok = p->plaintext_ok;
 	s->client_cert = p->client_cert != NULL;
-	s->base_url = make_base_url(p);
+	s->base_url = make_base_url(p, NULL);
 	s->h = h = curl_easy_init();
 	if (h == NULL) {
 		err_set(e, EX_SOFTWARE, "cannot create a libcurl handle");
@@ -472,6 +478,21 @@ login_curl(struct pop3 *s, const struct pop3_params *p, struct err *e)
 {
 	const char *opts = login_options(p);
 
+	if (p->netrc != NULL) {
+		/* libcurl (7.88) reads the netrc only when no
+		 * CURLOPT_USERNAME is set: the user goes into the URL, where
+		 * it also picks the entry ("machine HOST login USER"). */
+		char *u = curl_easy_escape(s->h, p->user, 0);
+
+		free(s->base_url);
+		s->base_url = make_base_url(p, u);
+		curl_free(u);
+		curl_easy_setopt(s->h, CURLOPT_NETRC, (long)CURL_NETRC_REQUIRED);
+		curl_easy_setopt(s->h, CURLOPT_NETRC_FILE, p->netrc);
+		if (opts != NULL)
+			curl_easy_setopt(s->h, CURLOPT_LOGIN_OPTIONS, opts);
+		return pop3i_connect(s, "login", e);
+	}
 	curl_easy_setopt(s->h, CURLOPT_USERNAME, p->user);
 	if (p->bearer != NULL)
 		curl_easy_setopt(s->h, CURLOPT_XOAUTH2_BEARER, p->bearer);

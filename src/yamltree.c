@@ -429,3 +429,17 @@ yamltree_load(struct yamltree *t, const char *path, char **errors)
 	t->len = 0;
 	return 0;
 }
+
+void
+yamltree_load_text(struct yamltree *t, const char *label, const char *text,
+    size_t len)
+{
+	memset(t, 0, sizeof(*t));
+	t->path = label;
+	t->mode = 0600;
+	t->buf = text;
+	t->len = len;
+	parse(t);
+	t->buf = NULL;
+	t->len = 0;
+}

@@ -56,6 +56,11 @@ struct yamltree {
 int yamltree_load(struct yamltree *t, const char *path, char **errors);
 void yamltree_free(struct yamltree *t);
 
+/* The same from text in memory (the caller's; not wiped here): label
+ * stands for the path in problems, and the text counts as mode 600. */
+void yamltree_load_text(struct yamltree *t, const char *label,
+    const char *text, size_t len);
+
 /* Record a problem at a position, or at a node. */
 void yamltree_report_at(struct yamltree *t, int line, int col,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));

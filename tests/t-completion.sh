@@ -10,7 +10,11 @@
 #    narrows the list; --account=<TAB> likewise;
 #  - a file with an error (popfetch --check-config refuses it) still gives
 #    its names, read from its "name:" lines (quotes and comments removed);
-#  - -c <TAB> completes file names.
+#  - -c <TAB> completes file names, and so do --mbox and the other
+#    options that name a file;
+#  - an argument completes as an account name (popfetch NAME... is
+#    -a NAME...); --tls <TAB> gives the modes; the one-shot options are
+#    among the options.
 . "$(dirname "$0")/lib.sh"
 t_init
 setup_tmp t-completion
@@ -115,6 +119,15 @@ checks() {
 	expect -- "$POPFETCH" -c "$T/none.yaml" -a ""
 	note "$PASS_NAME: -c FILE"
 	expect "$T/a.yaml" -- "$POPFETCH" -c "$T/a.y"
+	note "$PASS_NAME: account names as arguments"
+	expect work work-old -- "$POPFETCH" -c "$T/a.yaml" wo
+	expect work work-old home -- "$POPFETCH" -c "$T/a.yaml" work ""
+	note "$PASS_NAME: one-shot options"
+	expect_has --host --port --tls --user --password-env --password-file \
+		--password-command --maildir --mbox --deliver-command -- "$POPFETCH" --
+	expect starttls -- "$POPFETCH" --host h --tls s
+	expect "$T/a.yaml" -- "$POPFETCH" --host h --mbox "$T/a.y"
+	expect -- "$POPFETCH" --host ""
 }
 
 # The broken file must really be refused, or the fallback goes untested.

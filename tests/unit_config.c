@@ -549,8 +549,8 @@ test_missing_keys(void)
 	    "    host: h\n"
 	    "    user: u\n"
 	    "    maildir: /m\n", 2, 5, "account 'a': no password source: set "
-	    "'password', 'password_command', 'password_env' or "
-	    "'password_file'", 1);
+	    "'password', 'password_command', 'password_env', "
+	    "'password_file' or 'netrc'", 1);
 	EXPECT_ERROR("defaults: {}\naccounts:\n  - {}\n", 3, 5,
 	    "account #1: missing required key 'name'", 5);
 }
@@ -787,7 +787,8 @@ test_destinations(void)
 	    "    host: h\n"
 	    "    user: u\n"
 	    "    password: p\n", 2, 5,
-	    "account 'a': no destination: set 'maildir' or 'mbox'", 1);
+	    "account 'a': no destination: set 'maildir', 'mbox' or "
+	    "'deliver_command'", 1);
 	/* ...but an account's own destination replaces the default one. */
 	path = load_ok("defaults:\n  maildir: /d\n" ACCOUNTS_A
 	    "  - name: b\n    host: h\n    user: u\n    password: p\n"
@@ -1962,6 +1963,357 @@ test_print_tls(void)
 	free(path);
 }
 
+/* Lines 1-4 of a file whose account (2:5) still needs a credential and
+ * a destination. */
+#define ACCOUNT_HU \
+	"accounts:\n" \
+	"  - name: a\n" \
+	"    host: h\n" \
+	"    user: u\n"
+
+/* config_print's text for cfg (malloc'd). */
+static char *
+printed(const struct config *cfg)
+{
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *f = open_memstream(&out, &outlen);
+
+	config_print(cfg, f, NULL, NULL);
+	fclose(f);
+	return out;
+}
+
+static void
+test_deliver_command(void)
+{
+	struct config cfg;
+	char *path, *out;
+
+	path = load_ok(ACCOUNT_HU
+	    "    password: p\n"
+	    "    deliver_command: [procmail, -d, \"a b\", \"it's\"]\n", &cfg);
+	CHECK(cfg.naccounts == 1);
+	if (cfg.naccounts == 1) {
+		const struct account *a = &cfg.accounts[0];
+
+		CHECK(a->store == STORE_COMMAND);
+		CHECK(a->deliver_command != NULL);
+		if (a->deliver_command != NULL) {
+			CHECK_STR(a->deliver_command[0], "procmail");
+			CHECK_STR(a->deliver_command[1], "-d");
+			CHECK_STR(a->deliver_command[2], "a b");
+			CHECK_STR(a->deliver_command[3], "it's");
+			CHECK(a->deliver_command[4] == NULL);
+		}
+		/* Each word through config_shell_quote, which quotes a
+		 * leading '-' too. */
+		CHECK_STR(a->store_path, "procmail '-d' 'a b' 'it'\\''s'");
+		CHECK(a->deliver_timeout_ms == 300000);
+		CHECK(a->add_headers == 0);
+		out = printed(&cfg);
+		CHECK(strstr(out, "\n  deliver_command: [procmail, -d, a b, "
+		    "it's]\n  deliver_timeout: 300s\n  keep: true\n") != NULL);
+		CHECK(strstr(out, "maildir") == NULL);
+		free(out);
+	}
+	config_free(&cfg);
+	free(path);
+
+	EXPECT_ERROR(ACCOUNT_HU
+	    "    password: p\n"
+	    "    deliver_command: procmail -d me\n", 6, 22,
+	    "deliver_command: expected a list such as [procmail, -d, me], "
+	    "found a single string; no shell is used, so give the program "
+	    "and each argument as separate items", 1);
+	EXPECT_ERROR(ACCOUNT_HU
+	    "    password: p\n"
+	    "    deliver_command: []\n", 6, 22,
+	    "deliver_command: the list is empty; give the program and its "
+	    "arguments", 1);
+	EXPECT_ERROR(ACCOUNT_HU
+	    "    password: p\n"
+	    "    deliver_command: [\"\", x]\n", 6, 23,
+	    "deliver_command: the program name is empty", 1);
+	EXPECT_ERROR(ACCOUNT_HU
+	    "    password: p\n"
+	    "    maildir: /m\n"
+	    "    deliver_command: [procmail]\n", 7, 5,
+	    "'deliver_command' conflicts with 'maildir' on line 6: set one "
+	    "destination: maildir, mbox or deliver_command", 1);
+	EXPECT_ERROR(ACCOUNT_HU
+	    "    password: p\n"
+	    "    deliver_command: [procmail]\n"
+	    "    mbox: /var/mail/u\n", 7, 5,
+	    "'mbox' conflicts with 'deliver_command' on line 6: set one "
+	    "destination: maildir, mbox or deliver_command", 1);
+	/* The same command string is the same store: one journal. */
+	EXPECT_ERROR(ACCOUNT_HU
+	    "    password: p\n"
+	    "    deliver_command: [procmail, -d, me]\n"
+	    "  - name: b\n"
+	    "    host: H\n"
+	    "    user: u\n"
+	    "    password: p\n"
+	    "    deliver_command: [procmail, -d, me]\n", 7, 5,
+	    "account 'b' reads the same mailbox (user u on H port 995) into "
+	    "the same deliver_command procmail '-d' me as account 'a' (line "
+	    "2): they would share one journal", 1);
+	/* Another command, or the same one for another user: fine. */
+	path = load_ok(ACCOUNT_HU
+	    "    password: p\n"
+	    "    deliver_command: [procmail, -d, me]\n"
+	    "  - name: b\n"
+	    "    host: h\n"
+	    "    user: u\n"
+	    "    password: p\n"
+	    "    deliver_command: [procmail, -d, you]\n"
+	    "  - name: c\n"
+	    "    host: h\n"
+	    "    user: v\n"
+	    "    password: p\n"
+	    "    deliver_command: [procmail, -d, me]\n", &cfg);
+	CHECK(cfg.naccounts == 3);
+	config_free(&cfg);
+	free(path);
+	/* Under defaults like maildir and mbox; an account's own
+	 * destination replaces it as a whole. */
+	path = load_ok("defaults:\n"
+	    "  deliver_command: [procmail]\n"
+	    ACCOUNTS_A
+	    "  - name: b\n"
+	    "    host: h\n"
+	    "    user: v\n"
+	    "    password: p\n", &cfg);
+	CHECK(cfg.naccounts == 2);
+	if (cfg.naccounts == 2) {
+		CHECK(cfg.accounts[0].store == STORE_MAILDIR);
+		CHECK_STR(cfg.accounts[0].store_path, "/m");
+		CHECK(cfg.accounts[0].deliver_command == NULL);
+		CHECK(cfg.accounts[1].store == STORE_COMMAND);
+		CHECK_STR(cfg.accounts[1].store_path, "procmail");
+	}
+	config_free(&cfg);
+	free(path);
+}
+
+static void
+test_deliver_timeout(void)
+{
+	struct config cfg;
+	char *path;
+
+	path = load_ok("defaults:\n"
+	    "  deliver_timeout: 10m\n"
+	    ACCOUNT_HU
+	    "    password: p\n"
+	    "    deliver_command: [procmail]\n"
+	    "  - name: b\n"
+	    "    host: h\n"
+	    "    user: v\n"
+	    "    password: p\n"
+	    "    deliver_command: [procmail]\n"
+	    "    deliver_timeout: 1500ms\n"
+	    "  - name: c\n"
+	    "    host: h\n"
+	    "    user: w\n"
+	    "    password: p\n"
+	    "    maildir: /m\n", &cfg);
+	CHECK(cfg.naccounts == 3);
+	if (cfg.naccounts == 3) {
+		CHECK(cfg.accounts[0].deliver_timeout_ms == 600000);
+		CHECK(cfg.accounts[1].deliver_timeout_ms == 1500);
+		/* Accepted without a deliver_command, as lock_timeout is
+		 * without an mbox: it applies to none of its stores. */
+		CHECK(cfg.accounts[2].deliver_timeout_ms == 600000);
+	}
+	config_free(&cfg);
+	free(path);
+	EXPECT_ERROR(ACCOUNTS_A "    deliver_timeout: 0\n", 7, 22,
+	    "deliver_timeout: '0' is out of range; it must be more than 0 "
+	    "and at most 24h", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    deliver_timeout: 25h\n", 7, 22,
+	    "deliver_timeout: '25h' is out of range; it must be more than 0 "
+	    "and at most 24h", 1);
+	EXPECT_ERROR("defaults:\n  deliver_timeout: soon\n" ACCOUNTS_A, 2, 20,
+	    "deliver_timeout: 'soon' is not a duration; write a whole number "
+	    "with a unit (500ms, 30s, 2m, 1h, 30d) or a bare number of "
+	    "seconds", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    deliver_timeout: [1s]\n", 7, 22,
+	    "deliver_timeout: expected a duration such as 30s, found a list",
+	    1);
+}
+
+static void
+test_add_headers(void)
+{
+	struct config cfg;
+	char *path, *out;
+
+	path = load_ok("defaults:\n"
+	    "  add_headers: [received, x-popfetch-uidl]\n"
+	    ACCOUNTS_A
+	    "  - name: b\n"
+	    "    host: h\n"
+	    "    user: v\n"
+	    "    password: p\n"
+	    "    maildir: /b\n"
+	    "    add_headers: [return-path, delivered-to, received, "
+	    "received]\n"
+	    "  - name: c\n"
+	    "    host: h\n"
+	    "    user: w\n"
+	    "    password: p\n"
+	    "    maildir: /c\n"
+	    "    add_headers: []\n"
+	    "  - name: d\n"
+	    "    host: h\n"
+	    "    user: x\n"
+	    "    password: p\n"
+	    "    maildir: /d\n"
+	    "    add_headers: delivered-to\n", &cfg);
+	CHECK(cfg.naccounts == 4);
+	if (cfg.naccounts == 4) {
+		CHECK(cfg.accounts[0].add_headers ==
+		    (ADD_HDR_RECEIVED | ADD_HDR_UIDL));
+		CHECK(cfg.accounts[1].add_headers == (ADD_HDR_RETURN_PATH |
+		    ADD_HDR_DELIVERED_TO | ADD_HDR_RECEIVED));
+		CHECK(cfg.accounts[2].add_headers == 0);
+		CHECK(cfg.accounts[3].add_headers == ADD_HDR_DELIVERED_TO);
+		out = printed(&cfg);
+		CHECK(strstr(out, "  maildir: /m\n  add_headers: [received, "
+		    "x-popfetch-uidl]\n  keep: true\n") != NULL);
+		CHECK(strstr(out, "  maildir: /b\n  add_headers: [received, "
+		    "delivered-to, return-path]\n  keep: true\n") != NULL);
+		CHECK(strstr(out, "  maildir: /c\n  keep: true\n") != NULL);
+		free(out);
+	}
+	config_free(&cfg);
+	free(path);
+	/* Exact lower case, as written in the manual. */
+	EXPECT_ERROR(ACCOUNTS_A "    add_headers: [received, Received]\n",
+	    7, 29, "add_headers: unknown header 'Received'; expected one of "
+	    "(lower case): received, delivered-to, x-popfetch-uidl, "
+	    "return-path", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    add_headers: [x-uidl, from]\n",
+	    7, 19, "add_headers: unknown header 'x-uidl'; expected one of "
+	    "(lower case): received, delivered-to, x-popfetch-uidl, "
+	    "return-path", 2);
+	EXPECT_ERROR("defaults:\n  add_headers: [[received]]\n" ACCOUNTS_A,
+	    2, 17, "add_headers: item 1: expected one of: received, "
+	    "delivered-to, x-popfetch-uidl, return-path; found a list", 1);
+	EXPECT_ERROR(ACCOUNTS_A "    add_headers: {received: true}\n", 7, 18,
+	    "add_headers: expected a list such as [received, delivered-to], "
+	    "found a mapping", 1);
+}
+
+static void
+test_netrc(void)
+{
+	struct config cfg;
+	char *path, *out, *want;
+
+	path = load_ok(ACCOUNT_HU
+	    "    netrc: true\n"
+	    "    maildir: /m\n"
+	    "  - name: b\n"
+	    "    host: h\n"
+	    "    user: v\n"
+	    "    netrc: ~/my/netrc\n"
+	    "    auth: plain\n"
+	    "    maildir: /m\n"
+	    "  - name: c\n"
+	    "    host: h\n"
+	    "    user: w\n"
+	    "    netrc: /etc/netrc\n"
+	    "    maildir: /m\n"
+	    "  - name: d\n"
+	    "    host: h\n"
+	    "    user: x\n"
+	    "    netrc: false\n"
+	    "    password_env: PW\n"
+	    "    maildir: /m\n", &cfg);
+	CHECK(cfg.naccounts == 4);
+	if (cfg.naccounts == 4) {
+		want = in_home("/.netrc");
+		CHECK_STR(cfg.accounts[0].netrc, want);
+		free(want);
+		want = in_home("/my/netrc");
+		CHECK_STR(cfg.accounts[1].netrc, want);
+		free(want);
+		CHECK_STR(cfg.accounts[2].netrc, "/etc/netrc");
+		CHECK(cfg.accounts[3].netrc == NULL);
+		CHECK_STR(cfg.accounts[3].password_env, "PW");
+		CHECK(cfg.accounts[0].password == NULL &&
+		    cfg.accounts[0].password_command == NULL &&
+		    cfg.accounts[0].password_env == NULL &&
+		    cfg.accounts[0].password_file == NULL);
+		out = printed(&cfg);
+		CHECK(strstr(out, "  user: w\n  netrc: /etc/netrc\n  maildir: "
+		    "/m\n") != NULL);
+		free(out);
+	}
+	config_free(&cfg);
+	free(path);
+	/* A password source like the others: one per account, a group
+	 * under defaults. */
+	path = load_ok("defaults:\n"
+	    "  netrc: true\n"
+	    ACCOUNTS_A
+	    "  - name: b\n"
+	    "    host: h\n"
+	    "    user: v\n"
+	    "    maildir: /m\n", &cfg);
+	CHECK(cfg.naccounts == 2);
+	if (cfg.naccounts == 2) {
+		CHECK(cfg.accounts[0].netrc == NULL);
+		CHECK_STR(cfg.accounts[0].password, "p");
+		CHECK(cfg.accounts[1].netrc != NULL);
+	}
+	config_free(&cfg);
+	free(path);
+	EXPECT_ERROR(ACCOUNT_HU
+	    "    password: p\n"
+	    "    netrc: true\n"
+	    "    maildir: /m\n", 6, 5,
+	    "'netrc' conflicts with 'password' on line 5: set one password "
+	    "source", 1);
+	EXPECT_ERROR(ACCOUNT_HU
+	    "    netrc: false\n"
+	    "    maildir: /m\n", 2, 5,
+	    "account 'a': no password source: set 'password', "
+	    "'password_command', 'password_env', 'password_file' or 'netrc'",
+	    1);
+	EXPECT_ERROR(ACCOUNT_HU
+	    "    netrc: .netrc\n"
+	    "    maildir: /m\n", 5, 12,
+	    "netrc: '.netrc' is a relative path; write it from '/' or '~/'",
+	    1);
+	EXPECT_ERROR(ACCOUNT_HU
+	    "    netrc: \"\"\n"
+	    "    maildir: /m\n", 5, 12, "netrc: must not be empty", 1);
+	EXPECT_ERROR(ACCOUNT_HU
+	    "    netrc: true\n"
+	    "    auth: user\n"
+	    "    maildir: /m\n", 5, 5,
+	    "account 'a': netrc is read by libcurl's login, and auth: user is "
+	    "popfetch's own USER/PASS; use another auth (auto, plain, login, "
+	    "...) or another password source", 1);
+	EXPECT_ERROR(ACCOUNT_HU
+	    "    netrc: true\n"
+	    "    auth: xoauth2\n"
+	    "    maildir: /m\n", 5, 5,
+	    "account 'a': 'netrc' is not used with auth: xoauth2", 1);
+	unsetenv("HOME");
+	EXPECT_ERROR(ACCOUNT_HU
+	    "    netrc: true\n"
+	    "    maildir: /m\n"
+	    "    state_dir: /s\n", 5, 12,
+	    "netrc: cannot find ~/.netrc: HOME is not set to an absolute "
+	    "path", 1);
+	setenv("HOME", home, 1);
+}
+
 static void
 test_example(void)
 {
@@ -2040,6 +2392,10 @@ main(void)
 	test_oauth2_token();
 	test_capture_env();
 	test_print_tls();
+	test_deliver_command();
+	test_deliver_timeout();
+	test_add_headers();
+	test_netrc();
 	test_example();
 	errors_of(NULL);
 

@@ -744,6 +744,37 @@ mb_lock(struct mbox *mb, struct err *e)
 	return rc;
 }
 
+/* Create the file when missing (0600; its directory entry made durable)
+ * and check it is a regular file popfetch can write. No lock: creating
+ * an empty file, or opening one, changes nothing for anyone. */
+static int
+mb_check(const char *path, struct err *e)
+{
+	struct stat st;
+	int fd, rc = 0, created = 0;
+
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOCTTY, 0600);
+	if (fd >= 0)
+		created = 1;
+	else if (errno == EEXIST)
+		fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOCTTY |
+		    O_NONBLOCK);
+	if (fd < 0)
+		return err_sys(e, EX_CANTCREAT, errno, "cannot open mbox %s",
+		    path);
+	if (fstat(fd, &st) != 0)
+		rc = err_sys(e, EX_IOERR, errno, "cannot stat %s", path);
+	else if (!S_ISREG(st.st_mode))
+		rc = err_set(e, EX_CANTCREAT, "mbox %s is not a regular file",
+		    path);
+	else if (created && (rc = util_fsync_parent(path)) != 0)
+		rc = err_sys(e, EX_IOERR, rc, "cannot fsync the directory of "
+		    "%s", path);
+	close(fd);
+	return rc;
+}
+
 int
 sink_open_mbox(const char *path, long lock_timeout_ms, struct sink **out,
     struct err *e)
@@ -759,15 +790,14 @@ sink_open_mbox(const char *path, long lock_timeout_ms, struct sink **out,
 	mb->path = xstrdup(path);
 	mb->lock_timeout_ms = lock_timeout_ms;
 	mb->touch_interval_ms = DOTLOCK_TOUCH_SEC * 1000L;
-	/* The file is made (and checked) now, so a store popfetch cannot
-	 * write fails before the server is contacted; the locks are let go
-	 * at once. */
-	if ((rc = mb_lock(mb, e)) != 0) {
+	/* The file is made (and checked) now, without the locks, so a
+	 * store popfetch cannot write fails before the server is
+	 * contacted. */
+	if ((rc = mb_check(mb->path, e)) != 0) {
 		free(mb->path);
 		free(mb);
 		return rc;
 	}
-	mbox_lock_release(&mb->lk);
 	mb->sink.ops = &mbox_ops;
 	mb->sink.priv = mb;
 	mb->our_end = -1;

@@ -927,11 +927,29 @@ out:
 	free(lock);
 }
 
+/* Open the mbox at path (no lock needed for that: another program's
+ * lock does not stop it) and begin a batch, which takes both locks,
+ * waiting up to timeout_ms; the batch is undone and the sink closed. The
+ * batch's result. */
+static int
+lock_batch(const char *path, long timeout_ms, struct err *e)
+{
+	struct sink_mark mark;
+	struct sink *s = NULL;
+	int rc;
+
+	if ((rc = sink_open_mbox(path, timeout_ms, &s, e)) != 0)
+		return rc == EX_TEMPFAIL ? -1 : rc;
+	rc = s->ops->batch_begin(s, &mark, e);
+	s->ops->batch_abort(s);
+	s->ops->close(s);
+	return rc;
+}
+
 static void
 test_mbox_locks(void)
 {
 	char *path = tpath("locked"), *lock = tpath("locked.lock");
-	struct sink *s = NULL;
 	struct err e;
 	long long t0, waited;
 	int release = -1, status;
@@ -943,11 +961,10 @@ test_mbox_locks(void)
 	if (pid > 0) {
 		err_clear(&e);
 		t0 = util_now_ms();
-		CHECK(sink_open_mbox(path, 300, &s, &e) == EX_TEMPFAIL);
+		CHECK(lock_batch(path, 300, &e) == EX_TEMPFAIL);
 		waited = util_now_ms() - t0;
 		CHECK(waited >= 300);
 		CHECK(waited < 3000);
-		CHECK(s == NULL);
 		CHECK(strstr(e.msg, "is locked by another process") != NULL);
 		CHECK(strstr(e.msg, path) != NULL);
 		CHECK(!exists(lock));	/* our dotlock was given back */
@@ -960,7 +977,7 @@ test_mbox_locks(void)
 	spew(lock, "12345\n", 6);
 	err_clear(&e);
 	t0 = util_now_ms();
-	CHECK(sink_open_mbox(path, 300, &s, &e) == EX_TEMPFAIL);
+	CHECK(lock_batch(path, 300, &e) == EX_TEMPFAIL);
 	waited = util_now_ms() - t0;
 	CHECK(waited >= 300);
 	CHECK(exists(lock));	/* not ours: left alone */
@@ -981,9 +998,7 @@ test_mbox_locks(void)
 		tv[1] = tv[0];
 		CHECK(utimes(lock, tv) == 0);
 	}
-	CHECK(sink_open_mbox(path, 300, &s, &e) == 0);
-	if (s != NULL)
-		s->ops->close(s);
+	CHECK(lock_batch(path, 300, &e) == 0);
 	CHECK(!exists(lock));
 
 	/* A fresh dotlock in popfetch's "PID HOST" form: a live owner (us)
@@ -1001,21 +1016,19 @@ test_mbox_locks(void)
 		n = snprintf(text, sizeof(text), "%ld %s\n", (long)getpid(),
 		    host);
 		spew(lock, text, (size_t)n);
-		CHECK(sink_open_mbox(path, 200, &s, &e) == EX_TEMPFAIL);
+		CHECK(lock_batch(path, 200, &e) == EX_TEMPFAIL);
 		CHECK(exists(lock));
 		n = snprintf(text, sizeof(text), "%ld %s\n", (long)dead, host);
 		spew(lock, text, (size_t)n);
 		t0 = util_now_ms();
-		CHECK(sink_open_mbox(path, 5000, &s, &e) == 0);
+		CHECK(lock_batch(path, 5000, &e) == 0);
 		CHECK(util_now_ms() - t0 < 1000);
-		if (s != NULL)
-			s->ops->close(s);
 		CHECK(!exists(lock));
 		/* The same dead pid "on another host": left alone. */
 		n = snprintf(text, sizeof(text), "%ld other.%s\n", (long)dead,
 		    host);
 		spew(lock, text, (size_t)n);
-		CHECK(sink_open_mbox(path, 200, &s, &e) == EX_TEMPFAIL);
+		CHECK(lock_batch(path, 200, &e) == EX_TEMPFAIL);
 		unlink(lock);
 	}
 	free(path);

@@ -341,8 +341,10 @@ test_sender(void)
 		memcpy(buf, "From: ", 6);
 		strcpy(buf + 6 + 250, "@b.org\r\n\r\n");
 		sender_n(__LINE__, buf, strlen(buf), MSGHDR_ADDR_MAX, MD, 0);
+		memcpy(want, buf + 6, 256);
+		want[256] = '\0';
 		sender_n(__LINE__, buf, strlen(buf), MSGHDR_ADDR_MAX + 1,
-		    buf + 6, FR);
+		    want, FR);
 		strcpy(buf + 6 + 249, "@b.org\r\n\r\n");
 		memcpy(want, buf + 6, 255);
 		want[255] = '\0';
@@ -389,8 +391,8 @@ test_sender(void)
 		if (h == NULL)
 			abort();
 		while (n + 100 < MSGHDR_HEAD_MAX - 100) {
-			memcpy(h + n, "Received: (x)\r\n", 16);
-			n += 16;
+			memcpy(h + n, "Received: (x)\r\n", 15);
+			n += 15;
 		}
 		memcpy(h + n, "From: Z <z@y.org>\r\n\r\n", 21);
 		sender_n(__LINE__, h, n + 21, MSGHDR_ADDR_MAX, "z@y.org", FR);

@@ -105,12 +105,17 @@ void msghdr_head_reset(struct msghdr_head *h);
  * unfolded, comments and blanks between words dropped, the display name
  * dropped ("Name <a@b>", "\"q, n\" <a@b>"), groups looked into
  * ("g: a@b;"; "undisclosed:;" holds none), the route of "<@r,@s:a@b>"
- * dropped, a quoted local part kept with its quotes. A field that holds
- * no usable address (garbage, words with nothing between them outside
- * <>, an address that would not fit in outsz - 1 bytes once escaped)
- * counts as none; only the first field of each name is read. A field a
- * head cut at MSGHDR_HEAD_MAX cuts is read as it is.
- * Returns the MSGHDR_* bits above. outsz >= MSGHDR_ADDR_MIN.
+ * dropped, a quoted local part kept with its quotes (and its blanks
+ * escaped: "a b"@c gives "a%20b"@c). Lenient: blanks around '.' and
+ * '@', dots anywhere in the local part, a '<' the field ends before its
+ * '>'. An element of the list that is no usable address (two words with
+ * nothing between them, two '@', an unclosed quoted string, "<>" in
+ * From:, an address that would not fit in outsz - 1 bytes once escaped)
+ * is passed over; a field with none counts as none. Only the first field
+ * of each name is read. A field a head cut at MSGHDR_HEAD_MAX cuts is
+ * read as it is.
+ * Returns the MSGHDR_* bits above. outsz must be at least
+ * MSGHDR_ADDR_MIN (a smaller one gets "" and 0).
  */
 unsigned msghdr_sender(const char *head, size_t len, char *out,
     size_t outsz);

@@ -44,6 +44,7 @@ sources_of() {
 	config) echo "src/config.c src/yamltree.c" ;;
 	pop3_parse) echo "src/pop3_parse.c" ;;
 	msgfilter) echo "src/msgfilter.c" ;;
+	msghdr) echo "src/msghdr.c" ;;
 	esac
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "fetch.h"
+#include "fetch_hdr.h"
 #include "fetch_plan.h"
 #include "headers.h"
 #include "log.h"
@@ -37,6 +38,7 @@ struct ctx {
 	struct fetch_stats *stats;
 	struct progress prog;   /* the line on a terminal */
 	struct headers hdr;     /* -v: From and Subject of the message */
+	struct fetch_hdr add;   /* add_headers */
 	struct state *st;
 	struct sink *sink;
 	struct pop3 *pop;
@@ -60,6 +62,14 @@ struct ctx {
 };
 
 static int
+store_write(void *arg, const char *buf, size_t len, struct err *e)
+{
+	struct ctx *c = arg;
+
+	return c->sink->ops->msg_write(c->sink, buf, len, e);
+}
+
+static int
 body_write(void *arg, const char *buf, size_t len, struct err *e)
 {
 	struct ctx *c = arg;
@@ -68,7 +78,7 @@ body_write(void *arg, const char *buf, size_t len, struct err *e)
 	progress_bytes(&c->prog, len);
 	if (c->o->verbose)
 		headers_feed(&c->hdr, buf, len);
-	return c->sink->ops->msg_write(c->sink, buf, len, e);
+	return fetch_hdr_write(&c->add, buf, len, store_write, c, e);
 }
 
 /* The message is read again from its start: drop what it wrote. */
@@ -79,6 +89,7 @@ body_restart(void *arg, struct err *e)
 
 	c->sink->ops->msg_abort(c->sink);
 	headers_init(&c->hdr);
+	fetch_hdr_begin(&c->add, c->cur.uidl, c->cur.uidl_len);
 	return c->sink->ops->msg_begin(c->sink, &c->cur, e);
 }
 
@@ -257,6 +268,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 			break;
 		TESTHOOK("msg-begin");
 		headers_init(&c->hdr);
+		fetch_hdr_begin(&c->add, m->uidl, m->uidl_len);
 		rc = pop3_retr(c->pop, m, &body, &info, e);
 		if (rc != 0 && info.lone_dot) {
 			/* Not stored, never deleted; the others are fetched in
@@ -293,6 +305,8 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 			state_hold_intent(c->st, names[i]);
 			rc = state_sync(c->st, e);
 		}
+		if (rc == 0)
+			rc = fetch_hdr_end(&c->add, store_write, c, e);
 		if (rc == 0) {
 			TESTHOOK("msg-received");
 			rc = ops->msg_commit(c->sink, e);
@@ -725,6 +739,7 @@ fetch_account(const struct account *a, const struct fetch_opts *o,
 	c.a = a;
 	c.o = o;
 	c.stats = stats;
+	fetch_hdr_init(&c.add, a);
 
 	if ((rc = open_state(&c, e)) != 0) {
 		/* Another run is still at it (a long fetch overlapping the
@@ -747,6 +762,7 @@ out:
 	if (c.sink != NULL)
 		c.sink->ops->close(c.sink);
 	state_close(c.st);
+	fetch_hdr_free(&c.add);
 	free(c.dele);
 	for (size_t i = 0; i < c.nbroken; i++)
 		free(c.broken[i].uidl);

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "sink_mbox_recover.h"
 #include "msgfilter.h"
+#include "msghdr.h"
 #include "sink.h"
 #include "testhook.h"
 #include "util.h"
@@ -70,6 +71,11 @@ struct mbox {
 	int in_batch, in_msg;
 	int ends_lf;		/* the file is empty or ends with LF */
 	struct msgfilter filter;
+	/* The From_ line names the message's envelope sender (msghdr_sender:
+	 * Return-Path, else From:, else MAILER-DAEMON): the header section
+	 * is held back until it is complete (at most MSGHDR_HEAD_MAX). */
+	struct msghdr_head head;
+	int from_written;
 	char *buf;
 	size_t used;
 	int werr;		/* errno of a write failed inside the filter */
@@ -523,7 +529,6 @@ static int
 mb_msg_begin(struct sink *s, const struct sink_msg *m, struct err *e)
 {
 	struct mbox *mb = s->priv;
-	char line[80];
 
 	(void)m;
 	if (!mb->in_batch)
@@ -541,9 +546,28 @@ mb_msg_begin(struct sink *s, const struct sink_msg *m, struct err *e)
 	 * our From_ line to its last line. */
 	if (!mb->ends_lf && mb_out(mb, "\n", 1) != 0)
 		return mb_write_failed(mb, mb->werr, "write to", e);
-	mbox_from_line(mb->stamp, line, sizeof(line));
+	msghdr_head_reset(&mb->head);
+	mb->from_written = 0;
+	return 0;
+}
+
+/* The header section is complete (or the message ended): the From_ line,
+ * then the section through the filter. 0 or -1 (mb->werr). */
+static int
+mb_write_head(struct mbox *mb)
+{
+	char sender[MSGHDR_ADDR_MAX], line[MSGHDR_ADDR_MAX + 64];
+	const char *h = msghdr_head_data(&mb->head);
+	size_t hl = msghdr_head_len(&mb->head);
+
+	msghdr_sender(h != NULL ? h : "", hl, sender, sizeof(sender));
+	mbox_from_line_for(sender, mb->stamp, line, sizeof(line));
+	mb->from_written = 1;
 	if (mb_out(mb, line, strlen(line)) != 0)
-		return mb_write_failed(mb, mb->werr, "write to", e);
+		return -1;
+	if (hl > 0 && msgfilter_write(&mb->filter, h, hl) != 0)
+		return -1;
+	msghdr_head_reset(&mb->head);
 	return 0;
 }
 
@@ -562,7 +586,17 @@ mb_msg_write(struct sink *s, const char *buf, size_t len, struct err *e)
 	if (!mb->in_msg)
 		return mb_no_message(mb, e);
 	mb_touch_lock(mb);
-	if (msgfilter_write(&mb->filter, buf, len) != 0)
+	if (!mb->from_written) {
+		size_t took = msghdr_head_feed(&mb->head, buf, len);
+
+		buf += took;
+		len -= took;
+		if (!msghdr_head_done(&mb->head))
+			return 0;
+		if (mb_write_head(mb) != 0)
+			return mb_write_failed(mb, mb->werr, "write to", e);
+	}
+	if (len > 0 && msgfilter_write(&mb->filter, buf, len) != 0)
 		return mb_write_failed(mb, mb->werr, "write to", e);
 	return 0;
 }
@@ -577,6 +611,11 @@ mb_msg_commit(struct sink *s, struct err *e)
 
 	if (!mb->in_msg)
 		return mb_no_message(mb, e);
+	if (!mb->from_written) {
+		msghdr_head_finish(&mb->head);
+		if (mb_write_head(mb) != 0)
+			return mb_write_failed(mb, mb->werr, "write to", e);
+	}
 	if (msgfilter_finish(&mb->filter) != 0)
 		return mb_write_failed(mb, mb->werr, "write to", e);
 	if (!msgfilter_ends_with_lf(&mb->filter) && mb_out(mb, "\n", 1) != 0)
@@ -663,6 +702,7 @@ mb_close(struct sink *s)
 	 * was never synced, so it is not recorded anywhere: undo it. */
 	mb_batch_abort(s);
 	mbox_lock_release(&mb->lk);
+	msghdr_head_reset(&mb->head);
 	free(mb->buf);
 	free(mb->path);
 	free(mb);
@@ -786,6 +826,7 @@ sink_open_mbox(const char *path, long lock_timeout_ms, struct sink **out,
 	if ((rc = mbox_mkparent(path, e)) != 0)
 		return rc;
 	mb = xcalloc(1, sizeof(*mb));
+	msghdr_head_init(&mb->head);
 	mb->lk.fd = -1;
 	mb->path = xstrdup(path);
 	mb->lock_timeout_ms = lock_timeout_ms;

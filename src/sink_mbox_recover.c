@@ -19,7 +19,8 @@
 #define DAEMON_PREFIX "From MAILER-DAEMON "
 
 bool
-mbox_from_line(long long stamp, char *out, size_t outsize)
+mbox_from_line_for(const char *sender, long long stamp, char *out,
+    size_t outsize)
 {
 	static const char days[7][4] = {
 		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
@@ -34,13 +35,19 @@ mbox_from_line(long long stamp, char *out, size_t outsize)
 	/* asctime()'s layout in UTC, English names whatever the locale. */
 	if ((long long)t != stamp || gmtime_r(&t, &tm) == NULL ||
 	    tm.tm_year + 1900 < 1000 || tm.tm_year + 1900 > 9999) {
-		snprintf(out, outsize, "From MAILER-DAEMON ?\n");
+		snprintf(out, outsize, "From %s ?\n", sender);
 		return false;
 	}
-	snprintf(out, outsize, "From MAILER-DAEMON %s %s %2d %02d:%02d:%02d "
-	    "%d\n", days[tm.tm_wday % 7], months[tm.tm_mon % 12], tm.tm_mday,
+	snprintf(out, outsize, "From %s %s %s %2d %02d:%02d:%02d %d\n", sender,
+	    days[tm.tm_wday % 7], months[tm.tm_mon % 12], tm.tm_mday,
 	    tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_year + 1900);
 	return true;
+}
+
+bool
+mbox_from_line(long long stamp, char *out, size_t outsize)
+{
+	return mbox_from_line_for("MAILER-DAEMON", stamp, out, outsize);
 }
 
 static bool

@@ -31,6 +31,12 @@ enum mbox_tail {
  * that matches nothing) for a stamp outside years 1000-9999. */
 bool mbox_from_line(long long stamp, char *out, size_t outsize);
 
+/* The same with another one-word sender (no space, tab, LF or NUL): the
+ * From_ line of one message of the batch. Every From_ line of a batch
+ * has its date; recovery (below) takes any sender with it. */
+bool mbox_from_line_for(const char *sender, long long stamp, char *out,
+    size_t outsize);
+
 /*
  * Classify the bytes of fd from mark to size (size > mark). They must
  * start with the batch's From_ line, after a "\n" when the file did not

@@ -464,9 +464,12 @@ make_cert() {
 }
 
 # assert_mbox_matches MBOX ORIG...: MBOX is exactly the mboxrd rendering of the
-# originals, in order: "From MAILER-DAEMON <date>", the message with
+# originals, in order: "From SENDER <date>", the message with
 # ^(>*)From  quoted as >\1From , a final LF if missing (an empty message
 # gets none), an empty line.
+# SENDER is the message's envelope sender, worked out here with Python's
+# email package: the address of its first Return-Path: field ("<>":
+# MAILER-DAEMON), else of its first From: field, else MAILER-DAEMON.
 # The date is matched loosely (asctime form).  No ORIG: MBOX is empty or
 # absent.
 assert_mbox_matches() {
@@ -477,16 +480,34 @@ mbox = b""
 if origs or os.path.exists(mbox_path):
     with open(mbox_path, "rb") as f:
         mbox = f.read()
-from_re = re.compile(rb"From MAILER-DAEMON [A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d \d{4}\n")
+import email.parser, email.policy, email.utils
+def sender(data):
+    msg = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(data)
+    rp = msg.get("Return-Path")
+    if rp is not None:
+        if str(rp).strip() == "<>":
+            return "MAILER-DAEMON"
+        a = email.utils.parseaddr(str(rp))[1]
+        if a:
+            return a
+    fr = msg.get("From")
+    if fr is not None:
+        for _, a in email.utils.getaddresses([str(fr)]):
+            if a:
+                return a
+    return "MAILER-DAEMON"
 quote_re = re.compile(rb"^(>*)From ", re.M)
 pos = 0
 for i, o in enumerate(origs, 1):
     with open(o, "rb") as f:
         data = f.read()
+    who = sender(data)
+    from_re = re.compile(rb"From " + re.escape(who.encode()) +
+                         rb" [A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d \d{4}\n")
     m = from_re.match(mbox, pos)
     if not m:
-        print("message %d (%s): expected a 'From MAILER-DAEMON <date>' line at "
-              "offset %d, found %r" % (i, o, pos, mbox[pos:pos + 80]), file=sys.stderr)
+        print("message %d (%s): expected a 'From %s <date>' line at "
+              "offset %d, found %r" % (i, o, who, pos, mbox[pos:pos + 80]), file=sys.stderr)
         sys.exit(1)
     pos = m.end()
     want = quote_re.sub(rb">\1From ", data)

@@ -583,17 +583,22 @@ test_maildir_write_error(void)
 
 /* ---- mbox ------------------------------------------------------------ */
 
-/* "From MAILER-DAEMON Fri Nov 27 03:21:19 2026\n", checked by hand. Returns
- * the length of the line, or 0 when it is malformed. */
+/* "From SENDER Fri Nov 27 03:21:19 2026\n" (SENDER one word, not
+ * empty), checked by hand. Returns the length of the line, or 0 when it
+ * is malformed. */
 static size_t
 from_line_len(const char *p, size_t len)
 {
-	static const char pre[] = "From MAILER-DAEMON ";
 	const char *d, *nl;
+	size_t k = 5;
 
-	if (len < sizeof(pre) - 1 || memcmp(p, pre, sizeof(pre) - 1) != 0)
+	if (len < 5 || memcmp(p, "From ", 5) != 0)
 		return 0;
-	d = p + sizeof(pre) - 1;
+	while (k < len && p[k] != ' ' && p[k] != '\n' && p[k] != '\t')
+		k++;
+	if (k == 5 || k >= len || p[k] != ' ')
+		return 0;
+	d = p + k + 1;
 	nl = memchr(d, '\n', len - (size_t)(d - p));
 	if (nl == NULL || nl - d != 24)
 		return 0;
@@ -638,6 +643,64 @@ check_mbox(const char *path, const char *prefix, const char *const *bodies,
 	}
 	CHECK(off == len);
 	free(got);
+}
+
+/* The From_ line names the message's envelope sender: Return-Path, else
+ * the first From: address, else MAILER-DAEMON; the date is the batch's.
+ * The header section may come in pieces of any size. */
+static void
+test_mbox_envelope(void)
+{
+	static const struct {
+		const char *msg, *sender;
+	} cases[] = {
+		{ "Return-Path: <bounce@lists.example>\r\nFrom: A <a@b.example>"
+		  "\r\nSubject: x\r\n\r\nbody\r\n", "bounce@lists.example" },
+		{ "From: \"Doe, J\" <jd@example.org>\r\nSubject: y\r\n\r\n"
+		  "From the start\r\n", "jd@example.org" },
+		{ "from: plain@example.net (Plain)\r\n\r\nz\r\n",
+		  "plain@example.net" },
+		{ "Subject: none\r\n\r\nFrom: not@a.header\r\n",
+		  "MAILER-DAEMON" },
+		{ "Return-Path: <>\r\nFrom: daemon@example.org\r\n\r\nq\r\n",
+		  "MAILER-DAEMON" },
+		{ "From: folded\r\n <fold@example.org>\r\n\r\n", "fold@example.org" },
+		{ "", "MAILER-DAEMON" },
+	};
+	char *path = tpath("envelope");
+	struct sink_mark mark;
+	struct sink *s = NULL;
+	struct err e;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = strlen(cases[i].msg);
+
+		for (size_t step = 1; step <= len + 1; step += step < 8 ? 1 : 13) {
+			char want[400], *got;
+			size_t glen, wl;
+
+			unlink(path);
+			err_clear(&e);
+			CHECK(sink_open_mbox(path, 1000, &s, &e) == 0);
+			if (s == NULL)
+				goto out;
+			CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
+			CHECK(deliver(s, NULL, cases[i].msg, len, step, &e) == 0);
+			CHECK(s->ops->batch_sync(s, &e) == 0);
+			s->ops->close(s);
+			s = NULL;
+			CHECK(mbox_from_line_for(cases[i].sender, mark.stamp, want,
+			    sizeof(want)));
+			wl = strlen(want);
+			got = slurp(path, &glen);
+			CHECK(got != NULL && glen > wl);
+			if (got != NULL && glen > wl)
+				CHECK_MEM(got, wl, want, wl);
+			free(got);
+		}
+	}
+out:
+	free(path);
 }
 
 static void
@@ -1424,6 +1487,7 @@ main(void)
 	test_maildir_names();
 	test_maildir_write_error();
 	test_mbox_deliver();
+	test_mbox_envelope();
 	test_mbox_foreign_tail();
 	test_mbox_rollback();
 	test_mbox_locks();

@@ -47,7 +47,7 @@ provide() {
 		printf '#!/bin/sh\necho example-secret\n' >"$T/bin/$p"
 		chmod 755 "$T/bin/$p"
 	done < <(active "$f" |
-		sed -n 's/^[[:space:]-]*\(password_command\|oauth2_token_command\):[[:space:]]*\[[[:space:]]*\([^],[:space:]]*\).*/\2/p')
+		sed -n 's/^[[:space:]-]*\(password_command\|oauth2_token_command\|deliver_command\):[[:space:]]*\[[[:space:]]*\([^],[:space:]]*\).*/\2/p')
 	while read -r p; do
 		case $p in "~/"*) p=$HOME/${p#"~/"} ;; esac
 		mkdir -p "$(dirname "$p")"

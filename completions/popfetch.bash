@@ -2,7 +2,7 @@
 #
 # Options (read from "popfetch --help", so new ones complete without an
 # edit here), file names after -c/--config and the options that name a
-# file, the modes after --tls, commands after --password-command and
+# file, the modes after --tls, a few counts after -j/--jobs, commands after --password-command and
 # --deliver-command, variables after --password-env, and account names
 # after -a/--account and as arguments, read from the configuration the
 # command line would use:
@@ -81,7 +81,7 @@ _popfetch_options()
 			sed 's/^[ ,[]*//' | sort -u
 	else
 		printf '%s\n' -c --config -a --account -v --verbose -q --quiet \
-			--dry-run --status --keep --no-keep --refetch \
+			-j --jobs --dry-run --status --keep --no-keep --refetch \
 			--check-config --server-info --version --help \
 			--host --port --tls --user --password-env \
 			--password-file --password-command --maildir --mbox \
@@ -132,6 +132,10 @@ _popfetch()
 		return 0
 		;;
 	--host | --port | --user | --summary)
+		return 0
+		;;
+	-j | --jobs)
+		COMPREPLY=($(compgen -W $'0\n1\n2\n4\n8' -- "$cur"))
 		return 0
 		;;
 	-a | --account)

@@ -2,7 +2,12 @@
  * log.h - everything popfetch says to the user goes through here.
  *
  * Errors always reach stderr, one line each, prefixed "popfetch: " and the
- * account name when there is one. Informational lines (stdout, or stderr
+ * account name when there is one. Every line (stdout, stderr, the trace
+ * file) is built whole and written with one write(2) call of at most
+ * LOG_LINE_MAX bytes, "\n" included (longer text is cut), which is below
+ * PIPE_BUF: lines of the processes of -j N, which share the descriptors,
+ * never interleave inside a line, on a pipe, a terminal or an O_APPEND
+ * file. Whatever stdio holds for stdout is flushed before. Informational lines (stdout, or stderr
  * under --summary json) appear at -v,
  * protocol traces at -vv. Nothing here ever receives a secret: callers pass
  * text that is already redacted.
@@ -11,6 +16,9 @@
 #define POPFETCH_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
+
+#define LOG_LINE_MAX 2048
 
 enum log_level {
 	LOG_QUIET = -1,   /* -q: errors only, no warnings */
@@ -42,8 +50,36 @@ void log_close_trace(void);
 
 /* The progress line on stderr (a terminal; see progress.h): drawn in
  * place, "\r" and the text and a clear to the end of the line; NULL
- * clears it. Any other line printed clears it first. */
+ * clears it (or the block below). Any other line printed clears it
+ * first. One write(2) each. */
 void log_progress(const char *text);
+
+/* -j N on a terminal, in the parent: n progress rows, one per running
+ * account, drawn in place of what progress shows (a line or a block;
+ * the cursor is left at the end of the last row), each row cut to the
+ * terminal's width so that none wraps; n == 0 clears. One write(2). */
+void log_progress_block(const char *const *lines, size_t n);
+
+/* A whole line (ending with "\n", at most LOG_LINE_MAX bytes) to fd,
+ * with one write(2), after clearing what progress shows: how the parent
+ * of -j N prints a line an account's process relayed to it. */
+void log_relayed_line(int fd, const char *line, size_t len);
+
+/* write(2) all of buf to fd through EINTR (one call unless the system
+ * writes less); errors are dropped: there is nowhere to report them. */
+void log_write_all(int fd, const char *buf, size_t len);
+
+/* -j N on a terminal, in an account's process: the lines bound for
+ * stdout or stderr (fd 1 or 2, whole, "\n" included) and the progress
+ * text (NULL: cleared) go to these instead, for the parent to draw
+ * (run_parallel.h). The trace file and syslog are still written here.
+ * NULL: back to writing them. r must outlive its use. */
+struct log_relay {
+	void (*line)(void *arg, int fd, const char *line, size_t len);
+	void (*progress)(void *arg, const char *text);
+	void *arg;
+};
+void log_set_relay(const struct log_relay *r);
 
 /* --syslog: from now on errors, warnings and (at -v) the -v lines go to
  * syslog too (facility mail, ident popfetch, with the pid), without the

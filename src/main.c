@@ -26,6 +26,7 @@
 #include "pop3.h"
 #include "prompt.h"
 #include "report.h"
+#include "run_parallel.h"
 #include "util.h"
 
 enum {
@@ -42,6 +43,7 @@ static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "account", required_argument, NULL, 'a' },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "jobs", required_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 	{ "server-info", no_argument, NULL, OPT_SERVER_INFO },
@@ -79,7 +81,8 @@ usage(FILE *out)
 "                 --password-command CMD]\n"
 "                (--maildir DIR | --mbox FILE | --deliver-command CMD)\n"
 "                [OPTIONS]\n"
-"OPTIONS: [-v] [-q] [--dry-run | --status] [--keep | --no-keep] [--refetch]\n"
+"OPTIONS: [-v] [-q] [-j N] [--dry-run | --status] [--keep | --no-keep]\n"
+"         [--refetch]\n"
 "         [--syslog] [--check-config] [--summary json] [--summary-file FILE]\n"
 "         [--metrics-file FILE] [--server-info] [--version] [--help]\n"
 "\n"
@@ -96,6 +99,8 @@ usage(FILE *out)
 "  -v, --verbose       a line per account and per message; -vv adds the\n"
 "                      POP3 dialogue (secrets redacted)\n"
 "  -q, --quiet         errors only, no warnings\n"
+"  -j, --jobs N        fetch up to N accounts at once, one process each,\n"
+"                      never two on one store (default 1; 0: one per CPU)\n"
 "      --dry-run       log in and print what a run would fetch, skip and\n"
 "                      delete; change nothing\n"
 "      --status        one line per account: messages on the server, new,\n"
@@ -269,26 +274,75 @@ journal_path(const struct account *a, void *arg)
 
 enum look { LOOK_NONE, LOOK_DRY_RUN, LOOK_STATUS };
 
-/* rep: NULL, or where each account's outcome is added. */
+/* An account's run is over: the notice of a locked one, the error, the
+ * -v tally. (arg: the struct fetch_opts.) */
+static void
+account_said(const struct account *a, const struct run_result *r, void *arg)
+{
+	const struct fetch_opts *o = arg;
+	const struct fetch_stats *stats = &r->stats;
+
+	if (r->rc == 0 && stats->locked) {
+		/* Not a failure, and cron must not mail it: said at -v, or
+		 * to a person at a terminal. */
+		if (isatty(STDERR_FILENO) && !o->verbose && !o->quiet)
+			log_warn(a->name, "%s", r->e.msg);
+		else
+			log_info(a->name, "%s", r->e.msg);
+		return;
+	}
+	if (r->rc != 0)
+		log_error(a->name, "%s", r->e.msg);
+	char big[64] = "";
+
+	if (stats->too_big > 0)
+		snprintf(big, sizeof(big), ", %lu over max_size left there",
+		    stats->too_big);
+	if (!stats->inventory)
+		log_info(a->name, "failed before the server's list was read: "
+		    "nothing fetched or deleted");
+	else
+		log_info(a->name, "%lu message%s on server, %lu stored, %lu "
+		    "deleted%s%s", stats->on_server,
+		    stats->on_server == 1 ? "" : "s", stats->stored,
+		    stats->deleted, big, r->rc != 0 ? " (failed)" : "");
+	if (stats->later > 0)
+		log_info(a->name, "%lu left for the next run (max_messages, "
+		    "max_bytes)", stats->later);
+}
+
+/* rep: NULL, or where each account's outcome is added. jobs: -j; with
+ * more than one account to fetch and jobs > 1, run_parallel. */
 static int
 run_accounts(const struct config *cfg, char **names, size_t nnames,
-    const struct fetch_opts *o, enum look look, struct report_run *rep)
+    const struct fetch_opts *o, enum look look, unsigned jobs,
+    struct report_run *rep)
 {
+	struct run_result *res = xcalloc(cfg->naccounts + 1, sizeof(*res));
+	bool *want = xcalloc(cfg->naccounts + 1, sizeof(*want));
+	size_t nwant = 0;
 	int exit_code = 0;
 
-	for (size_t i = 0; i < cfg->naccounts; i++) {
+	for (size_t i = 0; i < cfg->naccounts; i++)
+		if ((want[i] = selected(names, nnames, cfg->accounts[i].name)))
+			nwant++;
+	/* --dry-run and --status print reports meant to be read in order:
+	 * one account after the other, whatever -j. */
+	if (look == LOOK_NONE && jobs > 1 && nwant > 1)
+		run_parallel(cfg, want, jobs, o, res, account_said, (void *)o);
+	else for (size_t i = 0; i < cfg->naccounts; i++) {
 		const struct account *a = &cfg->accounts[i];
-		struct fetch_stats stats;
-		struct err e;
+		struct run_result *r = &res[i];
 		int rc;
 
-		if (!selected(names, nnames, a->name))
+		if (!want[i])
 			continue;
-		err_clear(&e);
+		err_clear(&r->e);
 		if (look != LOOK_NONE) {
-			rc = fetch_look(a, o, look == LOOK_STATUS, stdout, &e);
+			rc = fetch_look(a, o, look == LOOK_STATUS, stdout,
+			    &r->e);
 			if (rc != 0) {
-				log_error(a->name, "%s", e.msg);
+				log_error(a->name, "%s", r->e.msg);
 				if (exit_code == 0)
 					exit_code = rc;
 			}
@@ -296,43 +350,28 @@ run_accounts(const struct config *cfg, char **names, size_t nnames,
 		}
 		long long t0 = util_now_ms();
 
-		rc = fetch_account(a, o, &stats, &e);
-		if (rc == 0 && stats.locked) {
-			/* Not a failure, and cron must not mail it: said at
-			 * -v, or to a person at a terminal. Not run, so not
-			 * in the summary; its metrics stay as they were. */
-			if (isatty(STDERR_FILENO) && !o->verbose &&
-			    !o->quiet)
-				log_warn(a->name, "%s", e.msg);
-			else
-				log_info(a->name, "%s", e.msg);
-			continue;
-		}
-		if (rep != NULL)
-			report_add(rep, a->name, rc, e.msg, &stats,
-			    (double)(util_now_ms() - t0) / 1000, time(NULL));
-		if (rc != 0) {
-			log_error(a->name, "%s", e.msg);
-			if (exit_code == 0)
-				exit_code = rc;
-		}
-		char big[64] = "";
-
-		if (stats.too_big > 0)
-			snprintf(big, sizeof(big), ", %lu over max_size left "
-			    "there", stats.too_big);
-		if (!stats.inventory)
-			log_info(a->name, "failed before the server's list "
-			    "was read: nothing fetched or deleted");
-		else
-			log_info(a->name, "%lu message%s on server, %lu "
-			    "stored, %lu deleted%s%s", stats.on_server,
-			    stats.on_server == 1 ? "" : "s", stats.stored,
-			    stats.deleted, big, rc != 0 ? " (failed)" : "");
-		if (stats.later > 0)
-			log_info(a->name, "%lu left for the next run "
-			    "(max_messages, max_bytes)", stats.later);
+		r->ran = true;
+		r->rc = fetch_account(a, o, &r->stats, &r->e);
+		r->seconds = (double)(util_now_ms() - t0) / 1000;
+		r->finished = time(NULL);
+		account_said(a, r, (void *)o);
 	}
+	/* In configuration order, however the runs ended: the summary, and
+	 * the exit status is the first failed account's. A locked account
+	 * was not run: not in the summary, its metrics stay as they were. */
+	for (size_t i = 0; i < cfg->naccounts; i++) {
+		const struct run_result *r = &res[i];
+
+		if (!r->ran || (r->rc == 0 && r->stats.locked))
+			continue;
+		if (rep != NULL)
+			report_add(rep, cfg->accounts[i].name, r->rc, r->e.msg,
+			    &r->stats, r->seconds, r->finished);
+		if (r->rc != 0 && exit_code == 0)
+			exit_code = r->rc;
+	}
+	free(res);
+	free(want);
 	return exit_code;
 }
 
@@ -444,6 +483,7 @@ main(int argc, char **argv)
 	char **names = NULL, *path = NULL, *tried = NULL, *errors = NULL;
 	size_t nnames = 0;
 	int verbosity = LOG_NORMAL, check_only = 0, server_info = 0, c, rc;
+	unsigned jobs = 1;
 	struct fetch_opts fo = { -1, false, false, false, false };
 	enum look look = LOOK_NONE;
 	bool use_syslog = false;
@@ -455,7 +495,7 @@ main(int argc, char **argv)
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&os, 0, sizeof(os));
-	while ((c = getopt_long(argc, argv, "c:a:vq", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:a:vqj:", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			opt_config = optarg;
@@ -470,6 +510,15 @@ main(int argc, char **argv)
 			break;
 		case 'q':
 			verbosity = LOG_QUIET;
+			break;
+		case 'j':
+			if (run_jobs_parse(optarg, &jobs) != 0) {
+				log_error(NULL, "-j/--jobs: \"%s\" is not a "
+				    "number of accounts to fetch at once (1 or "
+				    "more; 0: one per CPU)", optarg);
+				free(names);
+				return EX_USAGE;
+			}
 			break;
 		case OPT_CHECK_CONFIG:
 			check_only = 1;
@@ -684,7 +733,7 @@ main(int argc, char **argv)
 
 	rep.started = time(NULL);
 	rc = server_info ? run_server_info(&cfg, names, nnames) :
-	    run_accounts(&cfg, names, nnames, &fo, look,
+	    run_accounts(&cfg, names, nnames, &fo, look, jobs,
 	    reporting ? &rep : NULL);
 	if (reporting)
 		rc = reports_write(&ro, &rep, &cfg, rc, t0);

@@ -103,13 +103,9 @@ char *
 state_key(const char *host, int port, const char *user,
     const char *store_kind, const char *store_path)
 {
-	uint64_t h = 14695981039346656037ULL;   /* FNV-1a 64 */
+	uint64_t h = util_fnv1a64(store_path, strlen(store_path));
 	char *raw, *esc, *out;
 
-	for (const char *p = store_path; *p; p++) {
-		h ^= (unsigned char)*p;
-		h *= 1099511628211ULL;
-	}
 	/* Host names are case-insensitive: one mailbox, one journal. */
 	raw = xasprintf("%s@%s", user, host);
 	for (char *p = raw + strlen(user) + 1; *p; p++)

@@ -2,7 +2,8 @@
 #
 # Options (read from "popfetch --help", so new ones complete without an
 # edit here), file names after -c/--config and the options that name a
-# file, the modes after --tls, a few counts after -j/--jobs, commands after --password-command and
+# file, the modes after --tls, a few counts after -j/--jobs, nothing
+# after --shard, commands after --password-command and
 # --deliver-command, variables after --password-env, and account names
 # after -a/--account and as arguments, read from the configuration the
 # command line would use:
@@ -81,7 +82,7 @@ _popfetch_options()
 			sed 's/^[ ,[]*//' | sort -u
 	else
 		printf '%s\n' -c --config -a --account -v --verbose -q --quiet \
-			-j --jobs --dry-run --status --keep --no-keep --refetch \
+			-j --jobs --shard --dry-run --status --keep --no-keep --refetch \
 			--check-config --server-info --version --help \
 			--host --port --tls --user --password-env \
 			--password-file --password-command --maildir --mbox \
@@ -131,7 +132,7 @@ _popfetch()
 		COMPREPLY=($(compgen -v -- "$cur"))
 		return 0
 		;;
-	--host | --port | --user | --summary)
+	--host | --port | --user | --summary | --shard)
 		return 0
 		;;
 	-j | --jobs)

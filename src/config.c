@@ -1315,16 +1315,34 @@ account_build(struct yamltree *yt, const struct ynode *map, size_t index,
 		    "nor HOME is set to an absolute path", label);
 }
 
+/* An account's name and index, ordered by name, then by position. */
+struct named {
+	const char *name;
+	size_t i;
+};
+
+static int
+cmp_named(const void *x, const void *y)
+{
+	const struct named *a = x, *b = y;
+	int c = strcmp(a->name, b->name);
+
+	return c != 0 ? c : a->i < b->i ? -1 : a->i > b->i;
+}
+
 static void
 load_accounts(struct yamltree *yt, const struct ynode *seq,
     const struct slots *defs, struct config *cfg)
 {
+	const struct ynode **namev = xcalloc(seq->nkid + 1, sizeof(*namev));
+	struct named *byname = xcalloc(seq->nkid + 1, sizeof(*byname));
+	size_t n = 0;
+	char b[64];
+
 	cfg->accounts = xcalloc(seq->nkid, sizeof(*cfg->accounts));
 	for (size_t i = 0; i < seq->nkid; i++) {
 		const struct ynode *item = seq->kid[i];
 		struct account *a = &cfg->accounts[cfg->naccounts];
-		const struct ynode *namev;
-		char b[64];
 
 		if (item->kind == YN_BAD)
 			continue;
@@ -1334,20 +1352,28 @@ load_accounts(struct yamltree *yt, const struct ynode *seq,
 			    ynode_kind(item));
 			continue;
 		}
-		account_build(yt, item, i, defs, a, &namev);
+		account_build(yt, item, i, defs, a, &namev[cfg->naccounts]);
+		if (a->name != NULL)
+			byname[n++] = (struct named){ a->name, cfg->naccounts };
 		cfg->naccounts++;
-		if (a->name == NULL)
-			continue;
-		for (size_t j = 0; j + 1 < cfg->naccounts; j++)
-			if (cfg->accounts[j].name != NULL &&
-			    strcmp(cfg->accounts[j].name, a->name) == 0) {
-				report(yt, namev, "duplicate account name '%s' "
-				    "(first defined on line %d)",
-				    show(a->name, b, sizeof(b)),
-				    cfg->accounts[j].line);
-				break;
-			}
 	}
+	/* Duplicate names, sorted rather than compared in pairs: a file of
+	 * 10,000 accounts stays fast. Each later one names the first. */
+	qsort(byname, n, sizeof(*byname), cmp_named);
+	for (size_t i = 1, first = 0; i < n; i++) {
+		const struct account *a = &cfg->accounts[byname[i].i];
+		const struct account *f = &cfg->accounts[byname[first].i];
+
+		if (strcmp(f->name, a->name) != 0) {
+			first = i;
+			continue;
+		}
+		report(yt, namev[byname[i].i], "duplicate account name '%s' "
+		    "(first defined on line %d)", show(a->name, b, sizeof(b)),
+		    f->line);
+	}
+	free(byname);
+	free(namev);
 }
 
 /* Order accounts by the journal they would use: the server mailbox

@@ -27,6 +27,7 @@
 #include "prompt.h"
 #include "report.h"
 #include "run_parallel.h"
+#include "shard.h"
 #include "util.h"
 
 enum {
@@ -36,12 +37,13 @@ enum {
 	OPT_SUMMARY, OPT_SUMMARY_FILE, OPT_METRICS_FILE,
 	OPT_HOST, OPT_PORT, OPT_TLS, OPT_USER, OPT_PASSWORD_ENV,
 	OPT_PASSWORD_FILE, OPT_PASSWORD_COMMAND, OPT_MAILDIR, OPT_MBOX,
-	OPT_DELIVER_COMMAND
+	OPT_DELIVER_COMMAND, OPT_SHARD
 };
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "account", required_argument, NULL, 'a' },
+	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -81,10 +83,10 @@ usage(FILE *out)
 "                 --password-command CMD]\n"
 "                (--maildir DIR | --mbox FILE | --deliver-command CMD)\n"
 "                [OPTIONS]\n"
-"OPTIONS: [-v] [-q] [-j N] [--dry-run | --status] [--keep | --no-keep]\n"
-"         [--refetch]\n"
-"         [--syslog] [--check-config] [--summary json] [--summary-file FILE]\n"
-"         [--metrics-file FILE] [--server-info] [--version] [--help]\n"
+"OPTIONS: [-v] [-q] [-j N] [--shard K/N] [--dry-run | --status]\n"
+"         [--keep | --no-keep] [--refetch] [--syslog] [--check-config]\n"
+"         [--summary json] [--summary-file FILE] [--metrics-file FILE]\n"
+"         [--server-info] [--version] [--help]\n"
 "\n"
 "Fetch mail from the POP3 accounts in the configuration file (all, or\n"
 "those named) into their Maildir, mbox or delivery command; or, with\n"
@@ -96,6 +98,8 @@ usage(FILE *out)
 "                      /etc/popfetch/config.yaml)\n"
 "  -a, --account NAME  fetch only this account (repeatable); NAME... as\n"
 "                      arguments says the same\n"
+"      --shard K/N     only the accounts of shard K of N (0 <= K < N): those\n"
+"                      whose name's 64-bit FNV-1a hash mod N is K\n"
 "  -v, --verbose       a line per account and per message; -vv adds the\n"
 "                      POP3 dialogue (secrets redacted)\n"
 "  -q, --quiet         errors only, no warnings\n"
@@ -231,21 +235,6 @@ oneshot_password(struct account *a)
 	if (rc != 0)
 		log_error(a->name, "%s", e.msg);
 	return rc;
-}
-
-/* "a, b, c": the accounts' names, for an unknown one. */
-static char *
-known_names(const struct config *cfg)
-{
-	char *out = xstrdup(""), *t;
-
-	for (size_t i = 0; i < cfg->naccounts; i++) {
-		t = xasprintf("%s%s%s", out, i > 0 ? ", " : "",
-		    cfg->accounts[i].name);
-		free(out);
-		out = t;
-	}
-	return out;
 }
 
 static bool
@@ -491,9 +480,12 @@ main(int argc, char **argv)
 	struct reports ro = { false, NULL, NULL };
 	struct report_run rep = { 0 };
 	struct oneshot os;
-	struct config cfg;
+	struct config cfg, view;
+	struct shard shard = { 0, 0 };
+	struct err e;
 
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&view, 0, sizeof(view));
 	memset(&os, 0, sizeof(os));
 	while ((c = getopt_long(argc, argv, "c:a:vqj:", long_opts, NULL)) != -1) {
 		switch (c) {
@@ -503,6 +495,15 @@ main(int argc, char **argv)
 		case 'a':
 			names = xrealloc(names, (nnames + 1) * sizeof(*names));
 			names[nnames++] = optarg;
+			break;
+		case OPT_SHARD:
+			if (shard.n > 0)
+				conflict = "two --shard options";
+			else if (shard_parse(optarg, &shard, &e) != 0) {
+				log_error(NULL, "%s", e.msg);
+				free(names);
+				return EX_USAGE;
+			}
 			break;
 		case 'v':
 			verbosity = verbosity < LOG_NORMAL ? LOG_VERBOSE :
@@ -608,6 +609,8 @@ main(int argc, char **argv)
 		conflict = "--host (one-shot mode) and -c";
 	if (conflict == NULL && os.host != NULL && nnames > 0)
 		conflict = "--host (one-shot mode) and account names";
+	if (conflict == NULL && os.host != NULL && shard.n > 0)
+		conflict = "--host (one-shot mode) and --shard";
 	if (conflict == NULL && server_info && look != LOOK_NONE)
 		conflict = look == LOOK_STATUS ? "--server-info and --status" :
 		    "--server-info and --dry-run";
@@ -673,30 +676,26 @@ main(int argc, char **argv)
 	/* Take password_env values out of the environment, so commands we
 	 * run (password and token commands) never inherit them. */
 	config_capture_env(&cfg);
-	for (size_t i = 0; i < nnames; i++) {
-		if (config_find(&cfg, names[i]) == NULL) {
-			char *known = known_names(&cfg);
-
-			log_error(NULL, "%s: no account named \"%s\"; the "
-			    "accounts are: %s", path, names[i], known);
-			free(known);
-			rc = EX_USAGE;
-			goto out;
-		}
+	if (os.host != NULL && !server_info && !check_only &&
+	    (rc = oneshot_password(&cfg.accounts[0])) != 0)
+		goto out;
+	/* The accounts named (-a) and in the shard; the whole file was
+	 * loaded and checked all the same. */
+	if ((rc = shard_select(&cfg, names, nnames, &shard, &view, &e)) != 0) {
+		log_error(NULL, "%s", e.msg);
+		goto out;
 	}
+	if (shard.n > 0)
+		log_info(NULL, "shard %lu/%lu: %zu of the %zu account%s in %s%s%s",
+		    shard.k, shard.n, view.naccounts, cfg.naccounts,
+		    cfg.naccounts == 1 ? "" : "s", path, nnames > 0 ?
+		    ", among those named" : "", view.naccounts == 0 ?
+		    ": nothing to do" : "");
 	if (check_only) {
-		/* The selected accounts (-a), as loaded, then what the
-		 * file points at: files, variables, commands. */
-		struct config view = cfg;
+		/* The selected accounts, as loaded, then what the file
+		 * points at: files, variables, commands. */
 		char *jbuf = NULL, *problems = NULL;
 
-		view.accounts = xcalloc(cfg.naccounts + 1,
-		    sizeof(*view.accounts));
-		view.naccounts = 0;
-		for (size_t i = 0; i < cfg.naccounts; i++)
-			if (selected(names, nnames, cfg.accounts[i].name))
-				view.accounts[view.naccounts++] =
-				    cfg.accounts[i];
 		config_print(&view, stdout, journal_path, &jbuf);
 		fflush(stdout);
 		free(jbuf);
@@ -710,13 +709,8 @@ main(int argc, char **argv)
 			free(problems);
 			problems = NULL;
 		}
-		free(view.accounts);
 		goto out;
 	}
-
-	if (os.host != NULL && !server_info &&
-	    (rc = oneshot_password(&cfg.accounts[0])) != 0)
-		goto out;
 
 	/* libcurl (and OpenSSL) write every TLS session's secrets to the
 	 * file SSLKEYLOGFILE names: with them a capture of the connection
@@ -732,14 +726,15 @@ main(int argc, char **argv)
 	    ro.metrics_file != NULL;
 
 	rep.started = time(NULL);
-	rc = server_info ? run_server_info(&cfg, names, nnames) :
-	    run_accounts(&cfg, names, nnames, &fo, look, jobs,
+	rc = server_info ? run_server_info(&view, NULL, 0) :
+	    run_accounts(&view, NULL, 0, &fo, look, jobs,
 	    reporting ? &rep : NULL);
 	if (reporting)
 		rc = reports_write(&ro, &rep, &cfg, rc, t0);
 	report_free(&rep);
 	curl_global_cleanup();
 out:
+	shard_view_free(&view);
 	config_free(&cfg);
 	free(errors);
 	free(tried);

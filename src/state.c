@@ -42,7 +42,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -103,13 +102,9 @@ char *
 state_key(const char *host, int port, const char *user,
     const char *store_kind, const char *store_path)
 {
-	uint64_t h = 14695981039346656037ULL;   /* FNV-1a 64 */
+	uint64_t h = util_fnv1a64(store_path, strlen(store_path));
 	char *raw, *esc, *out;
 
-	for (const char *p = store_path; *p; p++) {
-		h ^= (unsigned char)*p;
-		h *= 1099511628211ULL;
-	}
 	/* Host names are case-insensitive: one mailbox, one journal. */
 	raw = xasprintf("%s@%s", user, host);
 	for (char *p = raw + strlen(user) + 1; *p; p++)
@@ -133,16 +128,31 @@ state_legacy_key(const char *host, const char *user)
 	return out;
 }
 
-/* Take dir/key.lock without waiting. */
+/*
+ * Take dir/key.lock without waiting: an fcntl write lock on the whole
+ * file, the lock NFS carries between machines (flock is only emulated
+ * over NFS, and not by every client). It belongs to this process and
+ * goes when any descriptor of the file is closed here: the lock file is
+ * opened nowhere else (state_peek does not touch it), and once per
+ * journal in a process.
+ */
 static int
 lock_take(const char *path, int *fd, struct err *e)
 {
+	struct flock fl;
+
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (*fd < 0)
 		return err_sys(e, EX_CANTCREAT, errno, "%s", path);
-	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 0;
+	fl.l_len = 0;		/* to the end, however far it grows */
+	if (fcntl(*fd, F_SETLK, &fl) == 0)
 		return 0;
-	if (errno == EWOULDBLOCK)
+	/* POSIX allows either for a lock held elsewhere. */
+	if (errno == EAGAIN || errno == EACCES)
 		return err_set(e, EX_TEMPFAIL, "skipped: another popfetch run "
 		    "is working on this account (it holds %s)", path);
 	return err_sys(e, EX_IOERR, errno, "locking %s", path);
@@ -568,7 +578,7 @@ state_close(struct state *st)
 	if (st->fd >= 0)
 		close(st->fd);
 	if (st->lockfd >= 0)
-		close(st->lockfd);   /* releases the flock */
+		close(st->lockfd);   /* releases the lock */
 	for (size_t i = 0; i < st->tabsize; i++)
 		free(st->tab[i].uidl);
 	free(st->tab);

@@ -6,10 +6,32 @@
  *
  * On disk, in the account's state_dir:
  *   KEY.state   append-only journal, one record per line (see state.c)
- *   KEY.lock    flock()ed for the whole run: one popfetch per journal
+ *   KEY.lock    locked for the whole run: one popfetch per journal
  * KEY (state_key) names the pair, not the account, so renaming an account
  * keeps its state, and two accounts reading one mailbox into two stores
  * (or two mailboxes into one store) never share a journal.
+ *
+ * The lock is an fcntl (POSIX) write lock on the whole of KEY.lock, taken
+ * with F_SETLK (never waiting), so it holds between machines that share
+ * state_dir over NFS, where flock is at best emulated. It relies on:
+ * - the file server honouring fcntl locks: NLM (lockd, statd) for NFSv3,
+ *   built into the protocol for NFSv4. A mount with "nolock" or
+ *   "local_lock=posix"/"local_lock=all" keeps locks on the client, and
+ *   two machines then both run the account: do not share state_dir so.
+ * - no clock: the lock is not a file's age or contents. A machine that
+ *   dies holding it loses it through the server's recovery (NFSv4: its
+ *   lease expires, 90 s by default; NFSv3: statd's reboot notice, or an
+ *   administrator clearing it), not through popfetch.
+ * - one descriptor of KEY.lock per process: an fcntl lock belongs to the
+ *   process (a second state_open of the same key in one process would
+ *   not be refused) and goes when the process closes ANY descriptor of
+ *   that file. So nothing but state_open/state_close opens KEY.lock
+ *   (state_peek does not), a process opens a journal at most once at a
+ *   time (the accounts of one configuration never share a key:
+ *   config.c's pairs_check), and a forked child does not inherit the
+ *   lock (a child that works on an account takes its own).
+ * The older per-user@host journal is adopted under LEGACY.lock, the same
+ * kind of lock, another file.
  *
  * A batch of deliveries is journalled as
  *   begin (Maildir: the file names it will use; mbox: the size to roll back
@@ -58,8 +80,8 @@ char *state_legacy_key(const char *host, const char *user);
 
 /*
  * Create dir if needed, take KEY.lock without waiting (EX_TEMPFAIL with a
- * message naming the lock file when another run holds it, and *locked
- * set true when locked is not NULL), and load the
+ * message naming the lock file when another process holds it, and
+ * *locked set true when locked is not NULL), and load the
  * journal (a torn last line from a crash is cut off). EX_CANTCREAT or
  * EX_IOERR when the directory or files cannot be used, EX_DATAERR when
  * the journal is unreadable garbage.

@@ -337,6 +337,19 @@ util_now_ms(void)
 } while (0)
 
 uint64_t
+util_fnv1a64(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+uint64_t
 util_siphash(const uint64_t key[2], const void *p, size_t n)
 {
 	const unsigned char *q = p;

@@ -89,6 +89,11 @@ void util_free_secret(char *s);
 /* Monotonic clock in milliseconds. */
 long long util_now_ms(void);
 
+/* The 64-bit FNV-1a hash of p[0..n) (offset basis 14695981039346656037,
+ * prime 1099511628211): the same everywhere, for names that must not
+ * change (journal keys, shards); never for tables keyed from outside. */
+uint64_t util_fnv1a64(const void *p, size_t n);
+
 /* SipHash-2-4 of p[0..n) under key: a hash for tables whose keys come
  * from outside (UIDLs), which a peer cannot aim at one bucket without
  * the key. */

@@ -22,7 +22,12 @@
 #include "util.h"
 #include "yamltree.h"
 
-#define FILE_MAX	(1024 * 1024)	/* no configuration is bigger */
+/* The largest file read. A real account with every key written takes
+ * about 650 bytes, so this holds some 100,000 of them; parsed, a file
+ * takes about ten times its size in memory, so the cap also bounds what
+ * a mistaken path (a mailbox, a disk image) can cost before it is
+ * refused. */
+#define FILE_MAX	(64 * 1024 * 1024)
 #define DEPTH_MAX	32		/* bounds the recursion */
 
 /* ---- problems ------------------------------------------------------- */
@@ -367,22 +372,26 @@ slurp(const char *path, char **out, size_t *outlen, unsigned *mode,
 		return EX_NOINPUT;
 	}
 	*mode = (unsigned)st.st_mode;
+	/* A regular file's size (plus one, to see its end) is the buffer
+	 * it needs: no copies while reading. Anything else (a pipe) or a
+	 * file that grows is read until one byte past FILE_MAX. */
+	if (S_ISREG(st.st_mode) && st.st_size >= 0 &&
+	    st.st_size <= FILE_MAX)
+		cap = (size_t)st.st_size + 1;
 	buf = xmalloc(cap);
+	if (S_ISREG(st.st_mode) && st.st_size > FILE_MAX)
+		goto too_big;
 	for (;;) {
 		if (len == cap) {
-			if (cap >= FILE_MAX) {
-				*errors = xasprintf("%s: too big for a "
-				    "configuration file (over %d KiB)", path,
-				    FILE_MAX / 1024);
-				rc = EX_CONFIG;
-				goto fail;
-			}
-			nbuf = xmalloc(2 * cap);
+			if (cap > FILE_MAX)
+				goto too_big;
+			cap = cap > FILE_MAX / 2 ? (size_t)FILE_MAX + 1 :
+			    2 * cap;
+			nbuf = xmalloc(cap);
 			memcpy(nbuf, buf, len);
 			util_wipe(buf, len);
 			free(buf);
 			buf = nbuf;
-			cap *= 2;
 		}
 		n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
@@ -401,6 +410,10 @@ slurp(const char *path, char **out, size_t *outlen, unsigned *mode,
 	*out = buf;
 	*outlen = len;
 	return 0;
+too_big:
+	*errors = xasprintf("%s: too big for a configuration file (over %d "
+	    "KiB)", path, FILE_MAX / 1024);
+	rc = EX_CONFIG;
 fail:
 	close(fd);
 	util_wipe(buf, len);

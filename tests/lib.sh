@@ -904,6 +904,34 @@ p.quit()
 EOF
 }
 
+# lock_hold FILE: another process takes an fcntl write lock on all of
+# FILE (created if need be) and holds it until lock_release.
+holder=
+lock_hold() {
+	rm -f "$T/holding"
+	"$PYTHON" - "$1" "$T/holding" <<'EOF' &
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+open(sys.argv[2], "w").close()
+while os.path.exists(sys.argv[2]):
+    time.sleep(0.05)
+EOF
+	holder=$!
+	for _ in $(seq 200); do
+		[ -e "$T/holding" ] && return 0
+		kill -0 "$holder" 2>/dev/null || break
+		sleep 0.05
+	done
+	fail "the fcntl lock holder could not take $1"
+}
+lock_release() {
+	[ -n "$holder" ] || return 0
+	rm -f "$T/holding"
+	wait "$holder" 2>/dev/null || true
+	holder=
+}
+
 # ------------------------------------------------------- fake POP3 server
 
 # fakepop3_start DIR ARGS...: start tests/fakepop3.py in the background with

@@ -101,6 +101,10 @@ checks() {
 	expect --check-config -- "$POPFETCH" --ch
 	expect_has -a --account -c --config --status --dry-run -- "$POPFETCH" -
 	expect --no-keep -- "$POPFETCH" -v --no
+	expect --shard -- "$POPFETCH" --sh
+	note "$PASS_NAME: nothing after --shard (K/N is the user's)"
+	expect -- "$POPFETCH" -c "$T/a.yaml" --shard ""
+	expect -- "$POPFETCH" -c "$T/a.yaml" --shard = ""
 	note "$PASS_NAME: -a NAME from -c FILE"
 	expect work work-old -- "$POPFETCH" -c "$T/a.yaml" -a wo
 	expect work work-old home -- "$POPFETCH" -c "$T/a.yaml" -v -a ""

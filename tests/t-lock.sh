@@ -4,16 +4,18 @@
 #     (greeting delayed); the second skips the account: exit 0 and
 #     silent (cron must not mail a run that overlaps a long one), the
 #     notice at -v and on a terminal, naming the lock; afterwards every
-#     message is stored exactly once.
+#     message is stored exactly once. While the first run works, another
+#     program's fcntl lock (Python's lockf) on the lock file is refused:
+#     popfetch's lock is an fcntl (POSIX) lock, the kind NFS carries.
 #  2. The lock file (<state_dir>/<key>.lock, key = user@host,port,kind-hash
 #     with bytes of user@host outside [A-Za-z0-9._@+-] as %XX, see
-#     state_key in lib.sh) held by flock(1): skipped the same way.
+#     state_key in lib.sh) held with an fcntl lock by another program
+#     (Python's fcntl.lockf): skipped the same way.
 #  3. Two accounts, the first locked: the second is still fetched; exit 0.
 . "$(dirname "$0")/lib.sh"
 t_init
 setup_tmp t-lock
-trap t_cleanup EXIT
-command -v flock >/dev/null 2>&1 || skip "flock(1) (util-linux) not installed"
+trap 'lock_release; t_cleanup' EXIT
 
 mkdir -p "$T/msgs"
 msgs=()
@@ -57,6 +59,18 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 grep -q 'conn 1 from' "$FAKE_DIR/server.err" || fail "the first run never connected"
+# popfetch's lock, seen from another program: an fcntl lock refused.
+lockfiles=("$T/state1/"*.lock)
+[ ${#lockfiles[@]} = 1 ] && [ -f "${lockfiles[0]}" ] || fail "lock files in state1: ${lockfiles[*]}"
+"$PYTHON" - "${lockfiles[0]}" <<'EOF' || fail "another program took an fcntl lock on ${lockfiles[0]} while popfetch held it"
+import errno, fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+try:
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+except OSError as e:
+    sys.exit(0 if e.errno in (errno.EAGAIN, errno.EACCES) else 2)
+sys.exit(1)
+EOF
 run_popfetch -c "$T/c1.yaml"
 locked_ok "the second run" slow
 first_rc=0
@@ -79,7 +93,7 @@ expect_silent "the third run"
 assert_maildir_matches "$T/Maildir1" "${msgs[@]}"
 fakepop3_stop
 
-note "case 2: the lock file held with flock(1); a user name that needs escaping"
+note "case 2: the lock file held by another program's fcntl lock; a user name that needs escaping"
 fakepop3_start "$T/fake2" --messages "$T/msgs" --user "pf/test user" --timeout 60 ||
 	fail "cannot start the fake server"
 popfetch_config "$T/c2.yaml" name=held port="$FAKE_PORT" user="pf/test user" \
@@ -90,15 +104,12 @@ case $key in
 *) fail "lock key: got '$key'" ;;
 esac
 mkdir -p "$T/state2"
-# This shell holds the lock on fd 9 (popfetch opens the file anew, so the
-# inherited descriptor does not help it).
-exec 9>>"$T/state2/$key.lock"
-flock -n 9 || fail "flock(1) could not take the lock"
+lock_hold "$T/state2/$key.lock"
 run_popfetch -c "$T/c2.yaml"
 if [ "$RC" != 0 ]; then
 	ls -la "$T/state2" >&2
 fi
-locked_ok "a run while flock(1) holds the lock" held "$T/c2.yaml"
+locked_ok "a run while another program holds an fcntl lock" held "$T/c2.yaml"
 assert_eq 0 "$(maildir_count "$T/Maildir2")" "messages stored while locked"
 [ ! -s "$FAKE_LOG" ] || fail "a locked run connected to the server"
 # As cron runs it: no terminal, an almost empty environment.
@@ -123,7 +134,7 @@ locked_ok "two accounts, one locked" held "$T/c3.yaml"
 assert_eq 0 "$(maildir_count "$T/Maildir2")" "messages stored for the locked account"
 assert_maildir_matches "$T/Maildir3" "${msgs[@]}"
 
-exec 9>&-
+lock_release
 note "after the lock is released the account runs normally, silent as cron runs it"
 rc=0
 env -i HOME="$T" PATH=/usr/bin:/bin "$POPFETCH" -c "$T/c2.yaml" \

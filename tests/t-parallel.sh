@@ -294,8 +294,7 @@ note "an account locked by another program: skipped silently, -j 3"
 key=$(state_key "$DOVECOT_USER" 127.0.0.1 "$DOVECOT_PORT" maildir "$T/s/m3")
 dovecot_add_message "$DATA/utf8.eml"
 msgs+=("$DATA/utf8.eml")
-exec 9>>"$T/state/$key.lock"
-flock -n 9 || fail "flock(1) could not take the lock"
+lock_hold "$T/state/$key.lock"
 run_popfetch -c "$T/all.yaml" -j 3
 expect_rc 0 "-j 3, m3 locked"
 expect_silent "-j 3, m3 locked"
@@ -304,7 +303,7 @@ for a in m1 m5 m6; do
 	assert_maildir_matches "$T/s/$a" "${msgs[@]}"
 done
 assert_mbox_matches "$T/s/b4.mbox" "${msgs[@]}"
-exec 9>&-
+lock_release
 
 note "-j 0: one per CPU"
 run_popfetch -c "$T/all.yaml" -j 0

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <errno.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,6 +252,104 @@ test_peek(void)
 	    EX_DATAERR && pk == NULL);
 }
 
+/* In a child: F_GETLK sees a whole-file write lock of this process on
+ * the journal's lock file, and state_open is refused as locked with the
+ * message naming it. 0 when all holds, else the number of the first
+ * check that failed. */
+static int
+lock_seen_from_child(struct state **st2)
+{
+	char path[512];
+	pid_t pid, parent = getpid();
+	int status = -1;
+
+	snprintf(path, sizeof(path), "%s/me@pop.example.org.lock", dir);
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		struct flock fl;
+		struct err e;
+		bool locked = false;
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (fd < 0 || fcntl(fd, F_GETLK, &fl) != 0)
+			_exit(1);
+		if (fl.l_type != F_WRLCK || fl.l_pid != parent ||
+		    fl.l_start != 0 || fl.l_len != 0)
+			_exit(2);
+		fl.l_type = F_WRLCK;
+		if (fcntl(fd, F_SETLK, &fl) == 0 || (errno != EAGAIN &&
+		    errno != EACCES))
+			_exit(3);
+		close(fd);
+		err_clear(&e);
+		if (state_open(dir, "me@pop.example.org", NULL, false, st2,
+		    &locked, &e) != EX_TEMPFAIL || !locked)
+			_exit(4);
+		if (strstr(e.msg, "another popfetch run is working on this "
+		    "account") == NULL || strstr(e.msg,
+		    "me@pop.example.org.lock") == NULL)
+			_exit(5);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	if (WEXITSTATUS(status) != 0)
+		fprintf(stderr, "lock_seen_from_child: check %d failed\n",
+		    WEXITSTATUS(status));
+	return WEXITSTATUS(status);
+}
+
+/* A lock some other program holds with fcntl (as over NFS, where that is
+ * the lock every client sees): state_open is refused as locked. */
+static void
+test_lock_held_by_other(void)
+{
+	char path[512], ok;
+	int fds[2], back[2], status;
+	struct state *st = NULL;
+	struct err e;
+	bool locked = false;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/held@pop.example.org.lock", dir);
+	CHECK(pipe(fds) == 0 && pipe(back) == 0);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		struct flock fl;
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		ok = fd >= 0 && fcntl(fd, F_SETLK, &fl) == 0 ? 'y' : 'n';
+		(void)!write(fds[1], &ok, 1);
+		(void)!read(back[0], &ok, 1);   /* until the parent is done */
+		_exit(0);
+	}
+	CHECK(pid > 0);
+	CHECK(read(fds[0], &ok, 1) == 1 && ok == 'y');
+	err_clear(&e);
+	CHECK(state_open(dir, "held@pop.example.org", NULL, false, &st,
+	    &locked, &e) == EX_TEMPFAIL);
+	CHECK(locked && st == NULL);
+	CHECK(strstr(e.msg, "held@pop.example.org.lock") != NULL);
+	(void)!write(back[1], "x", 1);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	close(fds[0]);
+	close(fds[1]);
+	close(back[0]);
+	close(back[1]);
+	/* Released with its holder: taken now. */
+	CHECK(state_open(dir, "held@pop.example.org", NULL, false, &st,
+	    &locked, &e) == 0 && !locked);
+	state_close(st);
+}
+
 static void
 test_compact_and_lock(void)
 {
@@ -262,17 +361,10 @@ test_compact_and_lock(void)
 
 	if (st == NULL)
 		return;
-	/* A second run on the same mailbox is refused while we hold it. */
-	{
-		bool locked = false;
-
-		CHECK(state_open(dir, "me@pop.example.org", NULL, false, &st2,
-		    &locked, &e) == EX_TEMPFAIL);
-		CHECK(locked);
-	}
-	CHECK(strstr(e.msg, "another popfetch run is working on this "
-	    "account") != NULL);
-	CHECK(strstr(e.msg, "me@pop.example.org.lock") != NULL);
+	/* A second run on the same mailbox (another process: an fcntl
+	 * lock does not exclude its own process) is refused while we hold
+	 * it, and sees our lock as an fcntl write lock on the whole file. */
+	CHECK(lock_seen_from_child(&st2) == 0);
 
 	/* The odd UIDL is not listed: kept, marked absent since now. */
 	CHECK(state_compact(st, keep, lens, 3, NULL, NULL, 0, 86400, &e) == 0);
@@ -671,6 +763,7 @@ main(void)
 	test_persist();
 	test_open_batch();
 	test_compact_and_lock();
+	test_lock_held_by_other();
 	test_peek();
 	test_duplicates();
 	test_siphash();

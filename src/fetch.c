@@ -390,6 +390,8 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	}
 	c->batch_open = false;
 	TESTHOOK("batch-recorded");
+	if (ops->batch_done != NULL)
+		ops->batch_done(c->sink);
 	c->stats->stored += done;
 	for (size_t i = 0; i < done; i++)
 		c->stats->bytes += ok[i]->size;
@@ -402,6 +404,10 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 		rc = dele_many(c, nums, nnums, e);
 	}
 out:
+	/* Recorded or not, the batch is over (after a failed record the
+	 * next run's recovery takes it out under the locks). */
+	if (ops->batch_done != NULL)
+		ops->batch_done(c->sink);
 	for (size_t i = 0; i < count; i++)
 		free(names[i]);
 	free(names);

@@ -23,7 +23,11 @@
  *                                           (file data and directory entries)
  *     or s->ops->batch_abort()              undo the batch (mbox: truncate;
  *                                           Maildir: remove the tmp/ files)
- *                                           Both end the batch (mbox: unlock)
+ *     s->ops->batch_done()                  the batch is recorded in the
+ *                                           journal, or given up: let go
+ *                                           of what it held (mbox: unlock;
+ *                                           an abort or failed sync has
+ *                                           unlocked already)
  *   s->ops->idle() at any time                (mbox: refresh the dotlock)
  *   s->ops->close()
  *
@@ -138,6 +142,11 @@ struct sink_ops {
 	/* Undo the batch as far as the format allows (mbox: ftruncate to the
 	 * mark; Maildir: remove the committed files still in tmp/). */
 	void (*batch_abort)(struct sink *s);
+	/* After batch_sync and the journal's records of the batch (synced
+	 * or not): what the batch held until now is let go (mbox: the
+	 * locks, so nobody appends after a batch recovery might still have
+	 * to take out). NULL: nothing held. Harmless when nothing is. */
+	void (*batch_done)(struct sink *s);
 	/* Unlock and free. */
 	void (*close)(struct sink *s);
 	/* Called now and then while nothing is written (between DELEs), so

@@ -67,6 +67,7 @@ struct mbox {
 	off_t mark;		/* size at batch_begin */
 	long long stamp;	/* the batch's From_ line time */
 	off_t our_end;		/* size after our last batch; -1: none */
+	struct timespec our_mtime;	/* its mtime then */
 	off_t msg_start;	/* size at msg_begin */
 	int in_batch, in_msg;
 	int ends_lf;		/* the file is empty or ends with LF */
@@ -197,7 +198,15 @@ dotlock_take(struct mbox_lock *lk, const char *path, long timeout_ms,
 		sleep_ms(LOCK_RETRY_MS);
 	}
 	dotlock_text(pid, sizeof(pid));
-	(void)util_write_all(fd, pid, strlen(pid));
+	if ((rc = util_write_all(fd, pid, strlen(pid))) != 0) {
+		/* A lock without our text would never be let go (only ours
+		 * is removed) and looks like anyone's. */
+		rc = err_sys(e, EX_CANTCREAT, rc, "cannot write lock file %s",
+		    lockpath);
+		close(fd);
+		(void)unlink(lockpath);
+		goto fail;
+	}
 	if (fstat(fd, &st) != 0) {
 		rc = err_sys(e, EX_CANTCREAT, errno, "cannot stat %s",
 		    lockpath);
@@ -492,6 +501,7 @@ mb_batch_begin(struct sink *s, struct sink_mark *mark, struct err *e)
 	if (mb->in_msg || mb->in_batch)
 		return err_set(e, EX_SOFTWARE, "mbox %s: batch begun inside "
 		    "a batch", mb->path);
+	mbox_lock_release(&mb->lk);   /* a batch_done that never came */
 	if ((rc = mb_lock(mb, e)) != 0)
 		return rc;
 	if (fstat(mb->lk.fd, &st) != 0) {
@@ -499,19 +509,29 @@ mb_batch_begin(struct sink *s, struct sink_mark *mark, struct err *e)
 		mbox_lock_release(&mb->lk);
 		return rc;
 	}
-	/* One From_ line for the whole batch: recovery tells the batch's
-	 * bytes from anything appended after them by it. Its time must
-	 * differ from that of a batch another popfetch may have left
-	 * unfinished in this file, which began no later than the file's last
-	 * change: unless the file is as our last batch left it, begin in a
-	 * later second than that change (a wait under a second, only right
-	 * after somebody else wrote). */
-	if (st.st_size != mb->our_end) {
+	/* Every From_ line of the batch has one date, the stamp: recovery
+	 * tells the batch's bytes from anything after them by it, whatever
+	 * the sender. No From_ line written after the mark by anyone else
+	 * may have it:
+	 * - the stamp is one second before the second the batch holds the
+	 *   lock in: whatever is appended after the mark is written after
+	 *   that (the lock is held until the batch is recorded), and dated
+	 *   when written;
+	 * - the file is marked changed now (under the lock), and unless it
+	 *   is exactly as our last batch left it (size and mtime) we first
+	 *   wait until the clock is past its last change (under a second,
+	 *   only right after somebody else wrote): a batch another popfetch
+	 *   left unfinished here marked the file no earlier than its own
+	 *   stamp + 1, so ours is later than that stamp. */
+	if (st.st_size != mb->our_end ||
+	    st.st_mtim.tv_sec != mb->our_mtime.tv_sec ||
+	    st.st_mtim.tv_nsec != mb->our_mtime.tv_nsec) {
 		for (int i = 0; i < 24 && (long long)time(NULL) <=
 		    (long long)st.st_mtime; i++)
 			sleep_ms(50);
 	}
-	mb->stamp = (long long)time(NULL);
+	(void)futimens(mb->lk.fd, NULL);
+	mb->stamp = (long long)time(NULL) - 1;
 	mb->size = st.st_size;
 	mb->mark = st.st_size;
 	mb->ends_lf = mb_read_ends_lf(mb);
@@ -561,6 +581,10 @@ mb_write_head(struct mbox *mb)
 	size_t hl = msghdr_head_len(&mb->head);
 
 	msghdr_sender(h != NULL ? h : "", hl, sender, sizeof(sender));
+	/* An address without a domain ("root") is written MAILER-DAEMON:
+	 * recovery knows our From_ lines by an '@' or that word. */
+	if (strchr(sender, '@') == NULL)
+		snprintf(sender, sizeof(sender), "MAILER-DAEMON");
 	mbox_from_line_for(sender, mb->stamp, line, sizeof(line));
 	mb->from_written = 1;
 	if (mb_out(mb, line, strlen(line)) != 0)
@@ -656,9 +680,14 @@ mb_batch_sync(struct sink *s, struct err *e)
 	if (!mb->in_batch)
 		return 0;   /* ended already (synced or undone) */
 	if (fsync(mb->lk.fd) == 0) {
+		struct stat st;
+
 		mb->in_batch = 0;
 		mb->our_end = mb->size;
-		mbox_lock_release(&mb->lk);
+		if (fstat(mb->lk.fd, &st) == 0)
+			mb->our_mtime = st.st_mtim;
+		/* The locks stay until batch_done: until the batch is
+		 * recorded, recovery may still have to take it out. */
 		return 0;
 	}
 	errnum = errno;
@@ -714,6 +743,15 @@ mb_idle(struct sink *s)
 	mb_touch_lock(s->priv);
 }
 
+static void
+mb_batch_done(struct sink *s)
+{
+	struct mbox *mb = s->priv;
+
+	if (!mb->in_batch)
+		mbox_lock_release(&mb->lk);
+}
+
 static int
 mb_recover(struct sink *s, const struct sink_mark *mark, char *const *names,
     size_t nnames, int *found, struct err *warn, struct err *e)
@@ -741,6 +779,7 @@ static const struct sink_ops mbox_ops = {
 	.msg_abort = mb_msg_abort,
 	.batch_sync = mb_batch_sync,
 	.batch_abort = mb_batch_abort,
+	.batch_done = mb_batch_done,
 	.close = mb_close,
 	.idle = mb_idle,
 };

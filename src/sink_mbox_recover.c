@@ -82,8 +82,7 @@ daemon_layout(const char *line, size_t len)
 }
 
 /* The sender token of a From_ line: bytes up to the first space, never
- * a tab, LF or NUL (popfetch writes one word there: the envelope sender
- * or MAILER-DAEMON). Returns its length, 0 when there is none. */
+ * a tab, LF or NUL. Returns its length, 0 when there is none. */
 static size_t
 sender_len(const char *p, size_t n)
 {
@@ -93,6 +92,15 @@ sender_len(const char *p, size_t n)
 	    p[i] != '\0')
 		i++;
 	return i;
+}
+
+/* Could popfetch have written this sender: an address with an '@', or
+ * MAILER-DAEMON (sink_mbox.c writes nothing else)? */
+static bool
+sender_ours(const char *p, size_t k)
+{
+	return memchr(p, '@', k) != NULL ||
+	    (k == 13 && memcmp(p, "MAILER-DAEMON", 13) == 0);
 }
 
 /* Is this whole line (ending with "\n") one of the batch's From_ lines:
@@ -110,7 +118,8 @@ ours(const char *line, size_t len, const char *from, size_t fromlen,
 	if (len < 5 || memcmp(line, "From ", 5) != 0)
 		return false;
 	k = sender_len(line + 5, len - 5);
-	return k > 0 && len - 5 - k == fromlen - date &&
+	return k > 0 && sender_ours(line + 5, k) &&
+	    len - 5 - k == fromlen - date &&
 	    memcmp(line + 5 + k, from + date, fromlen - date) == 0;
 }
 
@@ -134,7 +143,7 @@ ours_prefix(const char *line, size_t len, const char *from, size_t fromlen,
 	k = sender_len(line + 5, len - 5);
 	if (5 + k == len)
 		return true;   /* cut inside the sender */
-	if (k == 0 || line[5 + k] != ' ')
+	if (k == 0 || line[5 + k] != ' ' || !sender_ours(line + 5, k))
 		return false;
 	rest = len - 5 - k;
 	return rest <= fromlen - date &&
@@ -172,7 +181,7 @@ fromline_like(const char *p, size_t n)
 struct line {
 	off_t start;
 	size_t len;                /* bytes so far */
-	char head[128];
+	char head[512];             /* a From_ line with the longest sender fits */
 	char ring[1024];
 	size_t rpos;               /* next write position in ring */
 };

@@ -469,7 +469,8 @@ make_cert() {
 # gets none), an empty line.
 # SENDER is the message's envelope sender, worked out here with Python's
 # email package: the address of its first Return-Path: field ("<>":
-# MAILER-DAEMON), else of its first From: field, else MAILER-DAEMON.
+# MAILER-DAEMON), else of its first From: field, else MAILER-DAEMON; an
+# address without an '@' is MAILER-DAEMON too.
 # The date is matched loosely (asctime form).  No ORIG: MBOX is empty or
 # absent.
 assert_mbox_matches() {
@@ -489,12 +490,12 @@ def sender(data):
             return "MAILER-DAEMON"
         a = email.utils.parseaddr(str(rp))[1]
         if a:
-            return a
+            return a if "@" in a else "MAILER-DAEMON"
     fr = msg.get("From")
     if fr is not None:
         for _, a in email.utils.getaddresses([str(fr)]):
             if a:
-                return a
+                return a if "@" in a else "MAILER-DAEMON"
     return "MAILER-DAEMON"
 quote_re = re.compile(rb"^(>*)From ", re.M)
 pos = 0

@@ -665,6 +665,7 @@ test_mbox_envelope(void)
 		{ "Return-Path: <>\r\nFrom: daemon@example.org\r\n\r\nq\r\n",
 		  "MAILER-DAEMON" },
 		{ "From: folded\r\n <fold@example.org>\r\n\r\n", "fold@example.org" },
+		{ "From: root (Cron Daemon)\r\n\r\nz\r\n", "MAILER-DAEMON" },
 		{ "", "MAILER-DAEMON" },
 	};
 	char *path = tpath("envelope");
@@ -754,7 +755,18 @@ test_mbox_deliver(void)
 	CHECK(stat(path, &st) == 0);
 	CHECK(s->ops->batch_begin(s, &mark, &e) == 0);
 	CHECK(mark.size == fsize(path));
-	CHECK(mark.stamp > (long long)st.st_mtime);
+	/* Dated one second before the batch holds the lock (anything
+	 * appended after it is dated later), not before the file's last
+	 * change (a dead batch of another popfetch is older), and the file
+	 * marked changed now. */
+	CHECK(mark.stamp >= (long long)st.st_mtime);
+	CHECK(mark.stamp < (long long)time(NULL));
+	{
+		struct stat now;
+
+		CHECK(stat(path, &now) == 0 && (long long)now.st_mtime >
+		    mark.stamp);
+	}
 	CHECK(deliver(s, NULL, "", 0, 1, &e) == 0);
 	CHECK(s->ops->batch_sync(s, &e) == 0);
 	s->ops->close(s);
@@ -950,6 +962,12 @@ test_mbox_lock_refresh(void)
 	CHECK(mtime_of(lock) >= time(NULL) - 60);
 	CHECK(s->ops->msg_commit(s, &e) == 0);
 	CHECK(s->ops->batch_sync(s, &e) == 0);
+	/* Held until the batch is recorded (batch_done), so nobody appends
+	 * after bytes recovery might still take out. */
+	CHECK(exists(lock));
+	CHECK(s->ops->batch_done != NULL);
+	if (s->ops->batch_done != NULL)
+		s->ops->batch_done(s);
 	/* Between batches (while DELEs go out, while the server is waited
 	 * for) neither lock is held; idle makes none. */
 	CHECK(!exists(lock));
@@ -968,6 +986,7 @@ test_mbox_lock_refresh(void)
 		s->ops->idle(s);
 	CHECK(mtime_of(lock) == old);
 	CHECK(s->ops->batch_sync(s, &e) == 0);
+	s->ops->batch_done(s);
 	CHECK(exists(lock));
 	CHECK(unlink(lock) == 0);
 	s->ops->close(s);
@@ -1164,8 +1183,9 @@ spew_parts(const char *path, const char *const *parts)
 }
 
 /* The file at path holds exactly the concatenation of `parts`. */
+#define check_parts(path, parts) check_parts_at(path, parts, __LINE__)
 static void
-check_parts(const char *path, const char *const *parts)
+check_parts_at(const char *path, const char *const *parts, int line)
 {
 	size_t len = 0, got_len = 0, off = 0;
 	char *got = slurp(path, &got_len), *want;
@@ -1178,6 +1198,9 @@ check_parts(const char *path, const char *const *parts)
 		off += strlen(parts[i]);
 	}
 	CHECK(got != NULL);
+	if (got != NULL && (got_len != len || memcmp(got, want, len) != 0))
+		fprintf(stderr, "tests/unit_sink.c:%d: the mbox differs\n",
+		    line);
 	if (got != NULL)
 		CHECK_MEM(got, got_len, want, len);
 	free(got);
@@ -1260,6 +1283,51 @@ test_mbox_recover(void)
 		spew_parts(path, f);
 		CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
 		check_parts(path, want);
+	}
+	/* Each message of a batch names its own sender, one as long as an
+	 * envelope sender can be (255 bytes): all of them are the batch's.
+	 * A From_ line dated a second later (anyone appending after the
+	 * batch took its lock) is not, whatever its sender. */
+	{
+		char longs[256], l1[400], l2[96], l3[96], batch[1024], cut[512];
+		char later[128];
+
+		memset(longs, 'x', 249);
+		memcpy(longs + 249, "@e.org", 7);
+		CHECK(strlen(longs) == 255);
+		CHECK(mbox_from_line_for(longs, stamp, l1, sizeof(l1)));
+		CHECK(mbox_from_line_for("bob@example.org", stamp, l2,
+		    sizeof(l2)));
+		CHECK(mbox_from_line_for("c@d.example", stamp + 1, l3,
+		    sizeof(l3)));
+		snprintf(batch, sizeof(batch), "%sSubject: 1\n\none\n\n"
+		    "%sSubject: 2\n\ntwo\n\n", l2, l1);
+		snprintf(cut, sizeof(cut), "%sSubject: 3\n\nthree, c", l1);
+		snprintf(later, sizeof(later), "%sSubject: later\n\nx\n\n",
+		    l3);
+		const char *const f[] = { old, batch, cut, NULL };
+		const char *const want[] = { old, NULL };
+
+		spew_parts(path, f);
+		CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
+		CHECK_STR(w.msg, "");
+		check_parts(path, want);
+		/* The long sender first, cut inside it. */
+		l1[100] = '\0';
+		const char *const f2[] = { old, l1, NULL };
+
+		spew_parts(path, f2);
+		CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
+		check_parts(path, want);
+		/* Appended a second later, by another sender: kept. */
+		const char *const f3[] = { old, batch, cut, "\n", later,
+		    NULL };
+		const char *const want3[] = { old, later, NULL };
+
+		spew_parts(path, f3);
+		CHECK(sink_mbox_recover(path, &m, 1000, &w, &e) == 0);
+		CHECK(strstr(w.msg, "kept the") != NULL);
+		check_parts(path, want3);
 	}
 	/* A file that did not end with a newline got one before the batch;
 	 * it stays, so the foreign From_ line starts a line. */

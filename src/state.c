@@ -426,11 +426,31 @@ state_sync(struct state *st, struct err *e)
 	return 0;
 }
 
+/* Compaction writes through a buffer of this size: memory for the
+ * records is the journal's table, not a second copy of the file. */
+#define COMPACT_CHUNK (64 * 1024)
+
+struct compact_out {
+	struct state buf;   /* only its buffer is used (st_buf_add) */
+	int fd;
+	int err;            /* the first write error (errno) */
+};
+
+static void
+compact_flush(struct compact_out *o, size_t above)
+{
+	if (o->buf.buflen <= above)
+		return;
+	if (o->err == 0)
+		o->err = util_write_all(o->fd, o->buf.buf, o->buf.buflen);
+	o->buf.buflen = 0;
+}
+
 /* `copies` S records of en, with its flags; absent since `since` (0:
  * present). */
 static void
-compact_entry(struct state *fresh, const struct entry *en, unsigned copies,
-    long long since)
+compact_entry(struct compact_out *o, const struct state *st,
+    const struct entry *en, unsigned copies, long long since)
 {
 	char head[40], tail[40];
 	int hn = snprintf(head, sizeof(head), "S %lld ", en->when), tn = 0;
@@ -441,11 +461,37 @@ compact_entry(struct state *fresh, const struct entry *en, unsigned copies,
 		tn += snprintf(tail + tn, sizeof(tail) - (size_t)tn, " a=%lld",
 		    since);
 	while (copies-- > 0) {
-		st_buf_add(fresh, head, (size_t)hn);
-		st_buf_add_escaped(fresh, en->uidl, en->len);
-		st_buf_add(fresh, tail, (size_t)tn);
-		st_buf_add(fresh, "\n", 1);
+		st_buf_add(&o->buf, head, (size_t)hn);
+		st_buf_add_escaped(&o->buf, stset_uidl(st, en), en->len);
+		st_buf_add(&o->buf, tail, (size_t)tn);
+		st_buf_add(&o->buf, "\n", 1);
+		compact_flush(o, COMPACT_CHUNK);
 	}
+}
+
+void
+state_mark_listed(struct state *st, const char *uidl, size_t len)
+{
+	struct entry *en = stset_find(st, uidl, len);
+
+	if (en != NULL)
+		en->listed++;
+}
+
+void
+state_mark_gone(struct state *st, const char *uidl, size_t len)
+{
+	struct entry *en = stset_find(st, uidl, len);
+
+	if (en != NULL)
+		en->gone++;
+}
+
+static void
+marks_clear(struct state *st)
+{
+	for (size_t i = 0; i < st->count; i++)
+		st->ents[i].listed = st->ents[i].gone = 0;
 }
 
 int
@@ -454,34 +500,38 @@ state_compact(struct state *st, char *const *listed,
     const size_t *gone_lens, size_t ngone, long long forget_after,
     struct err *e)
 {
+	marks_clear(st);
+	for (size_t i = 0; i < nlisted; i++)
+		state_mark_listed(st, listed[i], listed_lens[i]);
+	for (size_t i = 0; i < ngone; i++)
+		state_mark_gone(st, gone[i], gone_lens[i]);
+	return state_compact_marked(st, forget_after, e);
+}
+
+int
+state_compact_marked(struct state *st, long long forget_after,
+    struct err *e)
+{
 	char *tmp = xasprintf("%s.tmp", st->path);
 	long long now = (long long)time(NULL);
-	struct state fresh;
-	int fd = -1, rc = 0;
+	struct compact_out o;
+	int rc = 0;
 
-	/* Build the new content in a scratch buffer using the same writer. */
-	memset(&fresh, 0, sizeof(fresh));
-	st_buf_add(&fresh, STATE_MAGIC, strlen(STATE_MAGIC));
-	for (size_t i = 0; i < st->tabsize; i++)
-		st->tab[i].listed = st->tab[i].gone = 0;
-	for (size_t i = 0; i < nlisted; i++) {
-		struct entry *en = stset_find(st, listed[i], listed_lens[i]);
-
-		if (en != NULL)
-			en->listed++;
+	memset(&o, 0, sizeof(o));
+	o.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (o.fd < 0) {
+		rc = err_sys(e, EX_IOERR, errno, "%s", tmp);
+		goto out;
 	}
-	for (size_t i = 0; i < ngone; i++) {
-		struct entry *en = stset_find(st, gone[i], gone_lens[i]);
-
-		if (en != NULL)
-			en->gone++;
-	}
-	for (size_t i = 0; i < st->tabsize; i++) {
-		struct entry *en = &st->tab[i];
+	st_buf_add(&o.buf, STATE_MAGIC, strlen(STATE_MAGIC));
+	/* The entries in the order they were first stored: one pass, no
+	 * lookup. */
+	for (size_t i = 0; i < st->count; i++) {
+		const struct entry *en = &st->ents[i];
 		unsigned present, rest;
 		long long since;
 
-		if (en->uidl == NULL || en->stored == 0)
+		if (en->stored == 0)
 			continue;
 		/* A UIDL listed k times keeps at most k stored copies as
 		 * present. Copies beyond that were deleted by this session
@@ -492,20 +542,15 @@ state_compact(struct state *st, char *const *listed,
 		present = en->listed < en->stored ? en->listed : en->stored;
 		rest = en->stored - present;
 		rest -= en->gone < rest ? en->gone : rest;
-		compact_entry(&fresh, en, present, 0);
+		compact_entry(&o, st, en, present, 0);
 		since = en->nabsent > 0 && en->absent != 0 ? en->absent : now;
 		if (rest > 0 && now - since < forget_after)
-			compact_entry(&fresh, en, rest, since);
+			compact_entry(&o, st, en, rest, since);
 	}
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = err_sys(e, EX_IOERR, errno, "%s", tmp);
-		goto out;
-	}
-	if ((rc = util_write_all(fd, fresh.buf, fresh.buflen)) != 0 ||
-	    fsync(fd) != 0) {
-		rc = err_sys(e, EX_IOERR, rc ? rc : errno, "writing %s", tmp);
+	compact_flush(&o, 0);
+	if (o.err != 0 || fsync(o.fd) != 0) {
+		rc = err_sys(e, EX_IOERR, o.err ? o.err : errno,
+		    "writing %s", tmp);
 		goto out;
 	}
 	if (rename(tmp, st->path) != 0) {
@@ -524,12 +569,13 @@ state_compact(struct state *st, char *const *listed,
 	st_pending_clear(&st->pending);
 	st->buflen = 0;
 out:
-	if (fd >= 0)
-		close(fd);
+	marks_clear(st);
+	if (o.fd >= 0)
+		close(o.fd);
 	if (rc != 0)
 		unlink(tmp);
 	free(tmp);
-	free(fresh.buf);
+	free(o.buf.buf);
 	return rc;
 }
 
@@ -552,11 +598,7 @@ state_forget_all(struct state *st, struct err *e)
 	 * disk and then here. */
 	if ((rc = state_compact(st, NULL, NULL, 0, NULL, NULL, 0, 0, e)) != 0)
 		return rc;
-	for (size_t i = 0; i < st->tabsize; i++) {
-		free(st->tab[i].uidl);
-		memset(&st->tab[i], 0, sizeof(st->tab[i]));
-	}
-	st->count = 0;
+	stset_clear(st);
 	return 0;
 }
 
@@ -569,9 +611,7 @@ state_close(struct state *st)
 		close(st->fd);
 	if (st->lockfd >= 0)
 		close(st->lockfd);   /* releases the flock */
-	for (size_t i = 0; i < st->tabsize; i++)
-		free(st->tab[i].uidl);
-	free(st->tab);
+	stset_clear(st);
 	st_prov_clear(st);
 	free(st->prov);
 	st_pending_clear(&st->pending);

@@ -30,6 +30,7 @@
 import hashlib
 import os
 import random
+import shutil
 import sys
 import time
 
@@ -133,6 +134,7 @@ def small(rng, i, size):
 
 
 def big(rng, i, size):
+    """The message's bytes in pieces (a 1 GB one is never in memory)."""
     head = ("From: Big Sender <big@example.org>\nTo: Alice <alice@example.net>\n"
             "Subject: big message %d\nMessage-ID: <big-%d-%08x@example.org>\n"
             "Date: Tue, 1 Dec 2026 10:00:00 +0000\n\n"
@@ -145,7 +147,8 @@ def big(rng, i, size):
     out = [head]
     n = len(head)
     k = 0
-    while n < size:
+    # The text is cut at size - 1 bytes and ends with a newline.
+    while n < size - 1:
         line = b"%07d " % k + block[k % len(block)] + b"\n"
         if k % 97 == 5:
             line = b"From line %d\n" % k
@@ -153,11 +156,15 @@ def big(rng, i, size):
             line = b".dot line %d\n" % k
         elif k % 211 == 9:
             line = b".\n"
+        line = line[:size - 1 - n]
         out.append(line)
         n += len(line)
         k += 1
-    data = b"".join(out)
-    return data[:size - 1] + b"\n"
+        if len(out) >= 4096:
+            yield b"".join(out)
+            out = []
+    out.append(b"\n")
+    yield b"".join(out)
 
 
 def generate(args):
@@ -170,14 +177,18 @@ def generate(args):
     with open(os.path.join(d, "sums"), "a") as sums:
         for i in range(first, first + count):
             rng = random.Random("%d/%s/%d/%d" % (seed, kind, size, i))
-            data = small(rng, i, size) if kind == "small" else big(rng, i, size)
+            parts = [small(rng, i, size)] if kind == "small" else big(rng, i, size)
             name = "m%06d" % i
+            # What a store must hold: the bytes with CRLF turned into LF;
+            # the generator writes LF only (no CR at all), so that is the
+            # bytes themselves.
+            h = hashlib.sha1()
             with open(os.path.join(d, name), "wb") as f:
-                f.write(data)
-            # What a store must hold: the bytes with CRLF turned into LF
-            # (the generator writes LF only; this keeps the rule explicit).
-            want = data.replace(b"\r\n", b"\n")
-            sums.write("%s %s\n" % (hashlib.sha1(want).hexdigest(), name))
+                for data in parts:
+                    assert b"\r" not in data
+                    f.write(data)
+                    h.update(data)
+            sums.write("%s %s\n" % (h.hexdigest(), name))
 
 
 def messages(dirs):
@@ -206,11 +217,9 @@ def deliver(args):
         _seq[0] += 1
         name = base % _seq[0]
         tmp = os.path.join(md, "tmp", name)
-        with open(path, "rb") as f:
-            data = f.read()
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        with open(path, "rb") as src, os.fdopen(fd, "wb") as f:
+            shutil.copyfileobj(src, f, 1 << 20)
         if uid is not None:
             os.chown(tmp, uid, gid if gid is not None else -1)
         os.rename(tmp, os.path.join(md, "new", name))
@@ -235,6 +244,14 @@ def stored(md):
                 yield os.path.join(d, name)
 
 
+def sha1_file(path):
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        for data in iter(lambda: f.read(1 << 20), b""):
+            h.update(data)
+    return h.hexdigest()
+
+
 def count(args):
     print(sum(1 for _ in stored(args[0])))
 
@@ -249,8 +266,7 @@ def verify(args):
                 want.setdefault(h, []).append(name)
     got = {}
     for p in stored(md):
-        with open(p, "rb") as f:
-            h = hashlib.sha1(f.read()).hexdigest()
+        h = sha1_file(p)
         got.setdefault(h, []).append(p)
     problems = []
     tmp = os.path.join(md, "tmp")

@@ -2,8 +2,9 @@
 """bench/report.py WORKDIR: the Markdown report of bench/run.sh.
 
 Reads WORKDIR/meta.tsv (key, value), scenarios.tsv (id, label),
-results.tsv (id, client, run, "wall cpu rss_kib rc") and syncs.tsv (id,
-client, sync calls, messages stored). Prints the summary table (medians;
+results.tsv (id, client, run, "wall cpu rss_kib rc"), syncs.tsv (id,
+client, sync calls, messages stored) and notes.tsv (id, text: why a
+client shows n/a, say). Prints the summary table (medians;
 ratios of popfetch's median wall time to mpop's and the floor's; CPU, peak
 RSS and syncs per message of popfetch) and a table per client.
 A client that did not run shows "n/a".
@@ -27,6 +28,7 @@ for sid, client, run, res in rows("results.tsv"):
     wall, cpu, rss, _ = res.split()
     runs.setdefault((sid, client), []).append((float(wall), float(cpu), int(rss)))
 syncs = {(sid, client): (int(c), int(n)) for sid, client, c, n in rows("syncs.tsv")}
+notes = rows("notes.tsv") if os.path.exists(os.path.join(w, "notes.tsv")) else []
 
 
 def med(sid, client, k):
@@ -84,6 +86,11 @@ for sid, label in labels:
             label, c, secs(med(sid, c, 0)), secs(min(walls)), secs(max(walls)),
             secs(med(sid, c, 1)), rss(sid, c), spm(sid, c)))
 out.append("")
+lab = dict(labels)
+for sid, text in notes:
+    out.append("- %s: %s" % (lab.get(sid, sid), text))
+if notes:
+    out.append("")
 for k in ("date", "machine", "commit", "popfetch", "mpop", "dovecot"):
     if meta.get(k):
         out.append("- %s: %s" % (k, meta[k]))

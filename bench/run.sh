@@ -10,6 +10,16 @@
 #          full fetch of the others restored before each run; only the
 #          incremental run is timed
 #   wan    1000 x 4 KB, keep, through bench/delayproxy.py (20 ms RTT) [100]
+#   scale  100,000 x 1 KB, keep                [2000]  the first full fetch
+#          (timed once per client), then 50 new among them: the store and
+#          state of a full fetch of the others put back before each run
+#   huge   one 1 GB message, keep             [20 MB]
+#   accts  20 accounts x 250 x 4 KB, keep     [3 accounts]  popfetch -j 8
+#          (n/a while popfetch has no -j) against mpop --all-accounts,
+#          which fetches them one by one; one Dovecot user per account
+#   config popfetch --check-config of 10,000 accounts, every key set
+#          [200]; n/a when popfetch refuses the file
+# BENCH_ONLY="scale huge" runs only those scenarios.
 # Clients: bench/floor, mpop (when installed; MPOP=PATH, MPOP= to leave
 # it out) and popfetch ($POPFETCH, default the build tree's).
 # Each client runs BENCH_RUNS times per scenario (default 3; 1 when
@@ -68,7 +78,7 @@ mkdir -p -- "$W/gen" || exit 1
 # Dovecot as root runs the mailbox as uid 65534: it must reach $W.
 chmod 755 "$W" "$TOP_BUILDDIR/bench" 2>/dev/null
 RES=$W/results.tsv SYN=$W/syncs.tsv LAB=$W/scenarios.tsv
-: >"$RES" && : >"$SYN" && : >"$LAB"
+: >"$RES" && : >"$SYN" && : >"$LAB" && : >"$W/notes.tsv"
 PROXY_PID=
 cleanup() {
 	[ -z "$PROXY_PID" ] || kill "$PROXY_PID" 2>/dev/null
@@ -94,18 +104,36 @@ trap cleanup EXIT
 # --------------------------------------------------------------- mailboxes
 if [ -n "$SHORT" ]; then
 	N_KEEP=200 N_DEL=200 N_BIG=2 BIG_SIZE=$((1 << 20)) N_NEW=10 N_WAN=100
+	N_SCALE=2000 HUGE_SIZE=$((20 << 20)) N_ACCT=3 N_CONF=200
 else
 	N_KEEP=5000 N_DEL=2000 N_BIG=10 BIG_SIZE=$((10 << 20)) N_NEW=50 N_WAN=1000
+	N_SCALE=100000 HUGE_SIZE=$((1 << 30)) N_ACCT=20 N_CONF=10000
 fi
+N_SCALE_NEW=50 N_ACCT_MSG=250 JOBS=8
+ALL_SCENARIOS="keep delete big new wan scale huge accts config"
+ONLY=${BENCH_ONLY:-$ALL_SCENARIOS}
+for sid in $ONLY; do
+	[[ " $ALL_SCENARIOS " == *" $sid "* ]] || die "BENCH_ONLY: no scenario $sid (known: $ALL_SCENARIOS)"
+done
+want() { [[ " $ONLY " == *" $1 "* ]]; }
 say "generating mailboxes"
 gen() { "$PYTHON" "$BENCH/mailbox.py" generate "$@" || die "generate $*"; }
 # One pool of small messages: the first N_KEEP-N_NEW (old), the rest (new);
 # keep and new use both; delete and wan their own (other seeds).
-gen "$W/gen/old" small $((N_KEEP - N_NEW)) --seed 1
-gen "$W/gen/new" small "$N_NEW" --seed 1 --first $((N_KEEP - N_NEW + 1))
-gen "$W/gen/del" small "$N_DEL" --seed 2
-gen "$W/gen/wan" small "$N_WAN" --seed 3
-gen "$W/gen/big" big "$N_BIG" --seed 4 --size "$BIG_SIZE"
+if want keep || want new; then
+	gen "$W/gen/old" small $((N_KEEP - N_NEW)) --seed 1
+	gen "$W/gen/new" small "$N_NEW" --seed 1 --first $((N_KEEP - N_NEW + 1))
+fi
+want delete && gen "$W/gen/del" small "$N_DEL" --seed 2
+want wan && gen "$W/gen/wan" small "$N_WAN" --seed 3
+want big && gen "$W/gen/big" big "$N_BIG" --seed 4 --size "$BIG_SIZE"
+if want scale; then
+	gen "$W/gen/sold" small $((N_SCALE - N_SCALE_NEW)) --seed 5 --size 1024
+	gen "$W/gen/snew" small "$N_SCALE_NEW" --seed 5 --size 1024 \
+		--first $((N_SCALE - N_SCALE_NEW + 1))
+fi
+want huge && gen "$W/gen/huge" big 1 --seed 7 --size "$HUGE_SIZE"
+want accts && gen "$W/gen/acct" small "$N_ACCT_MSG" --seed 6
 
 # --------------------------------------------------------------- server
 # server_fresh: a new private Dovecot with an empty mailbox.
@@ -209,6 +237,8 @@ strace_run() {
 }
 
 label() { printf '%s\t%s\n' "$1" "$2" >>"$LAB"; }
+# note_add SID TEXT: a line under the report's table (a client n/a, say).
+note_add() { printf '%s\t%s\n' "$1" "$2" >>"$W/notes.tsv"; say "$1: $2"; }
 
 # settle DIR: before a timed run, the previous run's DIR is moved to the
 # trash (removed once all is measured) and the disk is synced, the same
@@ -258,64 +288,83 @@ fresh_runs() {
 
 kb() { echo $(($1 / 1024)); }
 
+if want keep; then
 say "keep: $N_KEEP x 4 KB"
 label keep "$N_KEEP × 4 KB, keep"
 server_fresh
 fill "$W/gen/old" "$W/gen/new"
 fresh_runs keep keep "$DOVECOT_PORT" "$N_KEEP" "$W/gen/old" "$W/gen/new"
+fi
 
+if want delete; then
 say "delete: $N_DEL x 4 KB"
 label delete "$N_DEL × 4 KB, delete"
 server_fresh
 fresh_runs delete delete "$DOVECOT_PORT" "$N_DEL" "$W/gen/del"
+fi
 
+if want big; then
 if [ "$BIG_SIZE" -ge $((1 << 20)) ]; then bigl="$((BIG_SIZE >> 20)) MB"; else bigl="$(kb "$BIG_SIZE") KB"; fi
 say "big: $N_BIG x $bigl"
 label big "$N_BIG × $bigl, keep"
 server_fresh
 fill "$W/gen/big"
 fresh_runs big keep "$DOVECOT_PORT" "$N_BIG" "$W/gen/big"
+fi
 
+# incremental SID OLD_GEN NEW_GEN NOLD NALL [FULL_SID]: every client
+# fetches OLD_GEN (already on the server) once, untimed unless FULL_SID
+# names a scenario to record that run under; then NEW_GEN is delivered
+# and each timed run starts from a copy of that store and state (same
+# paths: popfetch's journal is keyed by the store's path).
+incremental() {
+	local sid=$1 old=$2 new=$3 nold=$4 nall=$5 full=${6:-} run client dir
+	for client in "${CLIENTS[@]}"; do
+		dir=$W/$sid/$client
+		settle "$dir"
+		setup "$client" "$dir" "$DOVECOT_PORT" keep 0
+		if [ -n "$full" ]; then
+			timed_run "$full" "$client" 1 "$dir"
+		elif ! "${CMD[@]}" >"$dir/out" 2>"$dir/err" </dev/null; then
+			cat "$dir/err" >&2
+			die "$client: the full fetch before the $sid runs failed"
+		fi
+		check "$client" "$dir" "$nold" "$old"
+		cp -a -- "$dir" "$dir.base"
+	done
+	fill "$new"
+	for run in $(seq "$RUNS") strace; do
+		for client in "${CLIENTS[@]}"; do
+			dir=$W/$sid/$client
+			settle "$dir"
+			cp -a -- "$dir.base" "$dir"
+			sync
+			setup "$client" "$dir" "$DOVECOT_PORT" keep "$nold"
+			if [ "$run" = strace ]; then
+				strace_run "$sid" "$client" "$dir" $((nall - nold))
+			else
+				timed_run "$sid" "$client" "$run" "$dir"
+			fi
+			if [ "$client" = floor ]; then
+				check floor "$dir" $((nall - nold))
+			else
+				check "$client" "$dir" "$nall" "$old" "$new"
+			fi
+		done
+		say "$sid: run $run done"
+	done
+	discard "$W/$sid"
+}
+
+if want new; then
 say "new: $N_NEW new among $N_KEEP"
 label new "$N_NEW new among $N_KEEP"
 server_fresh
 fill "$W/gen/old"
-# Each client's store and state after a full fetch of the old messages,
-# kept aside and put back (same paths: popfetch's journal is keyed by the
-# store's path) before every run.
-for client in "${CLIENTS[@]}"; do
-	dir=$W/new/$client
-	setup "$client" "$dir" "$DOVECOT_PORT" keep 0
-	"${CMD[@]}" >"$dir/out" 2>"$dir/err" </dev/null || {
-		cat "$dir/err" >&2
-		die "$client: the full fetch before the new-mail runs failed"
-	}
-	check "$client" "$dir" $((N_KEEP - N_NEW)) "$W/gen/old"
-	cp -a -- "$dir" "$dir.base"
-done
-fill "$W/gen/new"
-for run in $(seq "$RUNS") strace; do
-	for client in "${CLIENTS[@]}"; do
-		dir=$W/new/$client
-		settle "$dir"
-		cp -a -- "$dir.base" "$dir"
-		sync
-		setup "$client" "$dir" "$DOVECOT_PORT" keep $((N_KEEP - N_NEW))
-		if [ "$run" = strace ]; then
-			strace_run new "$client" "$dir" "$N_NEW"
-		else
-			timed_run new "$client" "$run" "$dir"
-		fi
-		if [ "$client" = floor ]; then
-			check floor "$dir" "$N_NEW"
-		else
-			check "$client" "$dir" "$N_KEEP" "$W/gen/old" "$W/gen/new"
-		fi
-	done
-	say "new: run $run done"
-done
-discard "$W/new"
+incremental new "$W/gen/old" "$W/gen/new" $((N_KEEP - N_NEW)) "$N_KEEP"
+fi
 
+if want wan; then
 say "wan: $N_WAN x 4 KB through a 20 ms round trip"
 label wan "$N_WAN × 4 KB, 20 ms RTT"
 server_fresh
@@ -330,6 +379,162 @@ fresh_runs wan keep "$(cat "$W/proxy.port")" "$N_WAN" "$W/gen/wan"
 kill "$PROXY_PID" 2>/dev/null
 wait "$PROXY_PID" 2>/dev/null
 PROXY_PID=
+fi
+
+if want scale; then
+say "scale: $N_SCALE x 1 KB, then $N_SCALE_NEW new among them"
+label scale-full "$N_SCALE × 1 KB, keep, first full fetch (one run)"
+label scale "$N_SCALE_NEW new among $N_SCALE × 1 KB"
+server_fresh
+fill "$W/gen/sold"
+incremental scale "$W/gen/sold" "$W/gen/snew" $((N_SCALE - N_SCALE_NEW)) \
+	"$N_SCALE" scale-full
+fi
+
+if want huge; then
+if [ "$HUGE_SIZE" -ge $((1 << 30)) ]; then hl="$((HUGE_SIZE >> 30)) GB"; else hl="$((HUGE_SIZE >> 20)) MB"; fi
+say "huge: one message of $hl"
+label huge "1 × $hl, keep"
+server_fresh
+fill "$W/gen/huge"
+fresh_runs huge keep "$DOVECOT_PORT" 1 "$W/gen/huge"
+fi
+
+# add_users N: Dovecot users u1..uN (the password of the first user),
+# each with an empty Maildir owned by the mail user.
+add_users() {
+	local k home
+	for k in $(seq "$1"); do
+		printf 'u%d:{PLAIN}%s::::::\n' "$k" "$DOVECOT_PASS" >>"$DOVECOT_DIR/passwd"
+		home=$DOVECOT_DIR/home/u$k
+		mkdir -p -- "$home/Maildir/new" "$home/Maildir/cur" "$home/Maildir/tmp"
+		chown -R "$DOVECOT_MAIL_UID:$DOVECOT_MAIL_GID" "$home"
+		chmod 700 "$home" "$home/Maildir"
+	done
+}
+
+# popfetch_has_jobs: this popfetch takes -j N.
+popfetch_has_jobs() {
+	"$POPFETCH" --help 2>&1 | grep -Eq -- '(^|[ ,\[])-j( |,|$| N)'
+}
+
+if want accts; then
+say "accts: $N_ACCT accounts x $N_ACCT_MSG x 4 KB"
+label accts "$N_ACCT accounts × $N_ACCT_MSG × 4 KB, keep (popfetch -j $JOBS, mpop one by one)"
+server_fresh
+add_users "$N_ACCT"
+for k in $(seq "$N_ACCT"); do
+	"$PYTHON" "$BENCH/mailbox.py" deliver "$DOVECOT_DIR/home/u$k/Maildir" \
+		"$W/gen/acct" --uid "$DOVECOT_MAIL_UID" --gid "$DOVECOT_MAIL_GID" ||
+		die "deliver u$k"
+	"$FLOOR" -l 127.0.0.1 "$DOVECOT_PORT" "u$k" >/dev/null ||
+		die "the server does not list u$k's mailbox"
+done
+AC_CLIENTS=()
+[ -n "$MPOP" ] && AC_CLIENTS+=(mpop)
+if popfetch_has_jobs; then
+	AC_CLIENTS+=(popfetch)
+else
+	note_add accts "popfetch n/a: this popfetch has no -j (its --help does not list it)"
+fi
+for run in $(seq "$RUNS") strace; do
+	for client in "${AC_CLIENTS[@]}"; do
+		dir=$W/accts/$client
+		settle "$dir"
+		mkdir -p -- "$dir"
+		if [ "$client" = mpop ]; then
+			{
+				printf 'defaults\nhost 127.0.0.1\nport %s\ntls off\nauth user\n' "$DOVECOT_PORT"
+				printf 'password %s\nreceived_header off\nkeep on\n' "$DOVECOT_PASS"
+				for k in $(seq "$N_ACCT"); do
+					mkdir -p -- "$dir/m$k/Maildir/new" "$dir/m$k/Maildir/cur" "$dir/m$k/Maildir/tmp"
+					printf 'account a%d\nuser u%d\ndelivery maildir %s\nuidls_file %s\n' \
+						"$k" "$k" "$dir/m$k/Maildir" "$dir/uidls$k"
+				done
+			} | config_write "$dir/mpoprc"
+			CMD=("$MPOP" -q -C "$dir/mpoprc" -a)
+		else
+			{
+				printf 'accounts:\n'
+				for k in $(seq "$N_ACCT"); do
+					T=$dir popfetch_account name="a$k" user="u$k" \
+						port="$DOVECOT_PORT" maildir="$dir/m$k/Maildir" \
+						state_dir="$dir/state" keep=true
+				done
+			} | config_write "$dir/popfetch.yaml"
+			CMD=("$POPFETCH" -j "$JOBS" -c "$dir/popfetch.yaml")
+		fi
+		if [ "$run" = strace ]; then
+			strace_run accts "$client" "$dir" $((N_ACCT * N_ACCT_MSG))
+		else
+			timed_run accts "$client" "$run" "$dir"
+		fi
+		for k in $(seq "$N_ACCT"); do
+			check "$client" "$dir/m$k" "$N_ACCT_MSG" "$W/gen/acct"
+		done
+	done
+	say "accts: run $run done"
+done
+discard "$W/accts"
+fi
+
+if want config; then
+say "config: --check-config of $N_CONF accounts"
+label config "--check-config, $N_CONF accounts, every key"
+dir=$W/config
+mkdir -p -- "$dir/ca" "$dir/state"
+printf 'secret\n' >"$dir/pass" && chmod 600 "$dir/pass"
+cp -- "$TOP_SRCDIR/tests/data/ca.pem" "$dir/ca/ca.pem" 2>/dev/null ||
+	printf 'not used\n' >"$dir/ca/ca.pem"
+"$PYTHON" - "$dir" "$N_CONF" <<'PY' || die "config generation"
+import sys
+d, n = sys.argv[1], int(sys.argv[2])
+with open(d + "/popfetch.yaml", "w") as f:
+    f.write("defaults:\n  timeout: 60s\n  state_dir: %s/state\naccounts:\n" % d)
+    for k in range(1, n + 1):
+        f.write(
+            "  - name: acct%(k)d\n"
+            "    host: pop%(k)d.example.org\n"
+            "    port: 995\n"
+            "    tls: implicit\n"
+            "    tls_min_version: \"1.2\"\n"
+            "    ca_file: %(d)s/ca/ca.pem\n"
+            "    auth: plain\n"
+            "    user: user%(k)d@example.org\n"
+            "    password_file: %(d)s/pass\n"
+            "    maildir: %(d)s/mail/acct%(k)d\n"
+            "    state_dir: %(d)s/state\n"
+            "    keep: true\n"
+            "    delete_after: 30d\n"
+            "    forget_after: 60d\n"
+            "    timeout: 90s\n"
+            "    max_size: 30M\n"
+            "    max_messages: 1000\n"
+            "    max_bytes: 500M\n"
+            "    add_headers: [received, delivered-to, x-popfetch-uidl, return-path]\n"
+            % {"k": k, "d": d})
+PY
+chmod 600 "$dir/popfetch.yaml"
+CMD=("$POPFETCH" --check-config -c "$dir/popfetch.yaml")
+ok=1
+for run in $(seq "$RUNS"); do
+	rc=0
+	"$TIMED" "$dir/timed" "${CMD[@]}" >"$dir/out" 2>"$dir/err" </dev/null || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		note_add config "popfetch n/a: --check-config exited $rc: $(head -c 300 "$dir/err" | head -3 | tr '\n' ' ')"
+		ok=
+		break
+	fi
+	read -r r <"$dir/timed"
+	printf '%s\t%s\t%s\t%s\n' config popfetch "$run" "$r" >>"$RES"
+done
+if [ -n "$ok" ]; then
+	n=$(grep -c 'acct[0-9]' "$dir/out")
+	[ "$n" -ge "$N_CONF" ] ||
+		note_add config "--check-config listed $n of $N_CONF accounts"
+fi
+discard "$dir"
+fi
 
 dovecot_stop
 DOVECOT_DIR=

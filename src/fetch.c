@@ -436,8 +436,8 @@ fetch_all(struct ctx *c, struct err *e)
 {
 	size_t batch_max = (size_t)TESTHOOK_BATCH(BATCH_MSGS);
 	size_t store_max = c->sink->ops->batch_max;
-	struct pop3_msg **todo = xcalloc(c->nmsgs + 1, sizeof(*todo));
-	unsigned long *old = xcalloc(c->nmsgs + 1, sizeof(*old));
+	struct pop3_msg **todo;
+	unsigned long *old;
 	size_t ntodo = 0, nold = 0, len;
 	int rc;
 
@@ -449,6 +449,10 @@ fetch_all(struct ctx *c, struct err *e)
 
 	plan_inventory(&c->rules, c->st, c->msgs, c->nmsgs, skip_broken, c,
 	    acts, &pc);
+	/* Sized by the plan, not the mailbox: an incremental run of a
+	 * large mailbox holds a few pointers, not one per message. */
+	todo = xcalloc(pc.n[PLAN_FETCH] + 1, sizeof(*todo));
+	old = xcalloc(pc.n[PLAN_DELETE] + 1, sizeof(*old));
 	for (size_t i = 0; i < c->nmsgs; i++) {
 		struct pop3_msg *m = &c->msgs[i];
 
@@ -532,11 +536,7 @@ ulong_cmp(const void *a, const void *b)
 static void
 compact(struct ctx *c, bool quit_ok)
 {
-	char **listed = xcalloc(c->nmsgs, sizeof(char *));
-	size_t *llens = xcalloc(c->nmsgs, sizeof(size_t));
-	char **gone = xcalloc(c->nmsgs, sizeof(char *));
-	size_t *glens = xcalloc(c->nmsgs, sizeof(size_t));
-	size_t n = 0, ng = 0, d = 0;
+	size_t d = 0;
 	struct err e;
 
 	/* The inventory is in ascending order; c->dele is made so (the
@@ -545,23 +545,17 @@ compact(struct ctx *c, bool quit_ok)
 	if (c->ndele > 1)
 		qsort(c->dele, c->ndele, sizeof(*c->dele), ulong_cmp);
 	for (size_t i = 0; i < c->nmsgs; i++) {
-		while (d < c->ndele && c->dele[d] < c->msgs[i].num)
+		const struct pop3_msg *m = &c->msgs[i];
+
+		while (d < c->ndele && c->dele[d] < m->num)
 			d++;
-		if (quit_ok && d < c->ndele && c->dele[d] == c->msgs[i].num) {
-			gone[ng] = c->msgs[i].uidl;
-			glens[ng++] = c->msgs[i].uidl_len;
-			continue;
-		}
-		listed[n] = c->msgs[i].uidl;
-		llens[n++] = c->msgs[i].uidl_len;
+		if (quit_ok && d < c->ndele && c->dele[d] == m->num)
+			state_mark_gone(c->st, m->uidl, m->uidl_len);
+		else
+			state_mark_listed(c->st, m->uidl, m->uidl_len);
 	}
-	if (state_compact(c->st, listed, llens, n, gone, glens, ng,
-	    c->a->forget_after_s, &e) != 0)
+	if (state_compact_marked(c->st, c->a->forget_after_s, &e) != 0)
 		log_warn(c->a->name, "%s (the state stays valid)", e.msg);
-	free(listed);
-	free(llens);
-	free(gone);
-	free(glens);
 }
 
 static int

@@ -375,13 +375,6 @@ pop3_close(struct pop3 *s)
 	free(s);
 }
 
-void
-pop3_msgs_free(struct pop3_msg *msgs, size_t n)
-{
-	for (size_t i = 0; msgs != NULL && i < n; i++)
-		free(msgs[i].uidl);
-	free(msgs);
-}
 
 void
 pop3_set_tick(struct pop3 *s, void (*fn)(void *arg), void *arg)

@@ -82,7 +82,9 @@ bool pop3_has_uidl(const struct pop3 *s);
 int pop3_list(struct pop3 *s, struct pop3_msg **msgs, size_t *n,
     struct err *e);
 
-/* UIDL: fill the uidl of every message in msgs (matched by number).
+/* UIDL: fill the uidl of every message in msgs, an array pop3_list
+ * returned (matched by number; each uidl NUL-terminated, freed with the
+ * array).
  * A message LIST showed that UIDL does not is an error (EX_PROTOCOL).
  * Call it right after pop3_list, when pop3_has_uidl() and the listing is
  * not empty (with PIPELINING both went out with STAT; an empty
@@ -90,6 +92,10 @@ int pop3_list(struct pop3 *s, struct pop3_msg **msgs, size_t *n,
 int pop3_uidl(struct pop3 *s, struct pop3_msg *msgs, size_t n,
     struct err *e);
 
+/* Free what pop3_list returned, UIDLs included (pop3_uidl keeps them
+ * with the array: 32 bytes a message and its UIDL's length + 1, no
+ * allocation per message). Only for arrays from pop3_list; NULL is
+ * fine. */
 void pop3_msgs_free(struct pop3_msg *msgs, size_t n);
 
 /* True when the server's CAPA listed TOP. */

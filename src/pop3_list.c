@@ -6,11 +6,93 @@
 #include "autoconf.h"
 
 #include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pop3_int.h"
 #include "pop3_parse.h"
+
+/* The inventory's memory: the array of pop3_msg (32 bytes each) behind
+ * a hidden head, and every UIDL's bytes (NUL-terminated) one after
+ * another in blocks of INV_BLOCK chained from the head, so a message
+ * costs its 32 bytes and its UIDL's length + 1, with no allocation per
+ * message (100,000 Dovecot UIDLs: 4.9 MB, against 6.4 MB with a malloc
+ * each). pop3_msgs_free releases it all. */
+#define INV_BLOCK (64 * 1024)
+
+struct inv_blk {
+	struct inv_blk *next;
+	size_t used, cap;
+	char data[];
+};
+
+union inv_head {
+	struct inv_blk *blks;
+	max_align_t align;
+};
+
+static union inv_head *
+inv_head(struct pop3_msg *msgs)
+{
+	return (union inv_head *)(void *)msgs - 1;
+}
+
+static struct pop3_msg *
+inv_resize(struct pop3_msg *msgs, size_t cap)
+{
+	union inv_head *h = msgs != NULL ? inv_head(msgs) : NULL;
+
+	if (cap > (SIZE_MAX - sizeof(*h)) / sizeof(*msgs))
+		cap = (SIZE_MAX - sizeof(*h)) / sizeof(*msgs);   /* oom */
+	h = xrealloc(h, sizeof(*h) + cap * sizeof(*msgs));
+	if (msgs == NULL)
+		h->blks = NULL;
+	return (struct pop3_msg *)(void *)(h + 1);
+}
+
+/* A copy of u[0..len) with a NUL after it, in the inventory's blocks. */
+static char *
+inv_uidl(struct pop3_msg *msgs, const char *u, size_t len)
+{
+	union inv_head *h = inv_head(msgs);
+	struct inv_blk *b = h->blks;
+	char *p;
+
+	if (b == NULL || b->cap - b->used < len + 1) {
+		size_t cap = len + 1 > INV_BLOCK ? len + 1 : INV_BLOCK;
+
+		b = xmalloc(sizeof(*b) + cap);
+		b->cap = cap;
+		b->used = 0;
+		b->next = h->blks;
+		h->blks = b;
+	}
+	p = b->data + b->used;
+	memcpy(p, u, len);
+	p[len] = '\0';
+	b->used += len + 1;
+	return p;
+}
+
+void
+pop3_msgs_free(struct pop3_msg *msgs, size_t n)
+{
+	union inv_head *h;
+	struct inv_blk *b;
+
+	(void)n;
+	if (msgs == NULL)
+		return;
+	h = inv_head(msgs);
+	while ((b = h->blks) != NULL) {
+		h->blks = b->next;
+		free(b);
+	}
+	free(h);
+}
 
 /* A listing's lines are capped by STAT's count (RFC 1939 locks the
  * maildrop for the session), with slack for servers that show a few more:
@@ -39,8 +121,15 @@ list_line(struct pop3 *s, char *line, size_t len, struct err *e)
 		return err_set(e, EX_PROTOCOL, "LIST: message numbers out of "
 		    "order at \"%s\"", pop3i_quote(s, q, sizeof(q), line, len));
 	if (s->nmsgs == s->capmsgs) {
-		s->capmsgs = s->capmsgs ? s->capmsgs * 2 : 64;
-		s->msgs = xrealloc(s->msgs, s->capmsgs * sizeof(*s->msgs));
+		/* STAT's count first (bounded: it is the server's word), so
+		 * a listing as long as STAT said is one allocation. */
+		if (s->capmsgs == 0)
+			s->capmsgs = s->stat_count < 64 ? 64 :
+			    s->stat_count > (1UL << 20) ? (1UL << 20) :
+			    s->stat_count;
+		else
+			s->capmsgs *= 2;
+		s->msgs = inv_resize(s->msgs, s->capmsgs);
 	}
 	s->msgs[s->nmsgs].num = num;
 	s->msgs[s->nmsgs].size = size;
@@ -117,7 +206,7 @@ uidl_line(struct pop3 *s, char *line, size_t len, struct err *e)
 	/* Byte for byte (RFC 1939 says 0x21-0x7e, but servers differ; the
 	 * state file escapes whatever comes). */
 	m->uidl_len = ulen;
-	m->uidl = xstrndup(uidl, ulen);
+	m->uidl = inv_uidl(s->msgs, uidl, ulen);
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /*
  * state.c - the per-mailbox journal of stored UIDLs: keys, open, lock,
- * the records written, compaction. The UIDL set is state_set.c, reading
- * the journal state_load.c.
+ * the records written. The UIDL set is state_set.c, reading the journal
+ * state_load.c, compaction state_compact.c.
  *
  * Journal format (text, one record per line, LF-terminated):
  *
@@ -436,113 +436,6 @@ state_sync(struct state *st, struct err *e)
 	return 0;
 }
 
-/* `copies` S records of en, with its flags; absent since `since` (0:
- * present). */
-static void
-compact_entry(struct state *fresh, const struct entry *en, unsigned copies,
-    long long since)
-{
-	char head[40], tail[40];
-	int hn = snprintf(head, sizeof(head), "S %lld ", en->when), tn = 0;
-
-	if (en->hold)
-		tn = snprintf(tail, sizeof(tail), " hold");
-	if (since != 0)
-		tn += snprintf(tail + tn, sizeof(tail) - (size_t)tn, " a=%lld",
-		    since);
-	while (copies-- > 0) {
-		st_buf_add(fresh, head, (size_t)hn);
-		st_buf_add_escaped(fresh, en->uidl, en->len);
-		st_buf_add(fresh, tail, (size_t)tn);
-		st_buf_add(fresh, "\n", 1);
-	}
-}
-
-int
-state_compact(struct state *st, char *const *listed,
-    const size_t *listed_lens, size_t nlisted, char *const *gone,
-    const size_t *gone_lens, size_t ngone, long long forget_after,
-    struct err *e)
-{
-	char *tmp = xasprintf("%s.tmp", st->path);
-	long long now = (long long)time(NULL);
-	struct state fresh;
-	int fd = -1, rc = 0;
-
-	/* Build the new content in a scratch buffer using the same writer. */
-	memset(&fresh, 0, sizeof(fresh));
-	st_buf_add(&fresh, STATE_MAGIC, strlen(STATE_MAGIC));
-	for (size_t i = 0; i < st->tabsize; i++)
-		st->tab[i].listed = st->tab[i].gone = 0;
-	for (size_t i = 0; i < nlisted; i++) {
-		struct entry *en = stset_find(st, listed[i], listed_lens[i]);
-
-		if (en != NULL)
-			en->listed++;
-	}
-	for (size_t i = 0; i < ngone; i++) {
-		struct entry *en = stset_find(st, gone[i], gone_lens[i]);
-
-		if (en != NULL)
-			en->gone++;
-	}
-	for (size_t i = 0; i < st->tabsize; i++) {
-		struct entry *en = &st->tab[i];
-		unsigned present, rest;
-		long long since;
-
-		if (en->uidl == NULL || en->stored == 0)
-			continue;
-		/* A UIDL listed k times keeps at most k stored copies as
-		 * present. Copies beyond that were deleted by this session
-		 * (QUIT confirmed: they go at once) or are hidden by the
-		 * server: a server may hide a message for a while, or list
-		 * nothing once, so those stay, absent since the first
-		 * session that missed them, until forget_after. */
-		present = en->listed < en->stored ? en->listed : en->stored;
-		rest = en->stored - present;
-		rest -= en->gone < rest ? en->gone : rest;
-		compact_entry(&fresh, en, present, 0);
-		since = en->nabsent > 0 && en->absent != 0 ? en->absent : now;
-		if (rest > 0 && now - since < forget_after)
-			compact_entry(&fresh, en, rest, since);
-	}
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = err_sys(e, EX_IOERR, errno, "%s", tmp);
-		goto out;
-	}
-	if ((rc = util_write_all(fd, fresh.buf, fresh.buflen)) != 0 ||
-	    fsync(fd) != 0) {
-		rc = err_sys(e, EX_IOERR, rc ? rc : errno, "writing %s", tmp);
-		goto out;
-	}
-	if (rename(tmp, st->path) != 0) {
-		rc = err_sys(e, EX_IOERR, errno, "renaming %s", tmp);
-		goto out;
-	}
-	if ((rc = util_fsync_dir(st->dir)) != 0) {
-		rc = err_sys(e, EX_IOERR, rc, "syncing %s", st->dir);
-		goto out;
-	}
-	/* Append from now on to the new file. */
-	close(st->fd);
-	st->fd = open(st->path, O_RDWR | O_APPEND | O_CLOEXEC);
-	if (st->fd < 0)
-		rc = err_sys(e, EX_IOERR, errno, "%s", st->path);
-	st_pending_clear(&st->pending);
-	st->buflen = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc != 0)
-		unlink(tmp);
-	free(tmp);
-	free(fresh.buf);
-	return rc;
-}
-
 long long
 state_mtime(const struct state *st)
 {
@@ -562,11 +455,7 @@ state_forget_all(struct state *st, struct err *e)
 	 * disk and then here. */
 	if ((rc = state_compact(st, NULL, NULL, 0, NULL, NULL, 0, 0, e)) != 0)
 		return rc;
-	for (size_t i = 0; i < st->tabsize; i++) {
-		free(st->tab[i].uidl);
-		memset(&st->tab[i], 0, sizeof(st->tab[i]));
-	}
-	st->count = 0;
+	stset_clear(st);
 	return 0;
 }
 
@@ -579,9 +468,7 @@ state_close(struct state *st)
 		close(st->fd);
 	if (st->lockfd >= 0)
 		close(st->lockfd);   /* releases the lock */
-	for (size_t i = 0; i < st->tabsize; i++)
-		free(st->tab[i].uidl);
-	free(st->tab);
+	stset_clear(st);
 	st_prov_clear(st);
 	free(st->prov);
 	st_pending_clear(&st->pending);

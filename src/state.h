@@ -183,6 +183,17 @@ int state_compact(struct state *st, char *const *listed,
     const size_t *gone_lens, size_t ngone, long long forget_after,
     struct err *e);
 
+/*
+ * The same in steps, without arrays of the inventory: mark each listed
+ * occurrence and each deleted one (any order; UIDLs not stored are
+ * ignored), then compact. The marks are cleared by state_compact_marked,
+ * whatever it returns. O(n) in the listed messages and the records.
+ */
+void state_mark_listed(struct state *st, const char *uidl, size_t len);
+void state_mark_gone(struct state *st, const char *uidl, size_t len);
+int state_compact_marked(struct state *st, long long forget_after,
+    struct err *e);
+
 /* Forget every record (a destination that no longer exists): the
  * journal is rewritten empty, durably, as by state_compact. */
 int state_forget_all(struct state *st, struct err *e);

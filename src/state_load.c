@@ -107,7 +107,7 @@ load_intent(struct state *st, char *u, size_t len, const char *name)
 /* Merge a loaded S record into the set: one more stored copy; a flag on
  * any copy holds for the UIDL. */
 static void
-add_loaded(struct state *st, const struct entry *r)
+add_loaded(struct state *st, const struct rec *r)
 {
 	struct entry *en = stset_add(st, r->uidl, r->len, r->when);
 
@@ -139,7 +139,7 @@ load_abandon(struct state *st)
 }
 
 static void
-load_stored(struct state *st, const struct entry *r)
+load_stored(struct state *st, const struct rec *r)
 {
 	if (!st->pending.open) {
 		add_loaded(st, r);
@@ -181,7 +181,7 @@ parse_time(const char *t, long long *out)
 static int
 load_s(struct state *st, char *rest)
 {
-	struct entry r;
+	struct rec r;
 	char *t, *save = NULL;
 	long n;
 
@@ -284,12 +284,18 @@ load_record(struct state *st, char *line)
 	}
 }
 
+/* The journal is read in pieces of this size (a line longer than
+ * that grows the buffer): memory for the records, not for the file. */
+#define LOAD_CHUNK (64 * 1024)
+
 int
 st_load_journal(struct state *st, struct err *e)
 {
 	struct stat sb;
-	char *data = NULL;
-	size_t len = 0, lineno = 1;
+	char *buf = NULL;
+	size_t cap = LOAD_CHUNK, have = 0, lineno = 0;
+	off_t pos = 0, size;
+	bool magic_ok = false;
 	int rc = 0;
 
 	if (fstat(st->fd, &sb) != 0)
@@ -305,10 +311,16 @@ st_load_journal(struct state *st, struct err *e)
 			    st->path);
 		return 0;
 	}
-	data = xmalloc((size_t)sb.st_size + 1);
-	while (len < (size_t)sb.st_size) {
-		ssize_t r = pread(st->fd, data + len, (size_t)sb.st_size - len,
-		    (off_t)len);
+	size = sb.st_size;
+	buf = xmalloc(cap + 1);
+	/* buf[0..have) holds bytes from the file not yet parsed, starting
+	 * at a line's start. */
+	while (pos < size) {
+		size_t want = (size_t)(size - pos) < cap - have ?
+		    (size_t)(size - pos) : cap - have;
+		ssize_t r = pread(st->fd, buf + have, want, pos);
+		char *p, *nl, *end;
+
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
@@ -316,39 +328,52 @@ st_load_journal(struct state *st, struct err *e)
 			    "reading %s", st->path);
 			goto out;
 		}
-		len += (size_t)r;
+		pos += r;
+		have += (size_t)r;
+		end = buf + have;
+		p = buf;
+		while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+			*nl = '\0';
+			lineno++;
+			if (lineno == 1) {
+				if (strcmp(p, "popfetch-state 1") != 0 ||
+				    strlen(p) != (size_t)(nl - p))
+					break;
+				magic_ok = true;
+			} else if (nl > p && (memchr(p, '\0',
+			    (size_t)(nl - p)) != NULL ||
+			    load_record(st, p) != 0)) {
+				rc = err_set(e, EX_DATAERR, "%s:%zu: "
+				    "unreadable record", st->path, lineno);
+				goto out;
+			}
+			p = nl + 1;
+		}
+		if (lineno >= 1 && !magic_ok)
+			break;
+		/* Keep the partial line; grow when one line fills it. */
+		have = (size_t)(end - p);
+		memmove(buf, p, have);
+		if (have == cap) {
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+		}
 	}
-	data[len] = '\0';
-	if (strncmp(data, STATE_MAGIC, strlen(STATE_MAGIC)) != 0) {
+	if (!magic_ok) {
 		rc = err_set(e, EX_DATAERR, "%s: not a popfetch state file "
 		    "(first line is not \"popfetch-state 1\")", st->path);
 		goto out;
 	}
 	/* A crash can leave a torn last record: cut it off so the next
 	 * append starts on a fresh line. Its batch was never committed. */
-	size_t end = len;
-	while (end > 0 && data[end - 1] != '\n')
-		end--;
-	if (end < len && !st->readonly && ftruncate(st->fd, (off_t)end) != 0) {
+	if (have > 0 && !st->readonly &&
+	    ftruncate(st->fd, size - (off_t)have) != 0) {
 		rc = err_sys(e, EX_IOERR, errno, "truncating %s", st->path);
 		goto out;
-	}
-	data[end] = '\0';
-	char *p = data + strlen(STATE_MAGIC);
-	while (*p) {
-		char *nl = strchr(p, '\n');
-		*nl = '\0';
-		lineno++;
-		if (*p != '\0' && load_record(st, p) != 0) {
-			rc = err_set(e, EX_DATAERR, "%s:%zu: unreadable record",
-			    st->path, lineno);
-			goto out;
-		}
-		p = nl + 1;
 	}
 	/* Provisional records of a batch never committed do not count. */
 	st_prov_clear(st);
 out:
-	free(data);
+	free(buf);
 	return rc;
 }

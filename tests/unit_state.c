@@ -750,6 +750,104 @@ test_garbage(void)
 	CHECK(st == NULL);
 }
 
+/* A journal of many records: read in pieces (records across the
+ * pieces' ends, a line longer than a piece, a torn last record after
+ * them), and compacted from marks with a bounded number of probes per
+ * UIDL (no lookup per record of another's), in the order stored. */
+#define SCALE_N 30000
+#define LONG_UIDL (150 * 1024)
+
+static void
+test_scale(void)
+{
+	struct state *st = NULL;
+	struct err e;
+	char path[512], u[32], *lu = xmalloc(LONG_UIDL);
+	unsigned long long probes;
+	size_t kept = 0;
+	FILE *f;
+	int c, prev = '\n', lines = 0, ok;
+	struct stat sb;
+
+	for (size_t i = 0; i < LONG_UIDL; i++)
+		lu[i] = (char)(i % 7 == 0 ? ' ' : 'a' + (int)(i % 26));
+	snprintf(path, sizeof(path), "%s/me@scale.state", dir);
+	CHECK(state_open(dir, "me@scale", NULL, false, &st, NULL, &e) == 0);
+	if (st == NULL)
+		goto out;
+	for (int i = 0; i < SCALE_N; i++) {
+		snprintf(u, sizeof(u), "u%06d", i);
+		state_stored(st, u, strlen(u), i == 7);
+		if (i == SCALE_N / 2)
+			state_stored(st, lu, LONG_UIDL, false);
+	}
+	CHECK(state_sync(st, &e) == 0);
+	state_close(st);
+	/* A torn record after everything: cut at open. */
+	append(path, "S 12 torn-record");
+	CHECK(stat(path, &sb) == 0 && sb.st_size > 4 * 64 * 1024);
+	st = NULL;
+	CHECK(state_open(dir, "me@scale", NULL, false, &st, NULL, &e) == 0);
+	if (st == NULL)
+		goto out;
+	CHECK(state_count(st) == SCALE_N + 1);
+	CHECK(state_is_stored(st, lu, LONG_UIDL));
+	CHECK(!state_is_stored(st, lu, LONG_UIDL - 1));
+	CHECK(!state_is_stored(st, "torn-record", 11));
+	CHECK(state_held(st, "u000007", 7) && !state_held(st, "u000008", 7));
+	/* The server lists all but the first 1000; this session deleted
+	 * 500 of those. */
+	probes = state_probes(st);
+	for (int i = 1000; i < SCALE_N; i++) {
+		snprintf(u, sizeof(u), "u%06d", i);
+		state_mark_listed(st, u, strlen(u));
+	}
+	for (int i = 0; i < 500; i++) {
+		snprintf(u, sizeof(u), "u%06d", i);
+		state_mark_gone(st, u, strlen(u));
+	}
+	state_mark_listed(st, lu, LONG_UIDL);
+	state_mark_listed(st, "not-stored", 10);
+	CHECK(state_compact_marked(st, 86400, &e) == 0);
+	probes = state_probes(st) - probes;
+	if (probes >= 4ULL * SCALE_N)
+		fprintf(stderr, "unit_state: %llu probes compacting %d\n",
+		    probes, SCALE_N);
+	CHECK(probes < 4ULL * SCALE_N);
+	state_close(st);
+	/* One line per record left, in the order stored: present, absent
+	 * (a=), gone. */
+	f = fopen(path, "rb");
+	CHECK(f != NULL);
+	if (f != NULL) {
+		while ((c = getc(f)) != EOF) {
+			lines += c == '\n';
+			prev = c;
+		}
+		fclose(f);
+	}
+	CHECK(prev == '\n');
+	CHECK(lines == 1 + SCALE_N - 500 + 1);
+	st = NULL;
+	CHECK(state_open(dir, "me@scale", NULL, false, &st, NULL, &e) == 0);
+	if (st == NULL)
+		goto out;
+	CHECK(state_count(st) == SCALE_N - 500 + 1);
+	ok = 1;
+	for (int i = 0; i < SCALE_N; i++) {
+		snprintf(u, sizeof(u), "u%06d", i);
+		if (state_is_stored(st, u, strlen(u)) != (i >= 500))
+			ok = 0;
+		kept += i >= 500;
+	}
+	CHECK(ok && kept == SCALE_N - 500);
+	CHECK(state_is_stored(st, lu, LONG_UIDL));
+	CHECK(state_held(st, "u000007", 7) == 0);   /* gone: forgotten */
+	state_close(st);
+out:
+	free(lu);
+}
+
 int
 main(void)
 {
@@ -773,6 +871,7 @@ main(void)
 	test_legacy();
 	test_abandon_hold();
 	test_forget_dups();
+	test_scale();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 8), dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cleanup failed\n");

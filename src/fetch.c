@@ -46,6 +46,7 @@ struct ctx {
 	size_t nmsgs;
 	bool have_uidl;
 	bool batch_open;      /* a journalled batch is not committed */
+	bool journal_ok;      /* a record reached the journal this run */
 	size_t ndele;         /* DELEs sent, waiting for QUIT */
 	unsigned long *dele;  /* their message numbers */
 	struct sink_msg cur;  /* the message being received */
@@ -252,6 +253,19 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 			goto out;
 		}
 		c->batch_open = true;
+		c->journal_ok = true;
+	} else if (!c->journal_ok) {
+		/* A store that needs no record before it writes (a command)
+		 * must not deliver when its record cannot follow: a journal
+		 * that cannot be written would have every run deliver the
+		 * first message again. An empty batch, synced, shows it can. */
+		state_begin(c->st, &mark);
+		state_abandon(c->st);
+		if ((rc = state_sync(c->st, e)) != 0) {
+			ops->batch_abort(c->sink);
+			goto out;
+		}
+		c->journal_ok = true;
 	}
 	TESTHOOK("batch-journalled");
 

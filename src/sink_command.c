@@ -1,24 +1,27 @@
 /*
  * sink_command.c - the command store (deliver_command): each message is
- * piped to a program (procmail, maildrop, dovecot-lda, a spam filter),
+ * handed to a program (procmail, maildrop, dovecot-lda, a spam filter),
  * a new process per message, run as proc.h runs configured commands (no
  * shell, its own process group, killed with popfetch).
  *
- * The message goes to the command's standard input with LF line ends and
- * no From_ line. Its environment is popfetch's plus POPFETCH_ACCOUNT,
- * POPFETCH_UIDL (bytes outside 0x21..0x7e and '%' written %XX) and
- * POPFETCH_SIZE (the size the server announced). Its standard output and
- * standard error are read by popfetch (drained while the message is
- * written, so neither side blocks the other); the last line is quoted
- * when the command fails.
+ * The message is first written whole to a spool file (unlinked at once,
+ * in $TMPDIR or /tmp, reused from message to message), LF line ends and
+ * no From_ line; only at msg_commit, with the message complete, is the
+ * command started, with that file as its standard input. So a command
+ * never sees part of a message as if it were all of it, whatever happens
+ * to popfetch meanwhile (a lost connection, a kill -9), and its time
+ * limit is its own, not the download's. Its environment is popfetch's
+ * plus POPFETCH_ACCOUNT, POPFETCH_UIDL (bytes outside 0x21..0x7e and '%'
+ * written %XX) and POPFETCH_SIZE (the size the server announced). Its
+ * standard output and standard error are read by popfetch; the last
+ * line is quoted when the command fails.
  *
- * Exit 0 after reading the whole message: stored (nothing to sync: the
- * command made it durable before exiting, or it never will). Exit 75
- * (EX_TEMPFAIL): SINK_LATER. A command that stopped reading before the
- * end of the message (EPIPE), any other status, a signal: EX_UNAVAILABLE;
- * still running after the account's deliver_timeout: killed with its
- * group, EX_TEMPFAIL. An aborted message kills the command before its
- * standard input is closed, so it never sees an end of input.
+ * Exit 0 after reading the whole file (the file offset it shares with
+ * popfetch says how far it read): stored (nothing to sync: the command
+ * made it durable before exiting, or it never will). Exit 75
+ * (EX_TEMPFAIL): SINK_LATER. Exit 0 with part of the file unread, any
+ * other status, a signal: EX_UNAVAILABLE; still running after the
+ * account's deliver_timeout: killed with its group, EX_TEMPFAIL.
  *
  * What cannot be undone: a command that accepted a message has delivered
  * it. batch_max is 1 so that fetch.c journals each message as soon as its
@@ -53,19 +56,21 @@ struct cmd {
 	char *account;
 	long timeout_ms;
 	int in_batch;
-	/* The message in progress (pid > 0). */
-	pid_t pid;
-	int in;                  /* its stdin (ours: write end), -1 */
-	int out;                 /* its stdout+stderr (ours: read end), -1 */
-	bool out_eof;
-	bool epipe;              /* it stopped reading */
+	int spool;               /* the message, whole; -1 until needed */
+	bool in_msg;
+	unsigned long long spooled;   /* bytes in the spool */
 	int werr;                /* errno of a failed write in the filter */
-	bool timed_out;
-	long long deadline;
-	struct proc_guard guard;
 	struct msgfilter filter;
 	char *buf;
 	size_t used;
+	/* Of the message in progress, for the command's environment. */
+	char *uidl;              /* escaped */
+	unsigned long long size;
+	/* The running command (pid > 0). */
+	pid_t pid;
+	int out;                 /* its stdout+stderr (ours: read end), -1 */
+	bool out_eof;
+	struct proc_guard guard;
 	char tail[CMD_TAIL];
 	size_t tlen;
 	char **envp;
@@ -85,11 +90,10 @@ env_free(char **envp)
 /* popfetch's environment without any POPFETCH_ variable, plus ours. The
  * strings of environ are shared, ours are freed by env_free. */
 static char **
-env_make(const struct cmd *c, const struct sink_msg *m)
+env_make(const struct cmd *c)
 {
 	size_t n = 0, k = 0;
 	char **envp;
-	char *uidl;
 
 	for (char **p = environ; p != NULL && *p != NULL; p++)
 		n++;
@@ -97,25 +101,29 @@ env_make(const struct cmd *c, const struct sink_msg *m)
 	for (char **p = environ; p != NULL && *p != NULL; p++)
 		if (strncmp(*p, "POPFETCH_", 9) != 0)
 			envp[k++] = *p;
-	uidl = xmalloc(m->uidl_len * 3 + 1);
-	{
-		size_t o = 0;
-
-		for (size_t i = 0; m->uidl != NULL && i < m->uidl_len; i++) {
-			unsigned char b = (unsigned char)m->uidl[i];
-
-			if (b < 0x21 || b > 0x7e || b == '%')
-				o += (size_t)sprintf(uidl + o, "%%%02X", b);
-			else
-				uidl[o++] = (char)b;
-		}
-		uidl[o] = '\0';
-	}
 	envp[k++] = xasprintf("POPFETCH_ACCOUNT=%s", c->account);
-	envp[k++] = xasprintf("POPFETCH_UIDL=%s", uidl);
-	envp[k++] = xasprintf("POPFETCH_SIZE=%llu", m->size);
-	free(uidl);
+	envp[k++] = xasprintf("POPFETCH_UIDL=%s", c->uidl);
+	envp[k++] = xasprintf("POPFETCH_SIZE=%llu", c->size);
 	return envp;
+}
+
+/* uidl escaped as the environment shows it (malloc'd). */
+static char *
+uidl_escape(const char *uidl, size_t len)
+{
+	char *out = xmalloc(len * 3 + 1);
+	size_t o = 0;
+
+	for (size_t i = 0; uidl != NULL && i < len; i++) {
+		unsigned char b = (unsigned char)uidl[i];
+
+		if (b < 0x21 || b > 0x7e || b == '%')
+			o += (size_t)snprintf(out + o, 4, "%%%02X", b);
+		else
+			out[o++] = (char)b;
+	}
+	out[o] = '\0';
+	return out;
 }
 
 /* Keep the last CMD_TAIL bytes of the command's output. */
@@ -137,14 +145,16 @@ tail_add(struct cmd *c, const char *p, size_t n)
 	c->tlen += n;
 }
 
-/* Read what the command wrote, if anything. */
+/* Read some of what the command wrote, if anything: at most 16 reads,
+ * so a command that writes without end cannot keep popfetch here past
+ * its time limit. */
 static void
 drain(struct cmd *c)
 {
 	char b[4096];
 	ssize_t n;
 
-	while (!c->out_eof && c->out >= 0) {
+	for (int i = 0; i < 16 && !c->out_eof && c->out >= 0; i++) {
 		n = read(c->out, b, sizeof(b));
 		if (n > 0)
 			tail_add(c, b, (size_t)n);
@@ -178,6 +188,19 @@ last_line(const struct cmd *c, char *out, size_t size)
 	out[o] = '\0';
 }
 
+/* The command is over (reaped, or killed and reaped): close its output. */
+static void
+cmd_reaped(struct cmd *c)
+{
+	c->pid = -1;
+	proc_guard_end(&c->guard);
+	if (c->out >= 0)
+		close(c->out);
+	c->out = -1;
+	env_free(c->envp);
+	c->envp = NULL;
+}
+
 static void
 cmd_kill(struct cmd *c)
 {
@@ -188,23 +211,19 @@ cmd_kill(struct cmd *c)
 	proc_kill_group(c->pid);
 	proc_reaped();
 	proc_reap(c->pid, &status);
-	c->pid = -1;
-	proc_guard_end(&c->guard);
+	cmd_reaped(c);
 }
 
-/* Forget the message in progress (the command killed if running). */
+/* Forget the message in progress. */
 static void
 cmd_drop(struct cmd *c)
 {
 	cmd_kill(c);
-	if (c->in >= 0)
-		close(c->in);
-	if (c->out >= 0)
-		close(c->out);
-	c->in = c->out = -1;
-	env_free(c->envp);
-	c->envp = NULL;
+	c->in_msg = false;
 	c->used = 0;
+	c->spooled = 0;
+	free(c->uidl);
+	c->uidl = NULL;
 }
 
 static int
@@ -220,57 +239,47 @@ cmd_timeout(struct cmd *c, struct err *e)
 	    "%lldms", c->argv[0], ms);
 }
 
-/* Write p[0..n) to the command's stdin, reading its output meanwhile.
- * 0, or an errno (ETIMEDOUT: the deadline passed); EPIPE is not an
- * error here: the rest is dropped and commit says so. */
+/* An unlinked file for the message: O_TMPFILE where the file system has
+ * it, else a named one removed at once. -1 with errno. */
 static int
-pipe_write(struct cmd *c, const char *p, size_t n)
+spool_open(void)
 {
-	while (n > 0 && !c->epipe) {
-		long long left = c->deadline - util_now_ms();
-		struct pollfd pfd[2] = {
-			{ .fd = c->in, .events = POLLOUT },
-			{ .fd = c->out_eof ? -1 : c->out, .events = POLLIN },
-		};
-		ssize_t w;
+	const char *dir = getenv("TMPDIR");
+	char *tmpl;
+	int fd;
 
-		if (left <= 0)
-			return ETIMEDOUT;
-		if (poll(pfd, 2, left > 1000 ? 1000 : (int)left) < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		if (pfd[1].revents != 0)
-			drain(c);
-		if (pfd[0].revents == 0)
-			continue;
-		w = write(c->in, p, n);
-		if (w < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				continue;
-			if (errno == EPIPE) {
-				c->epipe = true;
-				break;
-			}
-			return errno;
-		}
-		p += w;
-		n -= (size_t)w;
+	if (dir == NULL || dir[0] != '/')
+		dir = "/tmp";
+#ifdef O_TMPFILE
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+#endif
+	tmpl = xasprintf("%s/popfetch-msg.XXXXXX", dir);
+	fd = mkstemp(tmpl);
+	if (fd >= 0) {
+		(void)unlink(tmpl);
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
-	return 0;
+	free(tmpl);
+	return fd;
 }
 
 static int
 cmd_flush(struct cmd *c)
 {
-	int rc = pipe_write(c, c->buf, c->used);
+	int rc;
 
+	if (c->used == 0)
+		return 0;
+	if ((rc = util_write_all(c->spool, c->buf, c->used)) != 0)
+		return rc;
+	c->spooled += c->used;
 	c->used = 0;
-	return rc;
+	return 0;
 }
 
-/* Output of the filter: buffered, then to the command. */
+/* Output of the filter: buffered, then to the spool. */
 static int
 cmd_out(void *arg, const char *p, size_t n)
 {
@@ -280,8 +289,9 @@ cmd_out(void *arg, const char *p, size_t n)
 	if (c->used + n > CMD_BUFSIZE && (rc = cmd_flush(c)) != 0)
 		goto fail;
 	if (n >= CMD_BUFSIZE) {
-		if ((rc = pipe_write(c, p, n)) != 0)
+		if ((rc = util_write_all(c->spool, p, n)) != 0)
 			goto fail;
+		c->spooled += n;
 		return 0;
 	}
 	memcpy(c->buf + c->used, p, n);
@@ -295,11 +305,9 @@ fail:
 static int
 cmd_write_failed(struct cmd *c, int errnum, struct err *e)
 {
-	if (errnum == ETIMEDOUT)
-		return cmd_timeout(c, e);
 	cmd_drop(c);
 	return err_sys(e, EX_IOERR, errnum, "deliver_command (%s): cannot "
-	    "write to its standard input", c->argv[0]);
+	    "write the message to a temporary file", c->argv[0]);
 }
 
 static int
@@ -317,73 +325,28 @@ static int
 cmd_msg_begin(struct sink *s, const struct sink_msg *m, struct err *e)
 {
 	struct cmd *c = s->priv;
-	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
-	int rc = 0, xerr;
 
 	if (!c->in_batch)
 		return err_set(e, EX_SOFTWARE, "deliver_command: message "
 		    "outside a batch");
-	if (c->pid > 0)
+	if (c->in_msg)
 		return err_set(e, EX_SOFTWARE, "deliver_command: message "
 		    "begun inside a message");
-	c->envp = env_make(c, m);
-	if (pipe2(pin, O_CLOEXEC) != 0 || pipe2(pout, O_CLOEXEC) != 0 ||
-	    pipe2(perr, O_CLOEXEC) != 0) {
-		rc = err_sys(e, EX_OSERR, errno, "deliver_command (%s): pipe",
-		    c->argv[0]);
-		goto out;
-	}
-	proc_guard_begin(&c->guard);
-	if ((c->pid = fork()) < 0) {
-		proc_guard_set(&c->guard, 0);
-		proc_guard_end(&c->guard);
-		rc = err_sys(e, EX_OSERR, errno, "deliver_command (%s): fork",
-		    c->argv[0]);
-		goto out;
-	}
-	if (c->pid == 0)
-		proc_child_exec(c->argv, c->envp, pin[0], pout[1], pout[1],
-		    perr[1]);
-	(void)setpgid(c->pid, c->pid);
-	proc_guard_set(&c->guard, c->pid);
-	close(pin[0]);
-	close(pout[1]);
-	close(perr[1]);
-	pin[0] = pout[1] = perr[1] = -1;
-	c->in = pin[1];
-	c->out = pout[0];
-	pin[1] = pout[0] = -1;
-	c->out_eof = c->epipe = c->timed_out = false;
-	c->tlen = 0;
+	if (c->spool < 0 && (c->spool = spool_open()) < 0)
+		return err_sys(e, EX_CANTCREAT, errno, "deliver_command (%s): "
+		    "cannot create a temporary file", c->argv[0]);
+	if (ftruncate(c->spool, 0) != 0 || lseek(c->spool, 0, SEEK_SET) != 0)
+		return err_sys(e, EX_IOERR, errno, "deliver_command (%s): "
+		    "cannot empty its temporary file", c->argv[0]);
+	c->in_msg = true;
+	c->spooled = 0;
 	c->used = 0;
-	if ((xerr = proc_exec_result(perr[0])) != 0) {
-		int status;
-
-		proc_reaped();
-		proc_reap(c->pid, &status);
-		c->pid = -1;
-		proc_guard_end(&c->guard);
-		cmd_drop(c);
-		rc = err_set(e, EX_CONFIG, "deliver_command (%s): cannot run: "
-		    "%s", c->argv[0], strerror(xerr));
-		goto out;
-	}
-	(void)fcntl(c->in, F_SETFL, fcntl(c->in, F_GETFL) | O_NONBLOCK);
-	(void)fcntl(c->out, F_SETFL, fcntl(c->out, F_GETFL) | O_NONBLOCK);
-	c->deadline = util_now_ms() + c->timeout_ms;
+	c->werr = 0;
+	free(c->uidl);
+	c->uidl = uidl_escape(m->uidl, m->uidl_len);
+	c->size = m->size;
 	msgfilter_init(&c->filter, 0, cmd_out, c);
-out:
-	for (int i = 0; i < 2; i++) {
-		if (pin[i] >= 0)
-			close(pin[i]);
-		if (pout[i] >= 0)
-			close(pout[i]);
-		if (perr[i] >= 0)
-			close(perr[i]);
-	}
-	if (rc != 0)
-		cmd_drop(c);
-	return rc;
+	return 0;
 }
 
 static int
@@ -398,14 +361,71 @@ cmd_msg_write(struct sink *s, const char *buf, size_t len, struct err *e)
 {
 	struct cmd *c = s->priv;
 
-	if (c->pid <= 0)
+	if (!c->in_msg)
 		return cmd_no_message(e);
 	if (msgfilter_write(&c->filter, buf, len) != 0)
 		return cmd_write_failed(c, c->werr, e);
 	return 0;
 }
 
-/* End of input; wait for the exit (reading the output meanwhile). */
+/* Start the command on the spooled message. */
+static int
+cmd_start(struct cmd *c, struct err *e)
+{
+	int pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
+	int rc = 0, xerr, status;
+
+	c->envp = env_make(c);
+	if (pipe2(pout, O_CLOEXEC) != 0 || pipe2(perr, O_CLOEXEC) != 0) {
+		rc = err_sys(e, EX_OSERR, errno, "deliver_command (%s): pipe",
+		    c->argv[0]);
+		goto out;
+	}
+	proc_guard_begin(&c->guard);
+	if ((c->pid = fork()) < 0) {
+		proc_guard_set(&c->guard, 0);
+		proc_guard_end(&c->guard);
+		rc = err_sys(e, EX_OSERR, errno, "deliver_command (%s): fork",
+		    c->argv[0]);
+		goto out;
+	}
+	if (c->pid == 0)
+		proc_child_exec(c->argv, c->envp, c->spool, pout[1], pout[1],
+		    perr[1]);
+	(void)setpgid(c->pid, c->pid);
+	proc_guard_set(&c->guard, c->pid);
+	close(pout[1]);
+	close(perr[1]);
+	pout[1] = perr[1] = -1;
+	c->out = pout[0];
+	pout[0] = -1;
+	c->out_eof = false;
+	c->tlen = 0;
+	if ((xerr = proc_exec_result(perr[0])) != 0) {
+		proc_reaped();
+		proc_reap(c->pid, &status);
+		cmd_reaped(c);
+		rc = err_set(e, EX_CONFIG, "deliver_command (%s): cannot run: "
+		    "%s", c->argv[0], strerror(xerr));
+		goto out;
+	}
+	(void)fcntl(c->out, F_SETFL, fcntl(c->out, F_GETFL) | O_NONBLOCK);
+out:
+	for (int i = 0; i < 2; i++) {
+		if (pout[i] >= 0)
+			close(pout[i]);
+		if (perr[i] >= 0)
+			close(perr[i]);
+	}
+	if (rc != 0 && c->pid <= 0) {
+		env_free(c->envp);
+		c->envp = NULL;
+	}
+	return rc;
+}
+
+/* The message is whole in the spool: run the command on it and wait for
+ * its exit (reading its output meanwhile). */
 static int
 cmd_msg_commit(struct sink *s, struct err *e)
 {
@@ -413,16 +433,28 @@ cmd_msg_commit(struct sink *s, struct err *e)
 	char line[CMD_LINE_MAX + 1];
 	const char *prog = c->argv[0];
 	int status = 0, rc = 0;
+	long long deadline;
+	unsigned long long spooled;
+	off_t read_to;
 	pid_t r;
 
-	if (c->pid <= 0)
+	if (!c->in_msg)
 		return cmd_no_message(e);
 	if (msgfilter_finish(&c->filter) != 0 || (rc = cmd_flush(c)) != 0)
 		return cmd_write_failed(c, c->werr != 0 ? c->werr : rc, e);
-	close(c->in);
-	c->in = -1;
+	if (lseek(c->spool, 0, SEEK_SET) != 0) {
+		rc = err_sys(e, EX_IOERR, errno, "deliver_command (%s): "
+		    "cannot rewind its temporary file", prog);
+		cmd_drop(c);
+		return rc;
+	}
+	if ((rc = cmd_start(c, e)) != 0) {
+		cmd_drop(c);
+		return rc;
+	}
+	deadline = util_now_ms() + c->timeout_ms;
 	for (;;) {
-		long long left = c->deadline - util_now_ms();
+		long long left = deadline - util_now_ms();
 		struct pollfd pfd = { .fd = c->out_eof ? -1 : c->out,
 		    .events = POLLIN };
 
@@ -443,10 +475,12 @@ cmd_msg_commit(struct sink *s, struct err *e)
 		}
 	}
 	proc_reaped();
-	c->pid = -1;
-	proc_guard_end(&c->guard);
 	drain(c);
+	cmd_reaped(c);
 	last_line(c, line, sizeof(line));
+	/* Where the command left the file offset it shares with us. */
+	read_to = lseek(c->spool, 0, SEEK_CUR);
+	spooled = c->spooled;
 	cmd_drop(c);
 
 	if (WIFSIGNALED(status))
@@ -463,10 +497,11 @@ cmd_msg_commit(struct sink *s, struct err *e)
 		return err_set(e, EX_UNAVAILABLE, "deliver_command (%s) exited "
 		    "with status %d%s%s", prog, WEXITSTATUS(status),
 		    line[0] != '\0' ? ": " : "", line);
-	if (c->epipe)
+	if (read_to >= 0 && (unsigned long long)read_to < spooled)
 		return err_set(e, EX_UNAVAILABLE, "deliver_command (%s) exited "
-		    "with status 0 without reading the whole message: taken "
-		    "as not delivered", prog);
+		    "with status 0 after reading %lld of the message's %llu "
+		    "bytes: taken as not delivered", prog, (long long)read_to,
+		    spooled);
 	return 0;
 }
 
@@ -481,7 +516,7 @@ cmd_batch_sync(struct sink *s, struct err *e)
 {
 	struct cmd *c = s->priv;
 
-	if (c->pid > 0)
+	if (c->in_msg)
 		return err_set(e, EX_SOFTWARE, "deliver_command: batch synced "
 		    "inside a message");
 	c->in_batch = 0;
@@ -506,6 +541,8 @@ cmd_close(struct sink *s)
 		return;
 	c = s->priv;
 	cmd_drop(c);
+	if (c->spool >= 0)
+		close(c->spool);
 	for (char **p = c->argv; *p != NULL; p++)
 		free(*p);
 	free(c->argv);
@@ -547,7 +584,8 @@ sink_open_command(char *const *argv, const char *account, long timeout_ms,
 	c->account = xstrdup(account != NULL ? account : "");
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 300000;
 	c->pid = -1;
-	c->in = c->out = -1;
+	c->out = -1;
+	c->spool = -1;
 	c->buf = xmalloc(CMD_BUFSIZE);
 	c->sink.ops = &command_ops;
 	c->sink.priv = c;

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "state_int.h"
+#include "testhook.h"
 
 /* ---- escaping ------------------------------------------------------------ */
 
@@ -426,7 +427,8 @@ state_sync(struct state *st, struct err *e)
 		    st->path);
 
 	if (st->buflen > 0) {
-		rc = util_write_all(st->fd, st->buf, st->buflen);
+		if ((rc = TESTHOOK_FAIL("state-write")) == 0)
+			rc = util_write_all(st->fd, st->buf, st->buflen);
 		st->buflen = 0;
 		if (rc != 0)
 			return err_sys(e, EX_IOERR, rc, "writing %s", st->path);

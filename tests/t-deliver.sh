@@ -166,4 +166,65 @@ assert_eq 0 "$(dovecot_count)" "messages on the server after the rerun"
 # The one message the command accepted as popfetch died was never
 # journalled: delivered again, the only one twice.
 assert_maildir_matches "$OUT" "${msgs[@]}" "$DATA/plain4.eml"
+
+note "popfetch killed while a message downloads: the command never sees it"
+mkdir -p "$T/fmsgs"
+cp "$DATA/plain1.eml" "$DATA/plain2.eml" "$T/fmsgs/"
+printf '{"faults": [{"on": "RETR 2", "action": "cut", "bytes": 100, "then": "stall", "seconds": 60}]}\n' >"$T/stall.json"
+for sig in KILL QUIT; do
+	rm -rf "$OUT"/new/* "$T/fstate" "$CTL/env.log" "$CTL/stall"
+	fakepop3_start "$T/fake-$sig" -v --messages "$T/fmsgs" \
+		--scenario "$T/stall.json" --timeout 120 || fail "cannot start the fake server"
+	popfetch_config "$T/f.yaml" port="$FAKE_PORT" maildir=- \
+		state_dir="$T/fstate" timeout=60s keep=false \
+		"deliver_command:=[$(yaml_str "$T/deliver.sh")]"
+	(ulimit -c 0; exec "$POPFETCH" -c "$T/f.yaml" >"$T/bg.out" 2>"$T/bg.err" </dev/null) &
+	bg=$!
+	for i in $(seq 200); do grep -q '^RETR 2' "$FAKE_LOG" 2>/dev/null && break; sleep 0.05; done
+	grep -q '^RETR 2' "$FAKE_LOG" || fail "SIG$sig: popfetch never asked for message 2"
+	sleep 0.5   # 100 bytes of it are in, the rest never comes
+	kill -"$sig" "$bg"
+	wait "$bg" 2>/dev/null
+	sleep 0.5
+	assert_eq 1 "$(wc -l <"$CTL/env.log")" "SIG$sig: commands run (message 1 only)"
+	assert_maildir_matches "$OUT" "$DATA/plain1.eml"
+	kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null
+	# The same port: the journal is the mailbox's (host, port, user).
+	fakepop3_start "$T/fake-$sig-2" -v --messages "$T/fmsgs" --timeout 120 \
+		--port "$FAKE_PORT" || fail "cannot start the fake server again"
+	popfetch_config "$T/f.yaml" port="$FAKE_PORT" maildir=- \
+		state_dir="$T/fstate" timeout=60s keep=false \
+		"deliver_command:=[$(yaml_str "$T/deliver.sh")]"
+	run_popfetch -c "$T/f.yaml"
+	expect_rc 0 "SIG$sig: the rerun"
+	assert_maildir_matches "$OUT" "$DATA/plain1.eml" "$DATA/plain2.eml"
+	kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null
+done
+
+note "exit 0 after reading part of the message: not delivered"
+rm -rf "$OUT"/new/* "$T/state"
+printf '#!/bin/sh\nhead -c 10 >/dev/null\nexit 0\n' >"$T/half.sh"
+chmod +x "$T/half.sh"
+popfetch_config "$T/config.yaml" maildir=- keep=false \
+	"deliver_command:=[$(yaml_str "$T/half.sh")]"
+dovecot_add_message "$DATA/plain1.eml"
+run_popfetch -c "$T/config.yaml"
+expect_rc 69 "a command that reads 10 bytes"
+assert_grep "exited with status 0 after reading 10 of the message's [0-9]+ bytes: taken as not delivered" "$T/err" "the error"
+assert_eq 1 "$(dovecot_count)" "messages on the server"
+
+note "a journal that cannot be written: nothing is delivered"
+hooks=${POPFETCH_HOOKS:-$TOP_BUILDDIR/tests/popfetch_hooks}
+[ -x "$hooks" ] || fail "no $hooks (make check builds it)"
+rm -rf "$OUT"/new/* "$T/state" "$CTL/env.log"
+config keep=false
+POPFETCH=$hooks POPFETCH_FAIL=state-write:1 run_popfetch -c "$T/config.yaml"
+expect_rc 74 "the journal's first write fails"
+assert_grep "Input/output error" "$T/err" "the error"
+[ ! -s "$CTL/env.log" ] || fail "the command ran though the journal could not be written"
+assert_eq 1 "$(dovecot_count)" "messages on the server"
+run_popfetch -c "$T/config.yaml"
+expect_rc 0 "the run after"
+assert_maildir_matches "$OUT" "$DATA/plain1.eml"
+assert_eq 0 "$(dovecot_count)" "messages on the server after the run"
 exit 0

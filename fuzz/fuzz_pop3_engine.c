@@ -148,7 +148,9 @@ run(const uint8_t *data, size_t size, size_t chunk, char **log,
 	struct pop3_io io = { f_send, f_recv, f_wait, f_error, &st };
 	struct body b = { &st, 0, 0, NULL, 0, 0 };
 	struct pop3_body body = { b_write, b_restart, &b };
-	struct pop3_msg *msgs = NULL, *plan[MAXPLAN];
+	struct pop3_msg *msgs = NULL;
+	struct strset *uidls = strset_new(0);
+	unsigned char take[MAXPLAN];
 	struct pop3_retr_info info;
 	bool again[MAXPLAN] = { false };
 	unsigned long count, nums[MAXPLAN];
@@ -170,12 +172,12 @@ run(const uint8_t *data, size_t size, size_t chunk, char **log,
 	if (rc == 0)
 		rc = pop3_list(s, &msgs, &n, &e);
 	if (rc == 0 && n > 0 && pop3_has_uidl(s))
-		rc = pop3_uidl(s, msgs, n, &e);
+		rc = pop3_uidl(s, msgs, n, uidls, &e);
 	np = n < MAXPLAN ? n : MAXPLAN;
 	for (i = 0; i < np; i++)
-		plan[i] = &msgs[i];
+		take[i] = 1;
 	if (rc == 0)
-		pop3_retr_plan(s, plan, np);
+		pop3_retr_plan(s, msgs, take, np);
 	for (i = 0; rc == 0 && i < np; i++) {
 		b.msg = 0;
 		log_add(&b, "\0msg\0", 5);
@@ -195,7 +197,7 @@ run(const uint8_t *data, size_t size, size_t chunk, char **log,
 			fuzz_fail("message %zu asked for a third reading", i);
 	}
 	if (rc == 0)
-		pop3_retr_plan(s, NULL, 0);
+		pop3_retr_plan(s, NULL, NULL, 0);
 	for (i = 0; i < np; i++)
 		nums[i] = msgs[i].num;
 	if (rc == 0 && np > 0)
@@ -212,6 +214,7 @@ run(const uint8_t *data, size_t size, size_t chunk, char **log,
 		log_add(&b, tail, (size_t)k);
 	}
 	pop3_msgs_free(msgs, n);
+	strset_free(uidls);
 	pop3_close(s);
 	*log = b.log;
 	*loglen = b.loglen;

@@ -59,7 +59,7 @@ struct ctx {
 	/* Messages whose first reading said "again" (pop3_retr_info): read
 	 * once the plan is done, nothing else in flight. */
 	struct pop3_msg **again;
-	size_t nagain;
+	size_t nagain, againcap;
 };
 
 static int
@@ -100,9 +100,8 @@ is_broken(const struct ctx *c, const struct pop3_msg *m)
 	for (size_t i = 0; i < c->nbroken; i++) {
 		const struct pop3_msg *b = &c->broken[i];
 
-		if (c->have_uidl ? b->uidl_len == m->uidl_len &&
-		    memcmp(b->uidl, m->uidl, m->uidl_len) == 0 :
-		    b->num == m->num)
+		/* One set of UIDLs for every session: one reference. */
+		if (c->have_uidl ? b->uidl == m->uidl : b->num == m->num)
 			return true;
 	}
 	return false;
@@ -124,13 +123,14 @@ mark_broken(struct ctx *c, const struct pop3_msg *m, const struct err *why)
 	c->broken = xrealloc(c->broken, (c->nbroken + 1) * sizeof(*c->broken));
 	b = &c->broken[c->nbroken++];
 	*b = *m;
-	b->uidl = m->uidl != NULL ? xstrndup(m->uidl, m->uidl_len) : NULL;
-	if (m->uidl != NULL)
-		log_warn(c->a->name, "message %lu (UIDL %s): %s", m->num,
-		    pop3_quote(c->pop, q, sizeof(q), m->uidl, m->uidl_len),
-		    why->msg);
-	else
-		log_warn(c->a->name, "message %lu: %s", m->num, why->msg);
+	if (m->uidl != 0) {
+		size_t ul;
+		const char *u = state_uidl(c->st, m->uidl, &ul);
+
+		log_warn(c->a->name, "message %u (UIDL %s): %s", m->num,
+		    pop3_quote(c->pop, q, sizeof(q), u, ul), why->msg);
+	} else
+		log_warn(c->a->name, "message %u: %s", m->num, why->msg);
 	c->stats->broken++;
 	c->reconnect = true;
 }
@@ -245,9 +245,13 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 	if (journalled) {
 		state_begin(c->st, &mark);
 		for (size_t i = 0; i < count && c->have_uidl; i++)
-			if (names[i] != NULL)
-				state_intent(c->st, batch[i]->uidl,
-				    batch[i]->uidl_len, names[i]);
+			if (names[i] != NULL) {
+				size_t ul;
+				const char *u = state_uidl(c->st,
+				    batch[i]->uidl, &ul);
+
+				state_intent(c->st, u, ul, names[i]);
+			}
 		if ((rc = state_sync(c->st, e)) != 0) {
 			ops->batch_abort(c->sink);
 			goto out;
@@ -275,14 +279,13 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 
 		c->cur.name = names[i];
 		c->cur.num = m->num;
-		c->cur.uidl = m->uidl;
-		c->cur.uidl_len = m->uidl_len;
+		c->cur.uidl = state_uidl(c->st, m->uidl, &c->cur.uidl_len);
 		c->cur.size = m->size;
 		if ((rc = ops->msg_begin(c->sink, &c->cur, e)) != 0)
 			break;
 		TESTHOOK("msg-begin");
 		headers_init(&c->hdr);
-		fetch_hdr_begin(&c->add, m->uidl, m->uidl_len);
+		fetch_hdr_begin(&c->add, c->cur.uidl, c->cur.uidl_len);
 		rc = pop3_retr(c->pop, m, &body, &info, e);
 		if (rc != 0 && info.lone_dot) {
 			/* Not stored, never deleted; the others are fetched in
@@ -295,6 +298,12 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 		if (rc == 0 && info.again) {
 			/* Not stored in this batch: read again at the end. */
 			ops->msg_abort(c->sink);
+			if (c->nagain == c->againcap) {
+				c->againcap = c->againcap ?
+				    c->againcap * 2 : 16;
+				c->again = xrealloc(c->again,
+				    c->againcap * sizeof(*c->again));
+			}
 			c->again[c->nagain++] = m;
 			continue;
 		}
@@ -302,7 +311,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 			/* Stored, it could not be told from a new message next
 			 * run (no UIDL): it would be stored again every run. */
 			ops->msg_abort(c->sink);
-			log_warn(c->a->name, "message %lu: the server announced "
+			log_warn(c->a->name, "message %u: the server announced "
 			    "%llu bytes but sent %llu, ending its reply "
 			    "properly; not stored (without UIDL it could not be "
 			    "told apart next run) and left on the server",
@@ -328,7 +337,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 			if (rc == SINK_LATER) {
 				/* Declined for now: not stored, not
 				 * deleted, fetched again next run. */
-				log_warn(c->a->name, "message %lu: %s; left on "
+				log_warn(c->a->name, "message %u: %s; left on "
 				    "the server for the next run", m->num,
 				    e->msg);
 				c->stats->later++;
@@ -340,14 +349,14 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 			ops->msg_abort(c->sink);
 		if (rc != 0) {
 			if (!info.dele_failed)
-				err_prefix(e, "message %lu", m->num);
+				err_prefix(e, "message %u", m->num);
 			break;
 		}
 		if (info.shorter) {
 			/* Perhaps a server that reports the size of another
 			 * form of the message, perhaps a cut we cannot see:
 			 * keep what came, and the server's copy too. */
-			log_warn(c->a->name, "message %lu: the server announced "
+			log_warn(c->a->name, "message %u: the server announced "
 			    "%llu bytes but sent %llu, ending its reply "
 			    "properly; stored as sent, and left on the server "
 			    "(never deleted by popfetch)", m->num,
@@ -360,7 +369,7 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 		if (c->o->verbose) {
 			char f[HEADERS_MAX * 4 + 8], sj[HEADERS_MAX * 4 + 8];
 
-			log_info(c->a->name, "stored message %lu (%llu octets on "
+			log_info(c->a->name, "stored message %u (%llu octets on "
 			    "the server) from \"%s\", subject \"%s\"", m->num,
 			    m->size, pop3_quote(c->pop, f, sizeof(f),
 			    c->hdr.from, strlen(c->hdr.from)),
@@ -391,8 +400,12 @@ run_batch(struct ctx *c, struct pop3_msg **batch, size_t count,
 		}
 		goto out;
 	}
-	for (size_t i = 0; i < done && c->have_uidl; i++)
-		state_stored(c->st, ok[i]->uidl, ok[i]->uidl_len, held[i]);
+	for (size_t i = 0; i < done && c->have_uidl; i++) {
+		size_t ul;
+		const char *u = state_uidl(c->st, ok[i]->uidl, &ul);
+
+		state_stored(c->st, u, ul, held[i]);
+	}
 	if (journalled)
 		state_commit(c->st);
 	if ((rc2 = state_sync(c->st, &e2)) != 0) {
@@ -444,18 +457,40 @@ batch_len(struct pop3_msg *const *todo, size_t n, size_t first, size_t max)
 	return i - first;
 }
 
+/* The same batch drawn from the inventory: the messages from
+ * msgs[*next] on whose take[] is set, into batch[]; *next moves past
+ * them. */
+static size_t
+batch_fill(struct pop3_msg *msgs, const unsigned char *take, size_t n,
+    size_t *next, size_t max, struct pop3_msg **batch)
+{
+	unsigned long long bytes = 0;
+	size_t k = 0;
+
+	for (; *next < n && k < max && bytes < BATCH_BYTES; (*next)++)
+		if (take[*next]) {
+			batch[k++] = &msgs[*next];
+			bytes += msgs[*next].size;
+		}
+	return k;
+}
+
 /* Step 3 and 4: plan and run the batches. */
 static int
 fetch_all(struct ctx *c, struct err *e)
 {
 	size_t batch_max = (size_t)TESTHOOK_BATCH(BATCH_MSGS);
 	size_t store_max = c->sink->ops->batch_max;
-	struct pop3_msg **todo;
+	struct pop3_msg **batch, **redo;
 	unsigned long *old;
-	size_t ntodo = 0, nold = 0, len;
+	size_t nold = 0, ntodo, nredo, next = 0, len;
 	int rc;
-
-	enum plan_act *acts = xcalloc(c->nmsgs + 1, sizeof(*acts));
+	/* One byte per message: its enum plan_act, then whether it is
+	 * fetched. Nothing else is allocated per message: the batches are
+	 * drawn from the inventory as they go, and the RETR plan is these
+	 * two arrays (an incremental run of a large mailbox, or its first
+	 * full fetch, adds a byte per message to the inventory). */
+	unsigned char *acts = xcalloc(c->nmsgs + 1, sizeof(*acts));
 	struct plan_counts pc;
 
 	if (store_max != 0 && store_max < batch_max)
@@ -463,17 +498,12 @@ fetch_all(struct ctx *c, struct err *e)
 
 	plan_inventory(&c->rules, c->st, c->msgs, c->nmsgs, skip_broken, c,
 	    acts, &pc);
-	/* Sized by the plan, not the mailbox: an incremental run of a
-	 * large mailbox holds a few pointers, not one per message. */
-	todo = xcalloc(pc.n[PLAN_FETCH] + 1, sizeof(*todo));
+	ntodo = pc.n[PLAN_FETCH];
 	old = xcalloc(pc.n[PLAN_DELETE] + 1, sizeof(*old));
 	for (size_t i = 0; i < c->nmsgs; i++) {
 		struct pop3_msg *m = &c->msgs[i];
 
 		switch (acts[i]) {
-		case PLAN_FETCH:
-			todo[ntodo++] = m;
-			break;
 		case PLAN_DELETE:
 			/* Stored by an earlier run (that died before its
 			 * QUIT, or kept it for delete_after): delete
@@ -481,13 +511,14 @@ fetch_all(struct ctx *c, struct err *e)
 			old[nold++] = m->num;
 			break;
 		case PLAN_TOO_BIG:
-			log_info(c->a->name, "message %lu (%llu octets) is "
+			log_info(c->a->name, "message %u (%llu octets) is "
 			    "bigger than max_size (%llu): left on the server",
 			    m->num, m->size, c->rules.max_size);
 			break;
 		default:
 			break;
 		}
+		acts[i] = acts[i] == PLAN_FETCH;
 	}
 	c->stats->too_big = pc.n[PLAN_TOO_BIG];
 	c->stats->later = pc.n[PLAN_LATER];
@@ -495,7 +526,6 @@ fetch_all(struct ctx *c, struct err *e)
 		log_info(c->a->name, "%lu new message%s left for the next "
 		    "run (max_messages, max_bytes)", pc.n[PLAN_LATER],
 		    pc.n[PLAN_LATER] == 1 ? "" : "s");
-	free(acts);
 	progress_start(&c->prog, c->a->name, c->o->progress, ntodo,
 	    pc.fetch_bytes);
 	if (c->prog.on)
@@ -504,34 +534,40 @@ fetch_all(struct ctx *c, struct err *e)
 	/* Every RETR is planned: the window runs on from batch to batch,
 	 * and the first batch's RETRs go out before its journal is synced. */
 	if (rc == 0 && ntodo > 0) {
-		pop3_retr_plan(c->pop, todo, ntodo);
+		pop3_retr_plan(c->pop, c->msgs, acts, c->nmsgs);
 		rc = pop3_retr_ahead(c->pop, e);
 	}
-	c->again = xcalloc(ntodo + 1, sizeof(*c->again));
-	c->nagain = 0;
-	for (size_t first = 0; rc == 0 && first < ntodo; first += len) {
-		len = batch_len(todo, ntodo, first, batch_max);
-		rc = run_batch(c, todo + first, len, e);
-	}
+	batch = xcalloc(batch_max, sizeof(*batch));
+	c->again = NULL;
+	c->nagain = c->againcap = 0;
+	while (rc == 0 && (len = batch_fill(c->msgs, acts, c->nmsgs, &next,
+	    batch_max, batch)) > 0)
+		rc = run_batch(c, batch, len, e);
 	/* Second readings, in batches of their own: out of plan, each
 	 * goes alone and is read again at once (nothing else in flight). */
-	if (rc == 0 && c->nagain > 0) {
-		ntodo = c->nagain;
-		memcpy(todo, c->again, ntodo * sizeof(*todo));
-		c->nagain = 0;
-		for (size_t first = 0; rc == 0 && first < ntodo; first += len) {
-			len = batch_len(todo, ntodo, first, batch_max);
-			rc = run_batch(c, todo + first, len, e);
+	redo = c->again;
+	nredo = c->nagain;
+	c->again = NULL;
+	c->nagain = c->againcap = 0;
+	if (rc == 0 && nredo > 0) {
+		for (size_t first = 0; rc == 0 && first < nredo; first += len) {
+			len = batch_len(redo, nredo, first, batch_max);
+			rc = run_batch(c, redo + first, len, e);
 		}
 		if (rc == 0 && c->nagain > 0)
-			rc = err_set(e, EX_SOFTWARE, "message %lu: no second "
+			rc = err_set(e, EX_SOFTWARE, "message %u: no second "
 			    "reading", c->again[0]->num);
 	}
 	progress_end(&c->prog);
 	pop3_set_tick(c->pop, NULL, NULL);
+	/* The plan is these arrays: drop it before they go. */
+	pop3_retr_plan(c->pop, NULL, NULL, 0);
 	free(c->again);
 	c->again = NULL;
-	free(todo);
+	c->nagain = c->againcap = 0;
+	free(redo);
+	free(batch);
+	free(acts);
 	free(old);
 	return rc;
 }
@@ -560,13 +596,15 @@ compact(struct ctx *c, bool quit_ok)
 		qsort(c->dele, c->ndele, sizeof(*c->dele), ulong_cmp);
 	for (size_t i = 0; i < c->nmsgs; i++) {
 		const struct pop3_msg *m = &c->msgs[i];
+		size_t ul;
+		const char *u = state_uidl(c->st, m->uidl, &ul);
 
 		while (d < c->ndele && c->dele[d] < m->num)
 			d++;
 		if (quit_ok && d < c->ndele && c->dele[d] == m->num)
-			state_mark_gone(c->st, m->uidl, m->uidl_len);
+			state_mark_gone(c->st, u, ul);
 		else
-			state_mark_listed(c->st, m->uidl, m->uidl_len);
+			state_mark_listed(c->st, u, ul);
 	}
 	if (state_compact_marked(c->st, c->a->forget_after_s, &e) != 0)
 		log_warn(c->a->name, "%s (the state stays valid)", e.msg);
@@ -580,7 +618,8 @@ session_once(struct ctx *c, struct err *e)
 	bool quit_ok = false;
 	int rc;
 
-	rc = plan_session_open(a, &c->pop, &c->msgs, &c->nmsgs, &c->have_uidl,
+	rc = plan_session_open(a, state_uidls(c->st), &c->pop, &c->msgs,
+	    &c->nmsgs, &c->have_uidl,
 	    &octets, e);
 	if (rc != 0)
 		return rc;   /* a later session's failure keeps what the
@@ -778,8 +817,6 @@ out:
 	state_close(c.st);
 	fetch_hdr_free(&c.add);
 	free(c.dele);
-	for (size_t i = 0; i < c.nbroken; i++)
-		free(c.broken[i].uidl);
 	free(c.broken);
 	return rc;
 }

@@ -26,23 +26,26 @@ header_line(void *arg, const char *line, size_t len)
 
 /* " (UIDL x)" for a message, quoted; "" without UIDL. */
 static const char *
-uidl_text(struct pop3 *pop, const struct pop3_msg *m, char *buf, size_t n)
+uidl_text(const struct state *st, struct pop3 *pop, const struct pop3_msg *m,
+    char *buf, size_t n)
 {
 	char q[160];
+	size_t ul;
+	const char *u = state_uidl(st, m->uidl, &ul);
 
-	if (m->uidl == NULL) {
+	if (u == NULL) {
 		buf[0] = '\0';
 		return buf;
 	}
-	snprintf(buf, n, ", UIDL %s", pop3_quote(pop, q, sizeof(q), m->uidl,
-	    m->uidl_len));
+	snprintf(buf, n, ", UIDL %s", pop3_quote(pop, q, sizeof(q), u, ul));
 	return buf;
 }
 
 static void
 print_dry(const struct account *a, const struct plan_rules *r,
-    struct state *st, struct pop3 *pop, const struct pop3_msg *msgs,
-    size_t n, const enum plan_act *acts, bool verbose, FILE *out)
+    struct state *st, const struct state *names, struct pop3 *pop,
+    const struct pop3_msg *msgs, size_t n, const unsigned char *acts,
+    bool verbose, FILE *out)
 {
 	bool headers = verbose && pop3_has_top(pop);
 	char u[200], q[HEADERS_MAX * 4 + 8], when[40];
@@ -51,10 +54,13 @@ print_dry(const struct account *a, const struct plan_rules *r,
 		const struct pop3_msg *m = &msgs[i];
 		long long t;
 
-		uidl_text(pop, m, u, sizeof(u));
+		size_t ul;
+		const char *uidl = state_uidl(names, m->uidl, &ul);
+
+		uidl_text(names, pop, m, u, sizeof(u));
 		switch (acts[i]) {
 		case PLAN_FETCH:
-			fprintf(out, "%s: would fetch message %lu (%llu "
+			fprintf(out, "%s: would fetch message %u (%llu "
 			    "octets%s)\n", a->name, m->num, m->size, u);
 			if (headers) {
 				struct headers h;
@@ -78,32 +84,32 @@ print_dry(const struct account *a, const struct plan_rules *r,
 			break;
 		case PLAN_DELETE:
 			when[0] = '\0';
-			if (st != NULL && m->uidl != NULL &&
-			    state_stored_at(st, m->uidl, m->uidl_len, &t)) {
+			if (st != NULL && uidl != NULL &&
+			    state_stored_at(st, uidl, ul, &t)) {
 				time_t tt = (time_t)t;
 				struct tm tm;
 
 				strftime(when, sizeof(when), ", stored "
 				    "%Y-%m-%d %H:%M", localtime_r(&tt, &tm));
 			}
-			fprintf(out, "%s: would delete message %lu (%llu "
+			fprintf(out, "%s: would delete message %u (%llu "
 			    "octets%s%s)\n", a->name, m->num, m->size, u, when);
 			break;
 		case PLAN_HELD:
 			if (r->keep && r->delete_after_s == 0)
 				break;
-			fprintf(out, "%s: would keep message %lu (%llu "
+			fprintf(out, "%s: would keep message %u (%llu "
 			    "octets%s): it once came shorter than announced, "
 			    "so popfetch never deletes it\n", a->name, m->num,
 			    m->size, u);
 			break;
 		case PLAN_TOO_BIG:
-			fprintf(out, "%s: would skip message %lu (%llu "
+			fprintf(out, "%s: would skip message %u (%llu "
 			    "octets%s): bigger than max_size (%llu)\n",
 			    a->name, m->num, m->size, u, r->max_size);
 			break;
 		case PLAN_LATER:
-			fprintf(out, "%s: would skip message %lu (%llu "
+			fprintf(out, "%s: would skip message %u (%llu "
 			    "octets%s): beyond max_messages or max_bytes, "
 			    "for a later run\n", a->name, m->num, m->size, u);
 			break;
@@ -122,7 +128,7 @@ fetch_look(const struct account *a, const struct fetch_opts *o,
 	struct state *st = NULL;
 	struct pop3 *pop = NULL;
 	struct pop3_msg *msgs = NULL;
-	enum plan_act *acts = NULL;
+	unsigned char *acts = NULL;
 	struct plan_rules r;
 	struct plan_counts pc;
 	size_t n = 0;
@@ -142,8 +148,8 @@ fetch_look(const struct account *a, const struct fetch_opts *o,
 		where = plan_store_state(a, state_mtime(st));
 	missing = where == STORE_REMOVED;
 	pending = state_pending(st)->open;
-	if ((rc = plan_session_open(a, &pop, &msgs, &n, &have_uidl, &octets,
-	    e)) != 0)
+	if ((rc = plan_session_open(a, state_uidls(st), &pop, &msgs, &n,
+	    &have_uidl, &octets, e)) != 0)
 		goto out;
 	plan_rules_for(a, o->keep, o->refetch, have_uidl, &r);
 	if (!have_uidl && r.keep) {
@@ -181,7 +187,7 @@ fetch_look(const struct account *a, const struct fetch_opts *o,
 		if (pending)
 			fprintf(out, "%s: an interrupted run left a batch "
 			    "open: a run would first recover it\n", a->name);
-		print_dry(a, &r, missing ? NULL : st, pop, msgs, n, acts,
+		print_dry(a, &r, missing ? NULL : st, st, pop, msgs, n, acts,
 		    o->verbose, out);
 		fprintf(out, "%s: %zu message%s (%llu octets) on the server: "
 		    "would fetch %lu (%llu octets), delete %lu, keep %lu, "

@@ -35,13 +35,14 @@ stored_act(const struct plan_rules *r, const struct state *st,
     const struct pop3_msg *m)
 {
 	long long when;
+	size_t ul;
+	const char *u = state_uidl(st, m->uidl, &ul);
 
-	if (state_held(st, m->uidl, m->uidl_len))
+	if (state_held(st, u, ul))
 		return PLAN_HELD;
 	if (!r->keep)
 		return PLAN_DELETE;
-	if (r->delete_after_s > 0 &&
-	    state_stored_at(st, m->uidl, m->uidl_len, &when) &&
+	if (r->delete_after_s > 0 && state_stored_at(st, u, ul, &when) &&
 	    r->now - when >= r->delete_after_s)
 		return PLAN_DELETE;
 	return PLAN_KEEP;
@@ -51,7 +52,7 @@ void
 plan_inventory(const struct plan_rules *r, struct state *st,
     const struct pop3_msg *msgs, size_t n,
     bool (*skip)(void *arg, const struct pop3_msg *m), void *arg,
-    enum plan_act *acts, struct plan_counts *counts)
+    unsigned char *acts, struct plan_counts *counts)
 {
 	unsigned long nfetch = 0;
 	unsigned long long bytes = 0;
@@ -69,8 +70,12 @@ plan_inventory(const struct plan_rules *r, struct state *st,
 		else {
 			/* Claimed first: a stored copy matches this
 			 * occurrence whatever is then done with it. */
-			stored = st != NULL && r->have_uidl && !r->refetch &&
-			    state_claim(st, m->uidl, m->uidl_len);
+			if (st != NULL && r->have_uidl && !r->refetch) {
+				size_t ul;
+				const char *u = state_uidl(st, m->uidl, &ul);
+
+				stored = state_claim(st, u, ul);
+			}
 			if (r->max_size > 0 && m->size > r->max_size)
 				act = PLAN_TOO_BIG;
 			else if (stored)
@@ -90,7 +95,7 @@ plan_inventory(const struct plan_rules *r, struct state *st,
 				bytes += m->size;
 			}
 		}
-		acts[i] = act;
+		acts[i] = (unsigned char)act;
 		if (counts != NULL) {
 			counts->n[act]++;
 			if (act == PLAN_FETCH)
@@ -133,8 +138,8 @@ fetch_pop3_params(const struct account *a, struct pop3_params *pp)
 }
 
 int
-plan_session_open(const struct account *a, struct pop3 **pop,
-    struct pop3_msg **msgs, size_t *n, bool *have_uidl,
+plan_session_open(const struct account *a, struct strset *uidls,
+    struct pop3 **pop, struct pop3_msg **msgs, size_t *n, bool *have_uidl,
     unsigned long long *octets, struct err *e)
 {
 	struct pop3_params pp;
@@ -167,7 +172,8 @@ plan_session_open(const struct account *a, struct pop3 **pop,
 	if ((rc = pop3_list(*pop, msgs, n, e)) != 0)
 		return rc;
 	*have_uidl = pop3_has_uidl(*pop);
-	if (*have_uidl && *n > 0 && (rc = pop3_uidl(*pop, *msgs, *n, e)) != 0)
+	if (*have_uidl && *n > 0 &&
+	    (rc = pop3_uidl(*pop, *msgs, *n, uidls, e)) != 0)
 		return rc;
 	return 0;
 }

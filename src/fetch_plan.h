@@ -52,17 +52,19 @@ void plan_rules_for(const struct account *a, int keep_override,
     bool refetch, bool have_uidl, struct plan_rules *r);
 
 /*
- * acts[i] for msgs[i], i < n, in the inventory's order (ascending message
+ * acts[i] (an enum plan_act in a byte: a byte a message) for msgs[i],
+ * i < n, in the inventory's order (ascending message
  * numbers: the limits take the lowest first). A run fetches at least one
  * message however big (within max_size), so a limit never stalls an
  * account. st may be NULL (nothing stored: a new destination); a stored
  * copy is claimed for each listed occurrence it matches. skip (may be
  * NULL) names messages to leave alone. counts (may be NULL) is filled.
+ * The messages' UIDLs are references into st's set (state_uidls).
  */
 void plan_inventory(const struct plan_rules *r, struct state *st,
     const struct pop3_msg *msgs, size_t n,
     bool (*skip)(void *arg, const struct pop3_msg *m), void *arg,
-    enum plan_act *acts, struct plan_counts *counts);
+    unsigned char *acts, struct plan_counts *counts);
 
 /* The key of the account's journal (state_key of its mailbox and
  * store). Returns a new string. */
@@ -73,12 +75,13 @@ void fetch_pop3_params(const struct account *a, struct pop3_params *pp);
 
 /*
  * Resolve the account's password or token, log in (pop3_open), LIST, and
- * UIDL when the server has it: *pop, *msgs and *n (free with pop3_close,
+ * UIDL when the server has it (the UIDLs interned into uidls, the
+ * journal's set): *pop, *msgs and *n (free with pop3_close,
  * pop3_msgs_free), *have_uidl, *octets (STAT's). 0 or a sysexits code
  * with e (*pop and *msgs then NULL or for the caller to free).
  */
-int plan_session_open(const struct account *a, struct pop3 **pop,
-    struct pop3_msg **msgs, size_t *n, bool *have_uidl,
+int plan_session_open(const struct account *a, struct strset *uidls,
+    struct pop3 **pop, struct pop3_msg **msgs, size_t *n, bool *have_uidl,
     unsigned long long *octets, struct err *e);
 
 /* Whether account a's destination is there. A destination that does

@@ -368,7 +368,6 @@ pop3_close(struct pop3 *s)
 	pop3w_free(&s->w);
 	pop3_msgs_free(s->msgs, s->nmsgs);
 	free(s->base_url);
-	free(s->plan);
 	free(s->q);
 	free(s->redo);
 	textclean_free(s->tc);

@@ -91,6 +91,7 @@ struct pop3 {
 	void (*top_fn)(void *, const char *, size_t);
 	void *top_arg;
 	struct pop3_msg *msgs;   /* LIST builds / UIDL fills */
+	struct strset *uidls;    /* where UIDL puts the UIDLs */
 	size_t nmsgs, capmsgs;
 	/* W_BODY: a RETR body, counted against its announced size. */
 	const struct pop3_body *body;
@@ -104,12 +105,14 @@ struct pop3 {
 	size_t nhold;
 
 	/* pop3_pipe.c. Pipelining (RFC 2449) when CAPA lists PIPELINING:
-	 * RETRs of the planned messages (plan[pnext..nplan)) are sent
+	 * RETRs of the planned messages (those of plan[pnext..nplan) whose
+	 * take[] is set, or all when take is NULL: the caller's arrays) are sent
 	 * ahead, within a window, and DELEs go out without waiting;
 	 * q[qhead..qtail) holds the commands sent and not yet read, in the
 	 * order their replies come. */
-	const struct pop3_msg **plan;
-	size_t nplan, pnext, plancap;
+	const struct pop3_msg *plan;
+	const unsigned char *take;
+	size_t nplan, pnext;
 	struct pop3_sent *q;
 	size_t qhead, qtail, qcap;
 	size_t qretr, qdele;       /* RETRs and DELEs among them */

@@ -103,19 +103,23 @@ q_push(struct pop3 *s, const struct pop3_msg *m, unsigned long dele)
 		s->qdele++;
 }
 
-void
-pop3_retr_plan(struct pop3 *s, struct pop3_msg *const *msgs, size_t n)
+/* pnext at the next planned message (or nplan). */
+static void
+plan_skip(struct pop3 *s)
 {
-	if (n == 0 || s->pnext == s->nplan)
-		s->nplan = s->pnext = 0;   /* drop what was sent */
-	if (n == 0)
-		return;
-	if (s->nplan + n > s->plancap) {
-		s->plancap = s->nplan + n;
-		s->plan = xrealloc(s->plan, s->plancap * sizeof(*s->plan));
-	}
-	for (size_t i = 0; i < n; i++)
-		s->plan[s->nplan++] = msgs[i];
+	while (s->pnext < s->nplan && s->take != NULL && !s->take[s->pnext])
+		s->pnext++;
+}
+
+void
+pop3_retr_plan(struct pop3 *s, const struct pop3_msg *msgs,
+    const unsigned char *take, size_t n)
+{
+	s->plan = n > 0 ? msgs : NULL;
+	s->take = n > 0 ? take : NULL;
+	s->nplan = n;
+	s->pnext = 0;
+	plan_skip(s);
 }
 
 /* Send RETR for one more planned message. */
@@ -124,7 +128,7 @@ retr_send(struct pop3 *s, const struct pop3_msg *m, struct err *e)
 {
 	char what[48];
 
-	snprintf(what, sizeof(what), "RETR %lu", m->num);
+	snprintf(what, sizeof(what), "RETR %u", m->num);
 	q_push(s, m, 0);
 	return pop3i_raw_send(s, what, false, what, e);
 }
@@ -142,7 +146,9 @@ retr_top_up(struct pop3 *s, struct err *e)
 		if (in_flight(s) && (!s->capa_pipelining ||
 		    s->qretr >= PIPE_MAX || s->qbytes >= PIPE_BYTES))
 			break;
-		if ((rc = retr_send(s, s->plan[s->pnext++], e)) != 0)
+		rc = retr_send(s, &s->plan[s->pnext++], e);
+		plan_skip(s);
+		if (rc != 0)
 			break;
 	}
 	if (s->capa_pipelining) {
@@ -222,7 +228,7 @@ retr_next(struct pop3 *s, const struct pop3_msg *msg, const char *what,
 {
 	const struct pop3_msg *oldest = retr_oldest(s);
 	bool planned = oldest != NULL ? oldest == msg :
-	    s->pnext < s->nplan && s->plan[s->pnext] == msg;
+	    s->pnext < s->nplan && &s->plan[s->pnext] == msg;
 	int rc;
 
 	if (planned && (rc = retr_top_up(s, e)) != 0)
@@ -259,7 +265,7 @@ pop3_retr(struct pop3 *s, const struct pop3_msg *msg,
 	int rc;
 
 	memset(info, 0, sizeof(*info));
-	snprintf(what, sizeof(what), "RETR %lu", msg->num);
+	snprintf(what, sizeof(what), "RETR %u", msg->num);
 	s->body = body;
 	/* A failure before this message's reply is read must not report
 	 * the previous message's counts. */

@@ -210,6 +210,8 @@ state_open(const char *dir, const char *key, const char *legacy_key,
 	struct state *st = xcalloc(1, sizeof(*st));
 	int rc;
 
+	st->uidls = strset_new(sizeof(struct entry));
+
 	if (locked != NULL)
 		*locked = false;
 	st->fd = st->lockfd = -1;
@@ -259,6 +261,8 @@ state_peek(const char *dir, const char *key, const char *legacy_key,
 {
 	struct state *st = xcalloc(1, sizeof(*st));
 	int rc;
+
+	st->uidls = strset_new(sizeof(struct entry));
 
 	st->fd = st->lockfd = -1;
 	st->readonly = true;
@@ -355,7 +359,8 @@ record_stored(struct state *st, const char *uidl, size_t len, bool claim,
 	char head[40];
 	long long now = (long long)time(NULL);
 	int n = snprintf(head, sizeof(head), "S %lld ", now);
-	struct entry *en;
+	struct ent v;
+	uint32_t ref;
 
 	st_buf_add(st, head, (size_t)n);
 	st_buf_add_escaped(st, uidl, len);
@@ -364,10 +369,11 @@ record_stored(struct state *st, const char *uidl, size_t len, bool claim,
 	st_buf_add(st, "\n", 1);
 	/* Visible to state_claim at once: the caller syncs before it acts
 	 * on it (DELE). */
-	en = stset_add(st, uidl, len, now);
-	en->hold = en->hold || hold;
+	ref = stset_add(st, uidl, len, now, &v);
+	v.hold = v.hold || hold;
 	if (claim)
-		en->claimed++;
+		v.claimed++;
+	ent_put(st, ref, &v);
 }
 
 void
@@ -400,14 +406,6 @@ state_abandon(struct state *st)
 	/* The intents stay readable for the caller (recovery) until the
 	 * state is closed or compacted. */
 	st->pending.open = false;
-}
-
-int
-state_held(const struct state *st, const char *uidl, size_t len)
-{
-	const struct entry *en = stset_find(st, uidl, len);
-
-	return en != NULL && en->hold;
 }
 
 void
@@ -471,6 +469,7 @@ state_close(struct state *st)
 	if (st->lockfd >= 0)
 		close(st->lockfd);   /* releases the lock */
 	stset_clear(st);
+	strset_free(st->uidls);
 	st_prov_clear(st);
 	free(st->prov);
 	st_pending_clear(&st->pending);

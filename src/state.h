@@ -45,6 +45,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "sink.h"
@@ -113,6 +114,18 @@ const char *state_path(const struct state *st);
  * nothing, else the path it now has; *adopted true when it became this
  * journal. */
 const char *state_legacy(const struct state *st, bool *adopted);
+
+/*
+ * The set of UIDLs (strset.h) the journal's stored ones are in. The
+ * inventory interns the server's UIDLs into it (pop3_uidl), so a UIDL is
+ * kept once however often it is listed and stored; one that is listed
+ * only counts as stored for nothing below. Valid until state_close.
+ */
+struct strset *state_uidls(struct state *st);
+
+/* The bytes of reference ref of state_uidls (a NUL follows them), *len
+ * their count; NULL (and 0) for ref 0, a message without a UIDL. */
+const char *state_uidl(const struct state *st, uint32_t ref, size_t *len);
 
 /* 1 when uidl (len bytes, any bytes allowed) is recorded as stored. */
 int state_is_stored(const struct state *st, const char *uidl, size_t len);
@@ -195,7 +208,9 @@ int state_compact_marked(struct state *st, long long forget_after,
     struct err *e);
 
 /* Forget every record (a destination that no longer exists): the
- * journal is rewritten empty, durably, as by state_compact. */
+ * journal is rewritten empty, durably, as by state_compact. The set of
+ * UIDLs is emptied too: no reference from it may be held (call it
+ * before an inventory is made). */
 int state_forget_all(struct state *st, struct err *e);
 
 /* When the journal was last written (its mtime, seconds); 0 when there

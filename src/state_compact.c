@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "state_int.h"
+#include "strset.h"
 
 /* Compaction writes through a buffer of this size: memory for the
  * records is the journal's table, not a second copy of the file. */
@@ -35,23 +36,25 @@ compact_flush(struct compact_out *o, size_t above)
 	o->buf.buflen = 0;
 }
 
-/* `copies` S records of en, with its flags; absent since `since` (0:
- * present). */
+/* `copies` S records of UIDL ref, with its flags; absent since `since`
+ * (0: present). */
 static void
-compact_entry(struct compact_out *o, const struct state *st,
-    const struct entry *en, unsigned copies, long long since)
+compact_entry(struct compact_out *o, const struct state *st, uint32_t ref,
+    const struct ent *v, unsigned copies, long long since)
 {
 	char head[40], tail[40];
-	int hn = snprintf(head, sizeof(head), "S %lld ", en->when), tn = 0;
+	int hn = snprintf(head, sizeof(head), "S %lld ", v->when), tn = 0;
+	size_t len;
+	const char *u = strset_str(st->uidls, ref, &len);
 
-	if (en->hold)
+	if (v->hold)
 		tn = snprintf(tail, sizeof(tail), " hold");
 	if (since != 0)
 		tn += snprintf(tail + tn, sizeof(tail) - (size_t)tn, " a=%lld",
 		    since);
 	while (copies-- > 0) {
 		st_buf_add(&o->buf, head, (size_t)hn);
-		st_buf_add_escaped(&o->buf, stset_uidl(st, en), en->len);
+		st_buf_add_escaped(&o->buf, u, len);
 		st_buf_add(&o->buf, tail, (size_t)tn);
 		st_buf_add(&o->buf, "\n", 1);
 		compact_flush(o, COMPACT_CHUNK);
@@ -61,26 +64,43 @@ compact_entry(struct compact_out *o, const struct state *st,
 void
 state_mark_listed(struct state *st, const char *uidl, size_t len)
 {
-	struct entry *en = stset_find(st, uidl, len);
+	uint32_t ref = stset_find(st, uidl, len);
+	struct ent v;
 
-	if (en != NULL)
-		en->listed++;
+	if (ref != 0) {
+		ent_get(st, ref, &v);
+		v.listed++;
+		ent_put(st, ref, &v);
+	}
 }
 
 void
 state_mark_gone(struct state *st, const char *uidl, size_t len)
 {
-	struct entry *en = stset_find(st, uidl, len);
+	uint32_t ref = stset_find(st, uidl, len);
+	struct ent v;
 
-	if (en != NULL)
-		en->gone++;
+	if (ref != 0) {
+		ent_get(st, ref, &v);
+		v.gone++;
+		ent_put(st, ref, &v);
+	}
 }
 
 static void
 marks_clear(struct state *st)
 {
-	for (size_t i = 0; i < st->count; i++)
-		st->ents[i].listed = st->ents[i].gone = 0;
+	size_t n = strset_count(st->uidls);
+
+	for (uint32_t ref = 1; ref <= n; ref++) {
+		struct ent v;
+
+		ent_get(st, ref, &v);
+		if (v.listed != 0 || v.gone != 0) {
+			v.listed = v.gone = 0;
+			ent_put(st, ref, &v);
+		}
+	}
 }
 
 int
@@ -113,14 +133,15 @@ state_compact_marked(struct state *st, long long forget_after,
 		goto out;
 	}
 	st_buf_add(&o.buf, STATE_MAGIC, strlen(STATE_MAGIC));
-	/* The entries in the order they were first stored: one pass, no
-	 * lookup. */
-	for (size_t i = 0; i < st->count; i++) {
-		const struct entry *en = &st->ents[i];
+	/* The UIDLs in the order they were first stored or listed: one
+	 * pass, no lookup. */
+	for (uint32_t ref = 1; ref <= strset_count(st->uidls); ref++) {
+		struct ent v;
 		unsigned present, rest;
 		long long since;
 
-		if (en->stored == 0)
+		ent_get(st, ref, &v);
+		if (v.stored == 0)
 			continue;
 		/* A UIDL listed k times keeps at most k stored copies as
 		 * present. Copies beyond that were deleted by this session
@@ -128,13 +149,13 @@ state_compact_marked(struct state *st, long long forget_after,
 		 * server: a server may hide a message for a while, or list
 		 * nothing once, so those stay, absent since the first
 		 * session that missed them, until forget_after. */
-		present = en->listed < en->stored ? en->listed : en->stored;
-		rest = en->stored - present;
-		rest -= en->gone < rest ? en->gone : rest;
-		compact_entry(&o, st, en, present, 0);
-		since = en->nabsent > 0 && en->absent != 0 ? en->absent : now;
+		present = v.listed < v.stored ? v.listed : v.stored;
+		rest = v.stored - present;
+		rest -= v.gone < rest ? v.gone : rest;
+		compact_entry(&o, st, ref, &v, present, 0);
+		since = v.nabsent > 0 && v.absent != 0 ? v.absent : now;
 		if (rest > 0 && now - since < forget_after)
-			compact_entry(&o, st, en, rest, since);
+			compact_entry(&o, st, ref, &v, rest, since);
 	}
 	compact_flush(&o, 0);
 	if (o.err != 0 || fsync(o.fd) != 0) {

@@ -9,16 +9,14 @@
 #include <stdint.h>
 
 #include "state.h"
+#include "strset.h"
 
 #define STATE_MAGIC "popfetch-state 1\n"
 
-/* One stored UIDL: 48 bytes, its bytes in the state's arena (no
- * allocation per UIDL; 100,000 UIDLs of 16 bytes: about 7 MB with the
- * index, against 19 MB as an open-addressed table of pointers). */
-struct entry {
-	uint32_t off;       /* the UIDL's bytes: st->arena + off */
-	uint32_t len;
-	long long when;
+/* A UIDL's values (st->uidls holds every UIDL stored or listed; one
+ * only listed has stored == 0). */
+struct ent {
+	long long when;     /* when the first stored copy was stored */
 	long long absent;   /* the earliest "not listed since" of the
 	                       nabsent copies that are absent; 0: none */
 	unsigned nabsent;
@@ -29,6 +27,16 @@ struct entry {
 	unsigned claimed;
 	unsigned listed, gone;   /* marks for state_compact_marked */
 	bool hold;          /* never DELE: stored from a short body */
+};
+
+/* The same, packed as each UIDL's record in st->uidls: 8 bytes. The
+ * usual values fit (counts up to 63, a time from 1970 to 2106, no absent
+ * copy); a UIDL with others keeps them whole in st->ext, and `when`
+ * holds their index there. */
+struct entry {
+	uint32_t when;
+	unsigned stored : 6, claimed : 6, listed : 6, gone : 6, hold : 1,
+	    ext : 1;
 };
 
 /* A record as read from the journal, before it joins the set. */
@@ -46,18 +54,13 @@ struct state {
 	int lockfd;
 	int fd;           /* journal, open for append */
 	bool readonly;    /* state_peek: nothing written, no lock */
-	/* Stored UIDLs: the entries in the order they came (dense), their
-	 * bytes one after another in the arena, and an index of entry
-	 * numbers + 1 (0: free) by SipHash, open addressing, linear
-	 * probing, a power of 2 at least twice the count. */
-	struct entry *ents;
-	size_t count, entcap;
-	char *arena;
-	size_t arenalen, arenacap;
-	uint32_t *idx;
-	size_t tabsize;
-	uint64_t hkey[2];	/* SipHash key, random, set with the table */
-	unsigned long long probes;	/* see state_probes */
+	/* Every UIDL stored or listed, once (strset.h), each with its
+	 * struct entry; values that do not fit one in ext. nstored: the
+	 * UIDLs with a stored copy. */
+	struct strset *uidls;
+	struct ent *ext;
+	size_t next, extcap;
+	size_t nstored;
 	/* Records written by state_*() and not yet synced. */
 	char *buf;
 	size_t buflen, bufcap;
@@ -70,16 +73,16 @@ struct state {
 	bool legacy_adopted;
 };
 
-/* state_set.c: the stored UIDLs (SipHash-keyed open addressing). */
-/* One more stored copy of u (a new entry when u is new). */
-struct entry *stset_add(struct state *st, const char *u, size_t len,
-    long long when);
-/* The entry of u, or NULL. The pointers stay valid until the next
- * stset_add. */
-struct entry *stset_find(const struct state *st, const char *u, size_t len);
-/* The bytes of en's UIDL (NUL follows them). */
-const char *stset_uidl(const struct state *st, const struct entry *en);
-/* Forget every entry. */
+/* state_set.c: the values of a UIDL (ref: its reference in st->uidls). */
+void ent_get(const struct state *st, uint32_t ref, struct ent *v);
+void ent_put(struct state *st, uint32_t ref, const struct ent *v);
+/* One more stored copy of u (added to st->uidls when new); the values
+ * are left in *v, the reference returned. */
+uint32_t stset_add(struct state *st, const char *u, size_t len,
+    long long when, struct ent *v);
+/* u's reference when it has a stored copy, else 0. */
+uint32_t stset_find(const struct state *st, const char *u, size_t len);
+/* Forget every UIDL. */
 void stset_clear(struct state *st);
 
 /* state.c: the buffer of records not yet written. */

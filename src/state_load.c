@@ -109,14 +109,16 @@ load_intent(struct state *st, char *u, size_t len, const char *name)
 static void
 add_loaded(struct state *st, const struct rec *r)
 {
-	struct entry *en = stset_add(st, r->uidl, r->len, r->when);
+	struct ent v;
+	uint32_t ref = stset_add(st, r->uidl, r->len, r->when, &v);
 
-	en->hold = en->hold || r->hold;
+	v.hold = v.hold || r->hold;
 	if (r->absent != 0) {
-		en->nabsent++;
-		if (en->absent == 0 || r->absent < en->absent)
-			en->absent = r->absent;
+		v.nabsent++;
+		if (v.absent == 0 || r->absent < v.absent)
+			v.absent = r->absent;
 	}
+	ent_put(st, ref, &v);
 }
 
 /* "H <name>": the intent for file <name> is held. */

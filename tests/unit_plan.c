@@ -19,18 +19,19 @@
 static char dir[256];
 
 static struct pop3_msg msgs[8];
-static char uidls[8][8];
 
-/* Messages 1..n, UIDL "u<num>", sizes given. */
+/* Messages 1..n, UIDL "u<num>" (in st's set, as pop3_uidl puts them),
+ * sizes given. */
 static void
-inventory(size_t n, const unsigned long long *sizes)
+inventory(struct state *st, size_t n, const unsigned long long *sizes)
 {
+	char u[8];
+
 	for (size_t i = 0; i < n; i++) {
-		msgs[i].num = i + 1;
+		msgs[i].num = (unsigned)(i + 1);
 		msgs[i].size = sizes[i];
-		snprintf(uidls[i], sizeof(uidls[i]), "u%zu", i + 1);
-		msgs[i].uidl = uidls[i];
-		msgs[i].uidl_len = strlen(uidls[i]);
+		snprintf(u, sizeof(u), "u%zu", i + 1);
+		msgs[i].uidl = strset_add(state_uidls(st), u, strlen(u), NULL);
 	}
 }
 
@@ -72,7 +73,7 @@ plan(const struct plan_rules *r, struct state *st, size_t n,
 {
 	static char out[16];
 	static const char letter[] = "FDKHBLS";
-	enum plan_act acts[8];
+	unsigned char acts[8];
 
 	if (st != NULL)
 		state_claims_reset(st);
@@ -103,11 +104,10 @@ main(void)
 	snprintf(dir, sizeof(dir), "/tmp/popfetch-unit-plan-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		return 99;
-	inventory(6, sizes);
-
 	st = journal("k1", 31LL * 86400);
 	if (st == NULL)
 		return unit_done("unit_plan");
+	inventory(st, 6, sizes);
 	rules(&r, true);
 	CHECK_STR(plan(&r, st, 6, NULL, &pc), "KHKFFF");
 	CHECK(pc.n[PLAN_FETCH] == 3 && pc.fetch_bytes == 1500);
@@ -168,8 +168,7 @@ main(void)
 
 	/* A UIDL listed twice with one stored copy: one is kept, the other
 	 * fetched. */
-	msgs[3].uidl = uidls[0];
-	msgs[3].uidl_len = strlen(uidls[0]);
+	msgs[3].uidl = msgs[0].uidl;
 	rules(&r, true);
 	CHECK_STR(plan(&r, st, 6, NULL, &pc), "KHKFFF");
 	CHECK(pc.n[PLAN_FETCH] == 3 && pc.n[PLAN_KEEP] == 2);

@@ -22,6 +22,9 @@
 #include "pop3_int.h"
 #include "unit.h"
 
+/* The inventory is what grows with the mailbox: 16 bytes a message. */
+_Static_assert(sizeof(struct pop3_msg) == 16, "struct pop3_msg is 16 bytes");
+
 #define MAXSTEPS 16
 #define MAXMSGS 4
 
@@ -228,7 +231,7 @@ run_case(const struct scase *c, size_t chunk)
 	struct got got[MAXMSGS] = { { 0 } };
 	struct pop3_retr_info info[MAXMSGS];
 	struct pop3_msg *msgs = NULL;
-	struct pop3_msg *plan[MAXMSGS];
+	struct strset *uidls = strset_new(0);
 	size_t n = 0, i;
 	unsigned long count = 0, nums[MAXMSGS];
 	unsigned long long octets = 0;
@@ -250,13 +253,11 @@ run_case(const struct scase *c, size_t chunk)
 	if (rc == 0)
 		rc = pop3_list(s, &msgs, &n, &e);
 	if (rc == 0 && n > 0)
-		rc = pop3_uidl(s, msgs, n, &e);
+		rc = pop3_uidl(s, msgs, n, uidls, &e);
 	if (rc == 0 && n < c->nretr)
 		rc = err_set(&e, EX_SOFTWARE, "case lists %zu messages", n);
-	for (i = 0; rc == 0 && i < c->nretr; i++)
-		plan[i] = &msgs[i];
 	if (rc == 0)
-		pop3_retr_plan(s, plan, c->nretr);
+		pop3_retr_plan(s, msgs, NULL, c->nretr);
 	for (i = 0; rc == 0 && i < c->nretr; i++) {
 		struct pop3_body body = { got_write, got_restart, &got[i] };
 
@@ -277,7 +278,7 @@ run_case(const struct scase *c, size_t chunk)
 			rc = pop3_retr(s, &msgs[i], &body, &info[i], &e);
 	}
 	if (rc == 0)
-		pop3_retr_plan(s, NULL, 0);
+		pop3_retr_plan(s, NULL, NULL, 0);
 	for (i = 0; i < c->ndele; i++)
 		nums[i] = msgs[i].num;
 	if (rc == 0 && c->ndele > 0 && !c->dele_early)
@@ -311,6 +312,7 @@ run_case(const struct scase *c, size_t chunk)
 	if (!c->pipelining)
 		CHECK(sc.max_inflight <= 1);
 	pop3_msgs_free(msgs, n);
+	strset_free(uidls);
 	pop3_close(s);
 	for (i = 0; i < MAXMSGS; i++)
 		free(got[i].buf);

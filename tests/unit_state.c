@@ -6,6 +6,7 @@
 #include "autoconf.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <errno.h>
 #include <sys/stat.h>
@@ -848,6 +849,67 @@ out:
 	free(lu);
 }
 
+/* Memory per stored UIDL (what bounds a run over a large mailbox): a
+ * journal of MEM_N stored 16-byte UIDLs (Dovecot's form) is loaded into
+ * at most MEM_PER_UIDL bytes of heap each, counted by malloc itself
+ * (mallinfo2: bytes in use, mmapped blocks included). Skipped, and said
+ * so, where malloc cannot be counted so (valgrind, sanitizers). */
+#define MEM_N 100000
+#define MEM_PER_UIDL 40
+
+static size_t
+heap_in_use(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+}
+
+static void
+test_memory(void)
+{
+	struct state *st = NULL;
+	struct err e;
+	char u[32];
+	size_t before, per;
+	void *probe;
+
+	/* Does mallinfo2 see an allocation at all here? */
+	before = heap_in_use();
+	probe = xmalloc(1 << 20);
+	memset(probe, 1, 1 << 20);
+	per = heap_in_use() - before;
+	free(probe);
+	if (per < (1 << 20)) {
+		fprintf(stderr, "unit_state: memory per UIDL not measured "
+		    "(malloc not counted by mallinfo2 here)\n");
+		return;
+	}
+	CHECK(state_open(dir, "me@memory", NULL, false, &st, NULL, &e) == 0);
+	if (st == NULL)
+		return;
+	for (int i = 0; i < MEM_N; i++) {
+		snprintf(u, sizeof(u), "%08x%08x", (unsigned)i * 2654435761U,
+		    (unsigned)i);
+		state_stored(st, u, 16, false);
+	}
+	CHECK(state_sync(st, &e) == 0);
+	state_close(st);
+	st = NULL;
+	malloc_trim(0);
+	before = heap_in_use();
+	CHECK(state_open(dir, "me@memory", NULL, false, &st, NULL, &e) == 0);
+	if (st == NULL)
+		return;
+	CHECK(state_count(st) == MEM_N);
+	per = (heap_in_use() - before) / MEM_N;
+	if (per > MEM_PER_UIDL)
+		fprintf(stderr, "unit_state: %zu bytes per stored UIDL "
+		    "(at most %d)\n", per, MEM_PER_UIDL);
+	CHECK(per <= MEM_PER_UIDL);
+	state_close(st);
+}
+
 int
 main(void)
 {
@@ -872,6 +934,7 @@ main(void)
 	test_abandon_hold();
 	test_forget_dups();
 	test_scale();
+	test_memory();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 8), dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cleanup failed\n");

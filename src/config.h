@@ -272,6 +272,18 @@ int config_password(const struct account *a, char **out, struct err *e);
 int config_netrc_check(const struct account *a, struct err *e);
 
 /*
+ * Read a file that holds a secret (password_file, netrc): it must be a
+ * regular file that neither group nor others can read ("<what> <path> is
+ * readable by others; run: chmod 600 <path>"). At most max + 1 bytes
+ * are read (more than max: the caller says it is too long); with
+ * first_line the reading stops after the first line end. *buf (to be
+ * wiped with util_wipe and freed) and *len; EX_CONFIG with messages
+ * naming "<what> <path>".
+ */
+int config_secret_file(const char *what, const char *path, size_t max,
+    bool first_line, char **buf, size_t *len, struct err *e);
+
+/*
  * Parse a duration: a whole number followed by "ms", "s", "m" or "h", or a
  * bare number of seconds ("30s", "2m", "500ms", "45"). Returns 0 and sets
  * *ms, or -1 when text is not a duration. The range is the caller's

@@ -17,13 +17,9 @@
  */
 #include "autoconf.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "config.h"
 
@@ -135,56 +131,20 @@ int
 config_netrc_check(const struct account *a, struct err *e)
 {
 	const char *path = a->netrc;
-	char *buf = NULL, *q;
-	size_t len = 0;
-	struct stat st;
-	ssize_t n;
-	int fd, rc, found;
+	char *buf;
+	size_t len;
+	int rc, found;
 
 	if (path == NULL)
 		return err_set(e, EX_CONFIG, "no netrc");
-	/* O_NONBLOCK: a FIFO must not hang the open; it is refused below. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
-		return err_sys(e, EX_CONFIG, errno, "netrc %s: cannot open",
-		    path);
-	if (fstat(fd, &st) != 0) {
-		rc = err_sys(e, EX_CONFIG, errno, "netrc %s: cannot read",
-		    path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = err_set(e, EX_CONFIG, "netrc %s: not a regular file",
-		    path);
-		goto out;
-	}
-	if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
-		q = config_shell_quote(path);
-		rc = err_set(e, EX_CONFIG, "netrc %s is readable by others; "
-		    "run: chmod 600 %s", path, q);
-		free(q);
-		goto out;
-	}
-	buf = xmalloc(NETRC_MAX + 1);
-	while (len <= NETRC_MAX) {
-		n = read(fd, buf + len, NETRC_MAX + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = err_sys(e, EX_CONFIG, errno, "netrc %s: cannot "
-			    "read", path);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > NETRC_MAX) {
+	if ((rc = config_secret_file("netrc", path, NETRC_MAX, false, &buf,
+	    &len, e)) != 0)
+		return rc;
+	found = len > NETRC_MAX ? -2 : netrc_find(buf, len, a->host, a->user);
+	if (found == -2)
 		rc = err_set(e, EX_CONFIG, "netrc %s: larger than %d KiB",
 		    path, NETRC_MAX / 1024);
-		goto out;
-	}
-	found = netrc_find(buf, len, a->host, a->user);
-	if (found == 1)
+	else if (found == 1)
 		rc = 0;
 	else if (found == 0)
 		rc = err_set(e, EX_CONFIG, "netrc %s: the entry for user %s on "
@@ -193,11 +153,7 @@ config_netrc_check(const struct account *a, struct err *e)
 		rc = err_set(e, EX_CONFIG, "netrc %s has no entry for user %s "
 		    "on host %s (a line 'machine %s login %s password ...')",
 		    path, a->user, a->host, a->host, a->user);
-out:
-	if (buf != NULL) {
-		util_wipe(buf, len);
-		free(buf);
-	}
-	close(fd);
+	util_wipe(buf, len);
+	free(buf);
 	return rc;
 }

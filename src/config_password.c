@@ -252,6 +252,70 @@ fail:
 	return rc;
 }
 
+int
+config_secret_file(const char *what, const char *path, size_t max,
+    bool first_line, char **out, size_t *outlen, struct err *e)
+{
+	char *buf = NULL, *q;
+	size_t len = 0;
+	struct stat st;
+	ssize_t n;
+	int fd, rc = 0;
+
+	*out = NULL;
+	*outlen = 0;
+	/* O_NONBLOCK: a FIFO must not hang the open; it is refused below. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+		return err_sys(e, EX_CONFIG, errno, "%s %s: cannot open", what,
+		    path);
+	if (fstat(fd, &st) != 0) {
+		rc = err_sys(e, EX_CONFIG, errno, "%s %s: cannot read", what,
+		    path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = err_set(e, EX_CONFIG, "%s %s: not a regular file", what,
+		    path);
+		goto out;
+	}
+	if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
+		q = config_shell_quote(path);
+		rc = err_set(e, EX_CONFIG, "%s %s is readable by others; run: "
+		    "chmod 600 %s", what, path, q);
+		free(q);
+		goto out;
+	}
+	/* One byte more than kept tells a file (or line) too long from a
+	 * full one. */
+	buf = xmalloc(max + 1);
+	while (len <= max) {
+		n = read(fd, buf + len, max + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = err_sys(e, EX_CONFIG, errno, "%s %s: cannot read",
+			    what, path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (first_line &&
+		    memchr(buf + len - (size_t)n, '\n', (size_t)n) != NULL)
+			break;
+	}
+out:
+	if (rc != 0 && buf != NULL) {
+		util_wipe(buf, len);
+		free(buf);
+	} else if (rc == 0) {
+		*out = buf;
+		*outlen = len;
+	}
+	close(fd);
+	return rc;
+}
+
 /*
  * The first line of password_file. The file must be a regular file that
  * neither group nor others can read (as ssh insists for keys): a secret
@@ -262,51 +326,14 @@ static int
 password_read_file(const struct account *a, char **out, struct err *e)
 {
 	const char *path = a->password_file;
-	char *buf = NULL, *nl, *q;
+	char *buf, *nl;
 	const char *flaw;
-	size_t len = 0, line;
-	struct stat st;
-	ssize_t n;
-	int fd, rc;
+	size_t len, line;
+	int rc;
 
-	/* O_NONBLOCK: a FIFO must not hang the open; it is refused below. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
-		return err_sys(e, EX_CONFIG, errno, "password_file %s: cannot "
-		    "open", path);
-	if (fstat(fd, &st) != 0) {
-		rc = err_sys(e, EX_CONFIG, errno, "password_file %s: cannot "
-		    "read", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = err_set(e, EX_CONFIG, "password_file %s: not a regular "
-		    "file", path);
-		goto out;
-	}
-	if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
-		q = config_shell_quote(path);
-		rc = err_set(e, EX_CONFIG, "password_file %s is readable by "
-		    "others; run: chmod 600 %s", path, q);
-		free(q);
-		goto out;
-	}
-	/* One byte more than kept tells a long first line from a full one. */
-	buf = xmalloc(PW_MAX + 1);
-	while (len <= PW_MAX) {
-		n = read(fd, buf + len, PW_MAX + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = err_sys(e, EX_CONFIG, errno, "password_file %s: "
-			    "cannot read", path);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (memchr(buf + len - (size_t)n, '\n', (size_t)n) != NULL)
-			break;
-	}
+	if ((rc = config_secret_file("password_file", path, PW_MAX, true,
+	    &buf, &len, e)) != 0)
+		return rc;
 	nl = memchr(buf, '\n', len);
 	line = nl != NULL ? (size_t)(nl - buf) : len;
 	if (line > PW_MAX) {
@@ -324,16 +351,11 @@ password_read_file(const struct account *a, char **out, struct err *e)
 	else if ((flaw = secret_flaw(buf, line)) != NULL)
 		rc = err_set(e, EX_CONFIG, "password_file %s: the first line "
 		    "holds %s", path, flaw);
-	else {
+	else
 		*out = xstrndup(buf, line);
-		rc = 0;
-	}
 out:
-	if (buf != NULL) {
-		util_wipe(buf, len);
-		free(buf);
-	}
-	close(fd);
+	util_wipe(buf, len);
+	free(buf);
 	return rc;
 }
 

@@ -61,30 +61,33 @@ compact_entry(struct compact_out *o, const struct state *st, uint32_t ref,
 	}
 }
 
-void
-state_mark_listed(struct state *st, const char *uidl, size_t len)
+/* One more listed (or deleted) occurrence of a stored UIDL. */
+static void
+mark(struct state *st, const char *uidl, size_t len, bool gone)
 {
 	uint32_t ref = stset_find(st, uidl, len);
 	struct ent v;
 
-	if (ref != 0) {
-		ent_get(st, ref, &v);
+	if (ref == 0)
+		return;
+	ent_get(st, ref, &v);
+	if (gone)
+		v.gone++;
+	else
 		v.listed++;
-		ent_put(st, ref, &v);
-	}
+	ent_put(st, ref, &v);
+}
+
+void
+state_mark_listed(struct state *st, const char *uidl, size_t len)
+{
+	mark(st, uidl, len, false);
 }
 
 void
 state_mark_gone(struct state *st, const char *uidl, size_t len)
 {
-	uint32_t ref = stset_find(st, uidl, len);
-	struct ent v;
-
-	if (ref != 0) {
-		ent_get(st, ref, &v);
-		v.gone++;
-		ent_put(st, ref, &v);
-	}
+	mark(st, uidl, len, true);
 }
 
 static void

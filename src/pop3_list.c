@@ -60,6 +60,10 @@ list_line(struct pop3 *s, char *line, size_t len, struct err *e)
 			    s->stat_count;
 		else
 			s->capmsgs *= 2;
+		/* Past what size_t can count (a 32-bit build): as out of
+		 * memory, never a wrapped size. */
+		if (s->capmsgs > SIZE_MAX / sizeof(*s->msgs))
+			s->capmsgs = SIZE_MAX / sizeof(*s->msgs);
 		s->msgs = xrealloc(s->msgs, s->capmsgs * sizeof(*s->msgs));
 	}
 	s->msgs[s->nmsgs].num = (unsigned)num;

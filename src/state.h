@@ -124,7 +124,7 @@ const char *state_legacy(const struct state *st, bool *adopted);
 struct strset *state_uidls(struct state *st);
 
 /* The bytes of reference ref of state_uidls (a NUL follows them), *len
- * their count; NULL (and 0) for ref 0, a message without a UIDL. */
+ * (may be NULL) their count; NULL (and 0) for ref 0, a message without a UIDL. */
 const char *state_uidl(const struct state *st, uint32_t ref, size_t *len);
 
 /* 1 when uidl (len bytes, any bytes allowed) is recorded as stored. */

@@ -120,7 +120,8 @@ const char *
 state_uidl(const struct state *st, uint32_t ref, size_t *len)
 {
 	if (ref == 0) {
-		*len = 0;
+		if (len != NULL)
+			*len = 0;
 		return NULL;
 	}
 	return strset_str(st->uidls, ref, len);

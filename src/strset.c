@@ -96,7 +96,7 @@ strset_str(const struct strset *set, uint32_t ref, size_t *len)
 void *
 strset_rec(const struct strset *set, uint32_t ref)
 {
-	return rec_at(set, ref) + 4;
+	return set->stride > 4 ? rec_at(set, ref) + 4 : NULL;
 }
 
 size_t

@@ -54,7 +54,8 @@ uint32_t strset_find(const struct strset *set, const char *s, size_t len);
 const char *strset_str(const struct strset *set, uint32_t ref,
     size_t *len);
 
-/* The owner's record of ref (recsize bytes, 4-byte aligned). */
+/* The owner's record of ref (recsize bytes, 4-byte aligned); NULL when
+ * recsize is 0. */
 void *strset_rec(const struct strset *set, uint32_t ref);
 
 /* The number of strings (the highest reference). */

@@ -72,7 +72,7 @@ test_basic(void)
 	strset_free(NULL);
 	/* No record at all. */
 	set = strset_new(0);
-	CHECK(strset_add(set, "z", 1, NULL) == 1);
+	CHECK(strset_add(set, "z", 1, NULL) == 1 && strset_rec(set, 1) == NULL);
 	check_str(set, 1, "z", 1);
 	strset_free(set);
 }

@@ -596,15 +596,11 @@ compact(struct ctx *c, bool quit_ok)
 		qsort(c->dele, c->ndele, sizeof(*c->dele), ulong_cmp);
 	for (size_t i = 0; i < c->nmsgs; i++) {
 		const struct pop3_msg *m = &c->msgs[i];
-		size_t ul;
-		const char *u = state_uidl(c->st, m->uidl, &ul);
 
 		while (d < c->ndele && c->dele[d] < m->num)
 			d++;
-		if (quit_ok && d < c->ndele && c->dele[d] == m->num)
-			state_mark_gone(c->st, u, ul);
-		else
-			state_mark_listed(c->st, u, ul);
+		state_mark_ref(c->st, m->uidl, quit_ok && d < c->ndele &&
+		    c->dele[d] == m->num);
 	}
 	if (state_compact_marked(c->st, c->a->forget_after_s, &e) != 0)
 		log_warn(c->a->name, "%s (the state stays valid)", e.msg);

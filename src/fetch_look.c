@@ -54,9 +54,6 @@ print_dry(const struct account *a, const struct plan_rules *r,
 		const struct pop3_msg *m = &msgs[i];
 		long long t;
 
-		size_t ul;
-		const char *uidl = state_uidl(names, m->uidl, &ul);
-
 		uidl_text(names, pop, m, u, sizeof(u));
 		switch (acts[i]) {
 		case PLAN_FETCH:
@@ -84,8 +81,7 @@ print_dry(const struct account *a, const struct plan_rules *r,
 			break;
 		case PLAN_DELETE:
 			when[0] = '\0';
-			if (st != NULL && uidl != NULL &&
-			    state_stored_at(st, uidl, ul, &t)) {
+			if (st != NULL && state_stored_at_ref(st, m->uidl, &t)) {
 				time_t tt = (time_t)t;
 				struct tm tm;
 

@@ -35,14 +35,12 @@ stored_act(const struct plan_rules *r, const struct state *st,
     const struct pop3_msg *m)
 {
 	long long when;
-	size_t ul;
-	const char *u = state_uidl(st, m->uidl, &ul);
 
-	if (state_held(st, u, ul))
+	if (state_held_ref(st, m->uidl))
 		return PLAN_HELD;
 	if (!r->keep)
 		return PLAN_DELETE;
-	if (r->delete_after_s > 0 && state_stored_at(st, u, ul, &when) &&
+	if (r->delete_after_s > 0 && state_stored_at_ref(st, m->uidl, &when) &&
 	    r->now - when >= r->delete_after_s)
 		return PLAN_DELETE;
 	return PLAN_KEEP;
@@ -70,12 +68,8 @@ plan_inventory(const struct plan_rules *r, struct state *st,
 		else {
 			/* Claimed first: a stored copy matches this
 			 * occurrence whatever is then done with it. */
-			if (st != NULL && r->have_uidl && !r->refetch) {
-				size_t ul;
-				const char *u = state_uidl(st, m->uidl, &ul);
-
-				stored = state_claim(st, u, ul);
-			}
+			stored = st != NULL && r->have_uidl && !r->refetch &&
+			    state_claim_ref(st, m->uidl);
 			if (r->max_size > 0 && m->size > r->max_size)
 				act = PLAN_TOO_BIG;
 			else if (stored)

@@ -147,6 +147,17 @@ int state_held(const struct state *st, const char *uidl, size_t len);
  */
 int state_claim(struct state *st, const char *uidl, size_t len);
 
+/*
+ * The same questions and marks by reference (a UIDL of state_uidls, as
+ * the inventory holds it; 0, none, is never stored): no lookup, which is
+ * most of a large mailbox's incremental run otherwise.
+ */
+int state_claim_ref(struct state *st, uint32_t ref);
+int state_held_ref(const struct state *st, uint32_t ref);
+int state_stored_at_ref(const struct state *st, uint32_t ref,
+    long long *when);
+void state_mark_ref(struct state *st, uint32_t ref, bool gone);
+
 /* A new session's inventory: every stored copy is unmatched again. */
 void state_claims_reset(struct state *st);
 

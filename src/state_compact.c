@@ -61,33 +61,16 @@ compact_entry(struct compact_out *o, const struct state *st, uint32_t ref,
 	}
 }
 
-/* One more listed (or deleted) occurrence of a stored UIDL. */
-static void
-mark(struct state *st, const char *uidl, size_t len, bool gone)
-{
-	uint32_t ref = stset_find(st, uidl, len);
-	struct ent v;
-
-	if (ref == 0)
-		return;
-	ent_get(st, ref, &v);
-	if (gone)
-		v.gone++;
-	else
-		v.listed++;
-	ent_put(st, ref, &v);
-}
-
 void
 state_mark_listed(struct state *st, const char *uidl, size_t len)
 {
-	mark(st, uidl, len, false);
+	state_mark_ref(st, strset_find(st->uidls, uidl, len), false);
 }
 
 void
 state_mark_gone(struct state *st, const char *uidl, size_t len)
 {
-	mark(st, uidl, len, true);
+	state_mark_ref(st, strset_find(st->uidls, uidl, len), true);
 }
 
 static void

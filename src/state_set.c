@@ -133,46 +133,79 @@ state_is_stored(const struct state *st, const char *uidl, size_t len)
 	return stset_find(st, uidl, len) != 0;
 }
 
-int
-state_stored_at(const struct state *st, const char *uidl, size_t len,
-    long long *when)
+/* ref's values when it has a stored copy. */
+static bool
+stored_ref(const struct state *st, uint32_t ref, struct ent *v)
 {
-	uint32_t ref = stset_find(st, uidl, len);
+	if (ref == 0)
+		return false;
+	ent_get(st, ref, v);
+	return v->stored > 0;
+}
+
+int
+state_stored_at_ref(const struct state *st, uint32_t ref, long long *when)
+{
 	struct ent v;
 
-	if (ref == 0)
+	if (!stored_ref(st, ref, &v))
 		return 0;
-	ent_get(st, ref, &v);
 	*when = v.when;
 	return 1;
 }
 
 int
-state_held(const struct state *st, const char *uidl, size_t len)
+state_stored_at(const struct state *st, const char *uidl, size_t len,
+    long long *when)
 {
-	uint32_t ref = stset_find(st, uidl, len);
+	return state_stored_at_ref(st, strset_find(st->uidls, uidl, len),
+	    when);
+}
+
+int
+state_held_ref(const struct state *st, uint32_t ref)
+{
 	struct ent v;
 
-	if (ref == 0)
+	return stored_ref(st, ref, &v) && v.hold;
+}
+
+int
+state_held(const struct state *st, const char *uidl, size_t len)
+{
+	return state_held_ref(st, strset_find(st->uidls, uidl, len));
+}
+
+int
+state_claim_ref(struct state *st, uint32_t ref)
+{
+	struct ent v;
+
+	if (!stored_ref(st, ref, &v) || v.claimed >= v.stored)
 		return 0;
-	ent_get(st, ref, &v);
-	return v.hold;
+	v.claimed++;
+	ent_put(st, ref, &v);
+	return 1;
 }
 
 int
 state_claim(struct state *st, const char *uidl, size_t len)
 {
-	uint32_t ref = stset_find(st, uidl, len);
+	return state_claim_ref(st, strset_find(st->uidls, uidl, len));
+}
+
+void
+state_mark_ref(struct state *st, uint32_t ref, bool gone)
+{
 	struct ent v;
 
-	if (ref == 0)
-		return 0;
-	ent_get(st, ref, &v);
-	if (v.claimed >= v.stored)
-		return 0;
-	v.claimed++;
+	if (!stored_ref(st, ref, &v))
+		return;
+	if (gone)
+		v.gone++;
+	else
+		v.listed++;
 	ent_put(st, ref, &v);
-	return 1;
 }
 
 unsigned long long

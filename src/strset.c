@@ -152,7 +152,9 @@ strset_find(const struct strset *set, const char *s, size_t len)
 	return *find_slot(set, probes, set->idx, set->size, s, len);
 }
 
-/* At most 3/4 full: grow by half (every string once, in order). */
+/* At most 3/4 full: grow by half. Every string once, in order (its
+ * bytes read one after another); they are all different, so each goes
+ * in the first free slot from its own, no bytes compared. */
 static void
 grow(struct strset *set)
 {
@@ -165,8 +167,14 @@ grow(struct strset *set)
 	for (size_t r = 1; r <= set->count; r++) {
 		size_t n;
 		const char *p = strset_str(set, (uint32_t)r, &n);
+		size_t i = slot_of(util_siphash(set->key, p, n), nsize);
 
-		*find_slot(set, &set->probes, nidx, nsize, p, n) = (uint32_t)r;
+		while (nidx[i] != 0) {
+			if (++i == nsize)
+				i = 0;
+			set->probes++;
+		}
+		nidx[i] = (uint32_t)r;
 	}
 	free(set->idx);
 	set->idx = nidx;

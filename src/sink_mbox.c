@@ -169,58 +169,136 @@ dotlock_text(char *buf, size_t size)
 	snprintf(buf, size, "%ld %s\n", (long)getpid(), host);
 }
 
+/* Make *fd a file holding our text, in the directory of lockpath, not
+ * yet the lock: without a name where the file system allows (O_TMPFILE)
+ * unless named is set, else named <lockpath>.<pid>.<host> (*tmpname, to
+ * be removed by the caller). 0 or an exit code. */
+static int
+dotlock_prepare(const char *lockpath, int named, int *fd, char **tmpname,
+    struct err *e)
+{
+	char text[DOTLOCK_TEXT_MAX], host[65], *dir, *slash;
+	int rc;
+
+	*fd = -1;
+#ifdef O_TMPFILE
+	if (!named && TESTHOOK_FAIL("mbox-tmpfile") == 0) {
+		dir = xstrdup(lockpath);
+		if ((slash = strrchr(dir, '/')) != NULL)
+			slash[slash == dir] = '\0';	/* "/x.lock": "/" */
+		*fd = open(slash != NULL ? dir : ".",
+		    O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+		free(dir);
+	}
+#else
+	(void)named;
+#endif
+	if (*fd < 0) {
+		if (gethostname(host, sizeof(host)) != 0)
+			host[0] = '\0';
+		host[sizeof(host) - 1] = '\0';
+		*tmpname = xasprintf("%s.%ld.%s", lockpath, (long)getpid(),
+		    host);
+		*fd = open(*tmpname, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
+		if (*fd < 0)
+			return err_sys(e, EX_CANTCREAT, errno,
+			    "cannot create lock file %s", *tmpname);
+	}
+	dotlock_text(text, sizeof(text));
+	if ((rc = util_write_all(*fd, text, strlen(text))) != 0)
+		return err_sys(e, EX_CANTCREAT, rc,
+		    "cannot write lock file %s", lockpath);
+	return 0;
+}
+
+/* Give the prepared file the name lockpath, never replacing a file there:
+ * 0 done, EEXIST taken by someone, else an errno. */
+static int
+dotlock_link(int fd, const char *tmpname, const char *lockpath)
+{
+	char procpath[64];
+	struct stat st;
+
+	if (tmpname == NULL) {
+		snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", fd);
+		if (linkat(AT_FDCWD, procpath, AT_FDCWD, lockpath,
+		    AT_SYMLINK_FOLLOW) == 0)
+			return 0;
+		return errno;
+	}
+	if (link(tmpname, lockpath) == 0)
+		return 0;
+	/* NFS may report a link that was made as failed (a retried call):
+	 * two names on our file mean it is the lock. */
+	if (errno != EEXIST && fstat(fd, &st) == 0 && st.st_nlink == 2)
+		return 0;
+	return errno;
+}
+
+/*
+ * The lock file is made whole, then linked to <path>.lock (link() fails
+ * when the name is taken): it is never seen empty or half-written, so a
+ * kill at any moment leaves either no lock or one whose text names a
+ * popfetch a later run finds dead (dotlock_owner_dead) - never a lock
+ * everyone waits DOTLOCK_STALE_SEC for. Linking is also how dotlocks are
+ * taken safely on NFS.
+ */
 static int
 dotlock_take(struct mbox_lock *lk, const char *path, long timeout_ms,
     struct err *e)
 {
-	char *lockpath = xasprintf("%s.lock", path);
+	char *lockpath = xasprintf("%s.lock", path), *tmpname = NULL;
 	long long start = util_now_ms();
 	struct stat st;
-	char pid[DOTLOCK_TEXT_MAX];
 	int fd, rc;
 
+	if ((rc = dotlock_prepare(lockpath, 0, &fd, &tmpname, e)) != 0)
+		goto out;
+	TESTHOOK("mbox-dotlock");
 	for (;;) {
-		fd = open(lockpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		    0600);
-		if (fd >= 0)
+		rc = dotlock_link(fd, tmpname, lockpath);
+		if (rc == ENOENT && tmpname == NULL) {
+			/* No /proc to link through: a named file instead. */
+			close(fd);
+			if ((rc = dotlock_prepare(lockpath, 1, &fd, &tmpname,
+			    e)) != 0)
+				goto out;
+			continue;
+		}
+		if (rc == 0)
 			break;
-		if (errno != EEXIST) {
-			rc = err_sys(e, EX_CANTCREAT, errno,
+		if (rc != EEXIST) {
+			rc = err_sys(e, EX_CANTCREAT, rc,
 			    "cannot create lock file %s", lockpath);
-			goto fail;
+			goto out;
 		}
 		if (dotlock_break_stale(lockpath))
 			continue;
 		if (util_now_ms() - start >= timeout_ms) {
 			rc = lock_busy(path, start, e);
-			goto fail;
+			goto out;
 		}
 		sleep_ms(LOCK_RETRY_MS);
-	}
-	dotlock_text(pid, sizeof(pid));
-	if ((rc = util_write_all(fd, pid, strlen(pid))) != 0) {
-		/* A lock without our text would never be let go (only ours
-		 * is removed) and looks like anyone's. */
-		rc = err_sys(e, EX_CANTCREAT, rc, "cannot write lock file %s",
-		    lockpath);
-		close(fd);
-		(void)unlink(lockpath);
-		goto fail;
 	}
 	if (fstat(fd, &st) != 0) {
 		rc = err_sys(e, EX_CANTCREAT, errno, "cannot stat %s",
 		    lockpath);
-		close(fd);
 		(void)unlink(lockpath);
-		goto fail;
+		goto out;
 	}
-	close(fd);
 	lk->lockpath = lockpath;
+	lockpath = NULL;
 	lk->dev = st.st_dev;
 	lk->ino = st.st_ino;
 	lk->touched_ms = util_now_ms();
-	return 0;
-fail:
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmpname != NULL)
+		(void)unlink(tmpname);
+	free(tmpname);
 	free(lockpath);
 	return rc;
 }

@@ -80,7 +80,8 @@ testhook_fail(const char *name)
 	if (c == NULL || c[n] != ':' || strlen(name) != n ||
 	    strncmp(c, name, n) != 0)
 		return 0;
-	return ++seen == atol(c + n + 1) ? EIO : 0;
+	++seen;
+	return atol(c + n + 1) == 0 || seen == atol(c + n + 1) ? EIO : 0;
 }
 
 int

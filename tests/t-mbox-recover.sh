@@ -6,6 +6,10 @@
 # line the crash cut.  The next run must take out only what the killed
 # batch wrote: the mbox then holds what was there before, the other
 # program's message byte for byte, and each server message exactly once.
+# Then popfetch is killed while it takes the dotlock (<mbox>.lock made,
+# its "PID HOST" not yet in it): the next run must neither wait for that
+# lock nor fail, and no lock file or leftover of one may stay beside the
+# mbox.
 # Uses tests/popfetch_hooks (crash points, src/testhook.h).
 . "$(dirname "$0")/lib.sh"
 t_init
@@ -84,4 +88,42 @@ scenario() {
 
 scenario line-start $'\n'
 scenario glued ''
+
+# dotlock NAME FAIL: a run killed while it takes the dotlock, then two
+# runs, all with POPFETCH_FAIL=FAIL (mbox-tmpfile:0 makes every lock file
+# a named one, linked, as where the file system has no O_TMPFILE).
+dotlock() {
+	local name=$1 box=$T/$1.mbox
+	local -x POPFETCH_FAIL=$2
+	note "$name: killed while taking the dotlock"
+	cp "$T/before" "$box"
+	popfetch_config "$T/$name.yaml" name="$name" mbox="$box" \
+		state_dir="$T/$name.state" lock_timeout=3s
+	( POPFETCH_CRASH=mbox-dotlock:1 "$HOOKS" -q -c "$T/$name.yaml" ) \
+		>"$T/out" 2>"$T/err"
+	RC=$?
+	assert_eq 137 "$RC" "$name: killed by SIGKILL"
+	cmp -s "$box" "$T/before" || fail "$name: the killed run wrote to the mbox"
+	local killed_files
+	killed_files=$(cd "$T" && ls -A | grep "^$name\\.mbox\\." || true)
+	POPFETCH=$HOOKS run_popfetch -c "$T/$name.yaml"
+	expect_rc 0 "$name: the run after the kill"
+	tail -c +$(($(wc -c <"$T/before") + 1)) "$box" >"$T/got-tail"
+	assert_mbox_matches "$T/got-tail" "${msgs[@]}"
+	# Nothing is left but what the killed run made: no lock, and the
+	# named file it had not yet linked, if it made one.
+	assert_eq "$killed_files" "$(cd "$T" && ls -A | grep "^$name\\.mbox\\." || true)" \
+		"$name: files left beside the mbox"
+	POPFETCH=$HOOKS run_popfetch -c "$T/$name.yaml"
+	expect_rc 0 "$name: a third run"
+	expect_silent "$name: a third run"
+	echo "SCENARIO mbox-recover-$name: exit 0 lost 0 dup 0"
+}
+
+dotlock dotlock-tmpfile none:1
+dotlock dotlock-named mbox-tmpfile:0
+[ -z "$(cd "$T" && ls -A | grep '^dotlock-tmpfile\.mbox\.')" ] ||
+	fail "dotlock-tmpfile: the killed run left a file"
+[ -n "$(cd "$T" && ls -A | grep '^dotlock-named\.mbox\.lock\.[0-9]*\.')" ] ||
+	fail "dotlock-named: the killed run made no named lock file"
 exit 0

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sink_mbox_lock.h"
 #include "sink_mbox_recover.h"
 #include "msgfilter.h"
 #include "msghdr.h"
@@ -40,29 +41,13 @@
 #include "util.h"
 
 #define MB_BUFSIZE (64 * 1024)
-#define LOCK_RETRY_MS 100
-/* A dotlock this old is taken to be left over by a crashed process and is
- * removed. A live holder keeps its own lock fresh (mb_touch_lock). */
-#define DOTLOCK_STALE_SEC (5 * 60)
-#define DOTLOCK_TOUCH_SEC 60
-#define DOTLOCK_TEXT_MAX 320
-
-struct mbox_lock {
-	char *lockpath;		/* <path>.lock, NULL when not held */
-	dev_t dev;		/* identity of our dotlock, so we only */
-	ino_t ino;		/* ever remove our own */
-	int fd;			/* the mbox, fcntl-locked; -1 when closed */
-	long long touched_ms;
-	long touch_interval_ms;	/* DOTLOCK_TOUCH_SEC; tests lower it */
-	int lost;		/* our dotlock was removed (warned) */
-};
 
 struct mbox {
 	struct sink sink;
 	char *path;
 	struct mbox_lock lk;    /* held from batch_begin to the batch's end */
 	long lock_timeout_ms;
-	long touch_interval_ms; /* DOTLOCK_TOUCH_SEC; tests lower it */
+	long touch_interval_ms; /* MBOX_LOCK_TOUCH_MS; tests lower it */
 	off_t size;		/* bytes in the file (written out) */
 	off_t mark;		/* size at batch_begin */
 	long long stamp;	/* the batch's From_ line time */
@@ -81,392 +66,6 @@ struct mbox {
 	size_t used;
 	int werr;		/* errno of a write failed inside the filter */
 };
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static int
-lock_busy(const char *path, long long start, struct err *e)
-{
-	double waited = (double)(util_now_ms() - start) / 1000.0;
-
-	return err_set(e, EX_TEMPFAIL, "mbox %s is locked by another process "
-	    "(waited %.1fs)", path, waited);
-}
-
-/* 1 when the dotlock was written by a popfetch on this host (content
- * "PID HOSTNAME\n", see dotlock_take) whose process no longer exists: a
- * run killed with -9 must not keep the mbox locked for minutes. Locks of
- * other programs, other hosts or a live process are never judged dead. */
-static int
-dotlock_owner_dead(const char *lockpath)
-{
-	char buf[320], host[256], *end;
-	ssize_t n;
-	long pid;
-	int fd;
-
-	fd = open(lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	errno = 0;
-	pid = strtol(buf, &end, 10);
-	if (errno != 0 || end == buf || *end != ' ' || pid <= 0)
-		return 0;
-	if (gethostname(host, sizeof(host)) != 0)
-		return 0;
-	host[sizeof(host) - 1] = '\0';
-	if (strncmp(end + 1, host, strlen(host)) != 0 ||
-	    end[1 + strlen(host)] != '\n')
-		return 0;
-	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
-}
-
-/* Remove a dotlock whose popfetch owner died, or that nobody has
- * refreshed for DOTLOCK_STALE_SEC. Between our check and unlink() its
- * owner could in theory replace it; the window is tiny and the same in
- * every dotlocking program. */
-static int
-dotlock_break_stale(const char *lockpath)
-{
-	struct stat st;
-
-	if (stat(lockpath, &st) != 0)
-		return errno == ENOENT;	/* gone already: retry at once */
-	if (dotlock_owner_dead(lockpath)) {
-		log_warn(NULL, "removing lock file %s left by a popfetch "
-		    "that no longer runs", lockpath);
-		return unlink(lockpath) == 0;
-	}
-	if (time(NULL) - st.st_mtime < DOTLOCK_STALE_SEC)
-		return 0;
-	log_warn(NULL, "removing stale lock file %s", lockpath);
-	return unlink(lockpath) == 0;
-}
-
-/* What our dotlock holds: "PID HOSTNAME\n". It lets a later run see that
- * we died (see dotlock_owner_dead), tells a curious human who holds it,
- * and tells our lock from one that reuses its inode (mb_touch_lock). */
-static void
-dotlock_text(char *buf, size_t size)
-{
-	char host[256];
-
-	if (gethostname(host, sizeof(host)) != 0)
-		host[0] = '\0';
-	host[sizeof(host) - 1] = '\0';
-	snprintf(buf, size, "%ld %s\n", (long)getpid(), host);
-}
-
-/* Make *fd a file holding our text, in the directory of lockpath, not
- * yet the lock: without a name where the file system allows (O_TMPFILE)
- * unless named is set, else named <lockpath>.<pid>.<host> (*tmpname, to
- * be removed by the caller). 0 or an exit code. */
-static int
-dotlock_prepare(const char *lockpath, int named, int *fd, char **tmpname,
-    struct err *e)
-{
-	char text[DOTLOCK_TEXT_MAX], host[65], *dir, *slash;
-	int rc;
-
-	*fd = -1;
-#ifdef O_TMPFILE
-	if (!named && TESTHOOK_FAIL("mbox-tmpfile") == 0) {
-		dir = xstrdup(lockpath);
-		if ((slash = strrchr(dir, '/')) != NULL)
-			slash[slash == dir] = '\0';	/* "/x.lock": "/" */
-		*fd = open(slash != NULL ? dir : ".",
-		    O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
-		free(dir);
-	}
-#else
-	(void)named;
-#endif
-	if (*fd < 0) {
-		if (gethostname(host, sizeof(host)) != 0)
-			host[0] = '\0';
-		host[sizeof(host) - 1] = '\0';
-		*tmpname = xasprintf("%s.%ld.%s", lockpath, (long)getpid(),
-		    host);
-		*fd = open(*tmpname, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-		    O_NOFOLLOW, 0600);
-		if (*fd < 0)
-			return err_sys(e, EX_CANTCREAT, errno,
-			    "cannot create lock file %s", *tmpname);
-	}
-	dotlock_text(text, sizeof(text));
-	if ((rc = util_write_all(*fd, text, strlen(text))) != 0)
-		return err_sys(e, EX_CANTCREAT, rc,
-		    "cannot write lock file %s", lockpath);
-	return 0;
-}
-
-/* Give the prepared file the name lockpath, never replacing a file there:
- * 0 done, EEXIST taken by someone, else an errno. */
-static int
-dotlock_link(int fd, const char *tmpname, const char *lockpath)
-{
-	char procpath[64];
-	struct stat st;
-
-	if (tmpname == NULL) {
-		snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", fd);
-		if (linkat(AT_FDCWD, procpath, AT_FDCWD, lockpath,
-		    AT_SYMLINK_FOLLOW) == 0)
-			return 0;
-		return errno;
-	}
-	if (link(tmpname, lockpath) == 0)
-		return 0;
-	/* NFS may report a link that was made as failed (a retried call):
-	 * two names on our file mean it is the lock. */
-	if (errno != EEXIST && fstat(fd, &st) == 0 && st.st_nlink == 2)
-		return 0;
-	return errno;
-}
-
-/*
- * The lock file is made whole, then linked to <path>.lock (link() fails
- * when the name is taken): it is never seen empty or half-written, so a
- * kill at any moment leaves either no lock or one whose text names a
- * popfetch a later run finds dead (dotlock_owner_dead) - never a lock
- * everyone waits DOTLOCK_STALE_SEC for. Linking is also how dotlocks are
- * taken safely on NFS.
- */
-static int
-dotlock_take(struct mbox_lock *lk, const char *path, long timeout_ms,
-    struct err *e)
-{
-	char *lockpath = xasprintf("%s.lock", path), *tmpname = NULL;
-	long long start = util_now_ms();
-	struct stat st;
-	int fd, rc;
-
-	if ((rc = dotlock_prepare(lockpath, 0, &fd, &tmpname, e)) != 0)
-		goto out;
-	TESTHOOK("mbox-dotlock");
-	for (;;) {
-		rc = dotlock_link(fd, tmpname, lockpath);
-		if (rc == ENOENT && tmpname == NULL) {
-			/* No /proc to link through: a named file instead. */
-			close(fd);
-			if ((rc = dotlock_prepare(lockpath, 1, &fd, &tmpname,
-			    e)) != 0)
-				goto out;
-			continue;
-		}
-		if (rc == 0)
-			break;
-		if (rc != EEXIST) {
-			rc = err_sys(e, EX_CANTCREAT, rc,
-			    "cannot create lock file %s", lockpath);
-			goto out;
-		}
-		if (dotlock_break_stale(lockpath))
-			continue;
-		if (util_now_ms() - start >= timeout_ms) {
-			rc = lock_busy(path, start, e);
-			goto out;
-		}
-		sleep_ms(LOCK_RETRY_MS);
-	}
-	if (fstat(fd, &st) != 0) {
-		rc = err_sys(e, EX_CANTCREAT, errno, "cannot stat %s",
-		    lockpath);
-		(void)unlink(lockpath);
-		goto out;
-	}
-	lk->lockpath = lockpath;
-	lockpath = NULL;
-	lk->dev = st.st_dev;
-	lk->ino = st.st_ino;
-	lk->touched_ms = util_now_ms();
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmpname != NULL)
-		(void)unlink(tmpname);
-	free(tmpname);
-	free(lockpath);
-	return rc;
-}
-
-/* Does the lock file hold our text ("PID HOST")? */
-static int
-dotlock_is_ours(const char *lockpath)
-{
-	char want[DOTLOCK_TEXT_MAX], got[DOTLOCK_TEXT_MAX];
-	ssize_t n = -1;
-	int fd;
-
-	dotlock_text(want, sizeof(want));
-	fd = open(lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
-	    O_NOCTTY);
-	if (fd >= 0) {
-		n = pread(fd, got, sizeof(got), 0);
-		close(fd);
-	}
-	return n == (ssize_t)strlen(want) && memcmp(got, want, (size_t)n) == 0;
-}
-
-static void
-dotlock_release(struct mbox_lock *lk)
-{
-	struct stat st;
-
-	if (lk->lockpath == NULL)
-		return;
-	/* Had it been broken as stale and retaken by someone else, the
-	 * file there now is theirs: its identity (an inode number can be
-	 * reused at once) and its text must be ours. */
-	if (stat(lk->lockpath, &st) == 0 && st.st_dev == lk->dev &&
-	    st.st_ino == lk->ino && dotlock_is_ours(lk->lockpath))
-		(void)unlink(lk->lockpath);
-	free(lk->lockpath);
-	lk->lockpath = NULL;
-}
-
-static int
-fcntl_take(int fd, const char *path, long timeout_ms, struct err *e)
-{
-	long long start = util_now_ms();
-	struct flock fl;
-
-	for (;;) {
-		memset(&fl, 0, sizeof(fl));
-		fl.l_type = F_WRLCK;
-		fl.l_whence = SEEK_SET;	/* l_start 0, l_len 0: whole file */
-		if (fcntl(fd, F_SETLK, &fl) == 0)
-			return 0;
-		if (errno != EACCES && errno != EAGAIN && errno != EINTR)
-			return err_sys(e, EX_IOERR, errno, "cannot lock %s",
-			    path);
-		if (util_now_ms() - start >= timeout_ms)
-			return lock_busy(path, start, e);
-		sleep_ms(LOCK_RETRY_MS);
-	}
-}
-
-/*
- * Take the dotlock, open the mbox, take the fcntl lock, in that order.
- * fcntl locks belong to the process and vanish when it closes ANY
- * descriptor of the file; taking the dotlock first means another thread
- * of ours heading for the same mbox waits before it opens the file, so it
- * cannot close a descriptor under our lock.
- *
- * With create == 0 a missing file is not an error: lk->fd stays -1.
- */
-static int
-mbox_lock_take(struct mbox_lock *lk, const char *path, int create,
-    long timeout_ms, struct err *e)
-{
-	int rc, created = 0;
-
-	memset(lk, 0, sizeof(*lk));
-	lk->fd = -1;
-	if ((rc = dotlock_take(lk, path, timeout_ms, e)) != 0)
-		return rc;
-	lk->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
-	if (lk->fd < 0 && errno == ENOENT && create) {
-		lk->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL |
-		    O_CLOEXEC, 0600);
-		created = lk->fd >= 0;
-	}
-	if (lk->fd < 0) {
-		if (errno == ENOENT && !create)
-			return 0;
-		rc = err_sys(e, EX_CANTCREAT, errno, "cannot open mbox %s",
-		    path);
-		goto fail;
-	}
-	/* The new file's directory entry must be as durable as the
-	 * messages that will be put in it. */
-	if (created && (rc = util_fsync_parent(path)) != 0) {
-		rc = err_sys(e, EX_IOERR, rc, "cannot fsync the directory "
-		    "of %s", path);
-		goto fail;
-	}
-	if ((rc = fcntl_take(lk->fd, path, timeout_ms, e)) != 0)
-		goto fail;
-	return 0;
-fail:
-	if (lk->fd >= 0)
-		close(lk->fd);
-	lk->fd = -1;
-	dotlock_release(lk);
-	return rc;
-}
-
-/* Closing the descriptor drops the fcntl lock; the dotlock goes last so
- * nobody opens the file while ours is still open. */
-static void
-mbox_lock_release(struct mbox_lock *lk)
-{
-	struct flock fl;
-
-	if (lk->fd >= 0) {
-		memset(&fl, 0, sizeof(fl));
-		fl.l_type = F_UNLCK;
-		fl.l_whence = SEEK_SET;
-		(void)fcntl(lk->fd, F_SETLK, &fl);
-		close(lk->fd);
-		lk->fd = -1;
-	}
-	dotlock_release(lk);
-}
-
-/*
- * Keep our dotlock younger than DOTLOCK_STALE_SEC while we hold it, so
- * that nobody (procmail, lockfile, mutt: 300 s) mistakes it for a
- * leftover and removes it. Called from every write, however small (one
- * clock read when not due), and from mb_idle between DELEs, so a long
- * download of one message or a long run of DELEs keeps it fresh.
- * Through a descriptor, after checking the file is still ours: a lock
- * another program took after removing ours is not refreshed; we warn
- * once (the fcntl lock still excludes programs that use it).
- */
-static void
-mb_touch_lock(struct mbox *mb)
-{
-	long long now = util_now_ms();
-	char want[DOTLOCK_TEXT_MAX], got[DOTLOCK_TEXT_MAX];
-	struct stat st;
-	ssize_t n = -1;
-	int fd;
-
-	if (mb->lk.lockpath == NULL ||
-	    now - mb->lk.touched_ms < mb->lk.touch_interval_ms)
-		return;
-	mb->lk.touched_ms = now;
-	fd = open(mb->lk.lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-	    O_NONBLOCK | O_NOCTTY);
-	dotlock_text(want, sizeof(want));
-	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == mb->lk.dev &&
-	    st.st_ino == mb->lk.ino)
-		n = pread(fd, got, sizeof(got), 0);
-	if (n == (ssize_t)strlen(want) && memcmp(got, want, (size_t)n) == 0)
-		(void)futimens(fd, NULL);
-	else if (!mb->lk.lost) {
-		mb->lk.lost = 1;
-		log_warn(NULL, "lock file %s was removed or replaced by "
-		    "another program while popfetch held it",
-		    mb->lk.lockpath);
-	}
-	if (fd >= 0)
-		close(fd);
-}
 
 /* Does the file end with LF? Decides whether the next From_ line needs a
  * newline in front to start a line of its own. */
@@ -606,7 +205,7 @@ mb_batch_begin(struct sink *s, struct sink_mark *mark, struct err *e)
 	    st.st_mtim.tv_nsec != mb->our_mtime.tv_nsec) {
 		for (int i = 0; i < 24 && (long long)time(NULL) <=
 		    (long long)st.st_mtime; i++)
-			sleep_ms(50);
+			util_sleep_ms(50);
 	}
 	(void)futimens(mb->lk.fd, NULL);
 	mb->stamp = (long long)time(NULL) - 1;
@@ -614,7 +213,7 @@ mb_batch_begin(struct sink *s, struct sink_mark *mark, struct err *e)
 	mb->mark = st.st_size;
 	mb->ends_lf = mb_read_ends_lf(mb);
 	mb->in_batch = 1;
-	mb_touch_lock(mb);
+	mbox_lock_touch(&mb->lk);
 	mark->set = 1;
 	mark->size = mb->mark;
 	mark->dev = (unsigned long long)st.st_dev;
@@ -687,7 +286,7 @@ mb_msg_write(struct sink *s, const char *buf, size_t len, struct err *e)
 
 	if (!mb->in_msg)
 		return mb_no_message(mb, e);
-	mb_touch_lock(mb);
+	mbox_lock_touch(&mb->lk);
 	if (!mb->from_written) {
 		size_t took = msghdr_head_feed(&mb->head, buf, len);
 
@@ -728,7 +327,7 @@ mb_msg_commit(struct sink *s, struct err *e)
 		return mb_write_failed(mb, rc, "write to", e);
 	mb->in_msg = 0;
 	mb->ends_lf = 1;
-	mb_touch_lock(mb);
+	mbox_lock_touch(&mb->lk);
 	return 0;
 }
 
@@ -818,7 +417,7 @@ mb_close(struct sink *s)
 static void
 mb_idle(struct sink *s)
 {
-	mb_touch_lock(s->priv);
+	mbox_lock_touch(&((struct mbox *)s->priv)->lk);
 }
 
 static void
@@ -947,7 +546,7 @@ sink_open_mbox(const char *path, long lock_timeout_ms, struct sink **out,
 	mb->lk.fd = -1;
 	mb->path = xstrdup(path);
 	mb->lock_timeout_ms = lock_timeout_ms;
-	mb->touch_interval_ms = DOTLOCK_TOUCH_SEC * 1000L;
+	mb->touch_interval_ms = MBOX_LOCK_TOUCH_MS;
 	/* The file is made (and checked) now, without the locks, so a
 	 * store popfetch cannot write fails before the server is
 	 * contacted. */

@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "testhook.h"
+#include "util.h"
 
 /* POPFETCH_HOOK_SLEEP=NAME:MS:N: sleep MS milliseconds at the Nth time
  * NAME is reached (a slow disk, say). */
@@ -33,10 +33,7 @@ testhook_sleep(const char *name)
 	at = *end == ':' ? atol(end + 1) : 0;
 	if (++seen != at || ms <= 0 || ms > 60000)
 		return;
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	util_sleep_ms(ms);
 }
 
 void
@@ -73,15 +70,23 @@ testhook_hit(const char *name)
 int
 testhook_fail(const char *name)
 {
-	static long seen;
+	static long seen[8];
 	const char *c = getenv("POPFETCH_FAIL");
-	size_t n = c ? strcspn(c, ":") : 0;
+	size_t n, len = strlen(name);
+	long at;
 
-	if (c == NULL || c[n] != ':' || strlen(name) != n ||
-	    strncmp(c, name, n) != 0)
-		return 0;
-	++seen;
-	return atol(c + n + 1) == 0 || seen == atol(c + n + 1) ? EIO : 0;
+	/* NAME:N[,NAME:N]...: each entry counts its own hits. */
+	for (int i = 0; c != NULL && *c != '\0' && i < 8; i++) {
+		n = strcspn(c, ":,");
+		at = c[n] == ':' ? atol(c + n + 1) : -1;
+		if (at >= 0 && n == len && strncmp(c, name, n) == 0) {
+			++seen[i];
+			return at == 0 || seen[i] == at ? EIO : 0;
+		}
+		c += strcspn(c, ",");
+		c += *c == ',';
+	}
+	return 0;
 }
 
 int

@@ -11,11 +11,11 @@
  *                            mailboxes still have several batches
  *   POPFETCH_HOOK_SLEEP=NAME:MS:N  sleep MS ms the Nth time NAME is
  *                            reached (a slow disk under the store)
- *   POPFETCH_FAIL=NAME:N     TESTHOOK_FAIL(NAME) returns EIO the Nth time
- *                            it is reached (every time for N 0), else
- *                            0: the system call after it is taken as
- *                            failed (a disk error where no test can make
- *                            a real one)
+ *   POPFETCH_FAIL=NAME:N[,NAME:N]...  TESTHOOK_FAIL(NAME) returns EIO
+ *                            the Nth time it is reached (every time for
+ *                            N 0), else 0: the system call after it is
+ *                            taken as failed (a disk error where no test
+ *                            can make a real one); up to 8 entries
  */
 #ifndef POPFETCH_TESTHOOK_H
 #define POPFETCH_TESTHOOK_H

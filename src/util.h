@@ -89,6 +89,9 @@ void util_free_secret(char *s);
 /* Monotonic clock in milliseconds. */
 long long util_now_ms(void);
 
+/* Sleep ms milliseconds, resumed after a signal handler ran. */
+void util_sleep_ms(long ms);
+
 /* The 64-bit FNV-1a hash of p[0..n) (offset basis 14695981039346656037,
  * prime 1099511628211): the same everywhere, for names that must not
  * change (journal keys, shards); never for tables keyed from outside. */

@@ -89,25 +89,30 @@ scenario() {
 scenario line-start $'\n'
 scenario glued ''
 
-# dotlock NAME FAIL: a run killed while it takes the dotlock, then two
-# runs, all with POPFETCH_FAIL=FAIL (mbox-tmpfile:0 makes every lock file
-# a named one, linked, as where the file system has no O_TMPFILE).
+# dotlock NAME FAIL KILL: with KILL "kill", a run killed while it takes
+# the dotlock; then two runs; all with POPFETCH_FAIL=FAIL: mbox-tmpfile:0
+# makes every lock file a named one, linked, as where the file system has
+# no O_TMPFILE; with mbox-link:0 too, links fail as on vfat, and the lock
+# is made with O_EXCL (where a kill could leave it empty: no kill there).
 dotlock() {
-	local name=$1 box=$T/$1.mbox
+	local name=$1 box=$T/$1.mbox kill=${3:-}
 	local -x POPFETCH_FAIL=$2
-	note "$name: killed while taking the dotlock"
+	note "$name: ${kill:+killed while }taking the dotlock"
 	cp "$T/before" "$box"
 	popfetch_config "$T/$name.yaml" name="$name" mbox="$box" \
 		state_dir="$T/$name.state" lock_timeout=3s
-	( POPFETCH_CRASH=mbox-dotlock:1 "$HOOKS" -q -c "$T/$name.yaml" ) \
-		>"$T/out" 2>"$T/err"
-	RC=$?
-	assert_eq 137 "$RC" "$name: killed by SIGKILL"
-	cmp -s "$box" "$T/before" || fail "$name: the killed run wrote to the mbox"
+	if [ "$kill" = kill ]; then
+		( POPFETCH_CRASH=mbox-dotlock:1 "$HOOKS" -q -c "$T/$name.yaml" ) \
+			>"$T/out" 2>"$T/err"
+		RC=$?
+		assert_eq 137 "$RC" "$name: killed by SIGKILL"
+		cmp -s "$box" "$T/before" ||
+			fail "$name: the killed run wrote to the mbox"
+	fi
 	local killed_files
 	killed_files=$(cd "$T" && ls -A | grep "^$name\\.mbox\\." || true)
 	POPFETCH=$HOOKS run_popfetch -c "$T/$name.yaml"
-	expect_rc 0 "$name: the run after the kill"
+	expect_rc 0 "$name: the run${kill:+ after the kill}"
 	tail -c +$(($(wc -c <"$T/before") + 1)) "$box" >"$T/got-tail"
 	assert_mbox_matches "$T/got-tail" "${msgs[@]}"
 	# Nothing is left but what the killed run made: no lock, and the
@@ -115,15 +120,18 @@ dotlock() {
 	assert_eq "$killed_files" "$(cd "$T" && ls -A | grep "^$name\\.mbox\\." || true)" \
 		"$name: files left beside the mbox"
 	POPFETCH=$HOOKS run_popfetch -c "$T/$name.yaml"
-	expect_rc 0 "$name: a third run"
-	expect_silent "$name: a third run"
+	expect_rc 0 "$name: another run"
+	expect_silent "$name: another run"
 	echo "SCENARIO mbox-recover-$name: exit 0 lost 0 dup 0"
 }
 
-dotlock dotlock-tmpfile none:1
-dotlock dotlock-named mbox-tmpfile:0
+dotlock dotlock-tmpfile none:1 kill
+dotlock dotlock-named mbox-tmpfile:0 kill
+dotlock dotlock-direct mbox-tmpfile:0,mbox-link:0
 [ -z "$(cd "$T" && ls -A | grep '^dotlock-tmpfile\.mbox\.')" ] ||
 	fail "dotlock-tmpfile: the killed run left a file"
-[ -n "$(cd "$T" && ls -A | grep '^dotlock-named\.mbox\.lock\.[0-9]*\.')" ] ||
+[ -n "$(cd "$T" && ls -A | grep '^dotlock-named\.mbox\.lock\.[0-9]*\.[0-9a-f]\{8\}$')" ] ||
 	fail "dotlock-named: the killed run made no named lock file"
+[ -z "$(cd "$T" && ls -A | grep '^dotlock-direct\.mbox\.')" ] ||
+	fail "dotlock-direct: a file is left beside the mbox"
 exit 0

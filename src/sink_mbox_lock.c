@@ -75,8 +75,11 @@ dotlock_break_stale(const char *lockpath)
 	fd = open(lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
 	    O_NOCTTY);
 	if (fd >= 0) {
-		if (fstat(fd, &st) != 0 ||
-		    (n = pread(fd, text, sizeof(text) - 1, 0)) < 0)
+		if (fstat(fd, &st) != 0) {
+			close(fd);
+			return 0;
+		}
+		if ((n = pread(fd, text, sizeof(text) - 1, 0)) < 0)
 			n = 0;
 		close(fd);
 	} else if (errno == ENOENT || lstat(lockpath, &st) != 0)
@@ -87,15 +90,21 @@ dotlock_break_stale(const char *lockpath)
 		return 0;
 	if (lstat(lockpath, &again) != 0)
 		return errno == ENOENT;
+	/* An inode number can be reused at once: the change time too. */
 	if (again.st_dev != st.st_dev || again.st_ino != st.st_ino ||
-	    again.st_mtime != st.st_mtime)
+	    again.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+	    again.st_mtim.tv_nsec != st.st_mtim.tv_nsec ||
+	    again.st_ctim.tv_sec != st.st_ctim.tv_sec ||
+	    again.st_ctim.tv_nsec != st.st_ctim.tv_nsec)
 		return 0;
+	if (unlink(lockpath) != 0)
+		return 0;	/* a read-only directory: wait, then time out */
 	if (dead)
 		log_warn(NULL, "removing lock file %s left by a popfetch "
 		    "that no longer runs", lockpath);
 	else
 		log_warn(NULL, "removing stale lock file %s", lockpath);
-	return unlink(lockpath) == 0;
+	return 1;
 }
 
 /* What our dotlock holds: "PID HOSTNAME\n". It lets a later run see that
@@ -127,9 +136,10 @@ dotlock_text(char *buf, size_t size)
  *   DL_NAMED    <lock>.PID.HASH (HASH: 8 hex digits of the host name's
  *               FNV-1a), link()ed; left behind only by a kill between
  *               its creation and its removal;
- *   DL_DIRECT   open(O_CREAT | O_EXCL), then the text: for file systems
- *               without hard links (vfat, some CIFS and FUSE), where a
- *               kill between the two leaves an empty lock again.
+ *   DL_DIRECT   open(O_CREAT | O_EXCL), then the text: the last resort,
+ *               for file systems without hard links (vfat, some CIFS and
+ *               FUSE) or a named file that cannot be made (too long), where
+ *               a kill between the two leaves an empty lock again.
  * A way that fails for another reason than a taken name gives way to the
  * next; DL_DIRECT's failure is the error.
  */
@@ -183,7 +193,9 @@ dl_prepare(struct dl *t, const char *lockpath, const char *text)
 				break;
 		}
 		if (t->fd < 0) {
-			rc = errno;
+			/* Still there: not the lock taken, this way failed
+			 * (EEXIST would have the caller wait for the lock). */
+			rc = errno == EEXIST ? EBUSY : errno;
 			free(t->tmpname);
 			t->tmpname = NULL;
 			return rc;
@@ -211,7 +223,7 @@ static int
 dl_try(struct dl *t, const char *lockpath, const char *text)
 {
 	char procpath[64];
-	struct stat st;
+	struct stat st, now;
 	int rc;
 
 	if (t->how == DL_DIRECT) {
@@ -234,16 +246,23 @@ dl_try(struct dl *t, const char *lockpath, const char *text)
 		return linkat(AT_FDCWD, procpath, AT_FDCWD, lockpath,
 		    AT_SYMLINK_FOLLOW) == 0 ? 0 : errno;
 	}
-	if ((rc = TESTHOOK_FAIL("mbox-link")) == 0) {
-		if (link(t->tmpname, lockpath) == 0)
-			return 0;
-		rc = errno;
-	}
-	/* NFS may answer a retried LINK whose first try was done with an
-	 * error (EEXIST, say): two names on our file mean it is the lock. */
-	if (fstat(t->fd, &st) == 0 && st.st_nlink == 2)
+	if ((rc = TESTHOOK_FAIL("mbox-link")) == 0)
+		rc = link(t->tmpname, lockpath) == 0 ? 0 : errno;
+	/* The lock is ours only if the file now named lockpath is the one
+	 * we wrote: the name tmpname may have been given to another file
+	 * meanwhile (by whoever can write the directory), and NFS may
+	 * answer a retried LINK whose first try was done with an error
+	 * (EEXIST, say). */
+	if (lstat(lockpath, &now) != 0)
+		return rc == 0 ? EBUSY : rc;
+	if (fstat(t->fd, &st) == 0 && st.st_dev == now.st_dev &&
+	    st.st_ino == now.st_ino)
 		return 0;
-	return rc;
+	/* We linked a file that is not ours: take that name back. */
+	if (rc == 0 && lstat(t->tmpname, &st) == 0 &&
+	    st.st_dev == now.st_dev && st.st_ino == now.st_ino)
+		(void)unlink(lockpath);
+	return rc == 0 ? EBUSY : rc;
 }
 
 static int
@@ -254,7 +273,7 @@ dotlock_take(struct mbox_lock *lk, const char *path, long timeout_ms,
 	long long start = util_now_ms();
 	struct dl t = { DL_TMPFILE, -1, NULL };
 	struct stat st;
-	int rc;
+	int rc, broke = 0;
 
 	dotlock_text(lk->text, sizeof(lk->text));
 	for (;;) {
@@ -273,7 +292,10 @@ dotlock_take(struct mbox_lock *lk, const char *path, long timeout_ms,
 		}
 		if (t.how == DL_DIRECT)
 			dl_drop(&t);
-		if (dotlock_break_stale(lockpath))
+		/* At once after the first lock broken; a lock that keeps
+		 * coming back is waited for like a live one. */
+		if (dotlock_break_stale(lockpath) && !broke++ &&
+		    util_now_ms() - start < timeout_ms)
 			continue;
 		if (util_now_ms() - start >= timeout_ms) {
 			rc = lock_busy(path, start, e);
